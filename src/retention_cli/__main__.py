@@ -1,0 +1,5 @@
+"""``python -m retention_cli``."""
+
+from retention_cli.cli import main
+
+main()

@@ -1,0 +1,145 @@
+"""Fiscal calendars: base periods (fiscal months), their dates and labels (SPEC §6).
+
+A base period is identified by an integer *period index*:
+``fiscal_start_year * 12 + fiscal_month`` with ``fiscal_month`` in 0..11, so
+consecutive fiscal months have consecutive indexes and a quarter or a year is
+a run of 3 or 12 indexes. A reporting period at a longer grain is identified by
+the index of its last fiscal month.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+import datetime as dt
+import re
+from dataclasses import dataclass
+import polars as pl
+
+from retention_cli.config import FiscalYear
+from retention_cli.errors import UsageError
+from retention_cli.options import Grain
+
+
+_MONTH_LABEL = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER_LABEL = re.compile(r"^FY(\d{4})-?Q([1-4])$", re.IGNORECASE)
+_YEAR_LABEL = re.compile(r"^FY(\d{4})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FiscalCalendar:
+    """A standard fiscal calendar: fiscal months are calendar months.
+
+    Parameters
+    ----------
+    fiscal_year
+        The ``fiscal_year`` section of the config (start month and label style).
+    """
+
+    fiscal_year: FiscalYear = FiscalYear()
+
+    @property
+    def _offset(self) -> int:
+        return self.fiscal_year.start_month - 1
+
+    # -- dates -> period index ------------------------------------------------
+    def period_expr(self, date: pl.Expr) -> pl.Expr:
+        """Expression: the period index of the fiscal month containing ``date``."""
+        return (
+            date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32) - (1 + self._offset)
+        )
+
+    def period_of(self, day: dt.date) -> int:
+        """The period index of the fiscal month containing ``day``."""
+        return day.year * 12 + day.month - 1 - self._offset
+
+    # -- period index -> dates and labels -------------------------------------
+    def _calendar_month(self, index: int) -> tuple[int, int]:
+        c = index + self._offset
+        return c // 12, c % 12 + 1
+
+    def month_start(self, index: int) -> dt.date:
+        """First day of fiscal month ``index``."""
+        y, m = self._calendar_month(index)
+        return dt.date(y, m, 1)
+
+    def month_end(self, index: int) -> dt.date:
+        """Last day of fiscal month ``index``."""
+        y, m = self._calendar_month(index)
+        return dt.date(y, m, _stdcal.monthrange(y, m)[1])
+
+    def grain_last(self, index: int, grain: Grain) -> int:
+        """Index of the last fiscal month of the ``grain`` period containing ``index``."""
+        n = grain.months
+        return index + (n - 1 - (index % 12) % n)
+
+    def grain_last_expr(self, index: pl.Expr, grain: Grain) -> pl.Expr:
+        """Expression form of :meth:`grain_last`."""
+        n = grain.months
+        return index + (n - 1 - (index % 12) % n)
+
+    def grain_first(self, last: int, grain: Grain) -> int:
+        """Index of the first fiscal month of the ``grain`` period ending at ``last``."""
+        return last - grain.months + 1
+
+    def fiscal_year_name(self, index: int) -> int:
+        """The number in ``FY2027`` for fiscal month ``index``."""
+        start_year = index // 12
+        bump = self.fiscal_year.label == "end" and self._offset != 0
+        return start_year + 1 if bump else start_year
+
+    def label(self, last: int, grain: Grain) -> str:
+        """Label of the ``grain`` period ending at fiscal month ``last``.
+
+        ``2026-03`` (the calendar month the fiscal month ends in), ``FY2027-Q1``, ``FY2027``.
+        """
+        if grain is Grain.month:
+            y, m = self._calendar_month(last)
+            return f"{y:04d}-{m:02d}"
+        fy = self.fiscal_year_name(last)
+        if grain is Grain.quarter:
+            return f"FY{fy}-Q{(last % 12) // 3 + 1}"
+        return f"FY{fy}"
+
+    def bounds(self, last: int, grain: Grain) -> tuple[dt.date, dt.date]:
+        """First and last day of the ``grain`` period ending at fiscal month ``last``."""
+        return self.month_start(self.grain_first(last, grain)), self.month_end(last)
+
+    def describe(self) -> str:
+        """One line for captions and JSON ``options``."""
+        return self.fiscal_year.describe()
+
+    # -- user text -> dates ---------------------------------------------------
+    def resolve(self, text: str, *, option: str = "--from") -> tuple[dt.date, dt.date]:
+        """Turn a date or a period label into the first and last day it covers.
+
+        Accepts ``2026-03-15``, ``2026-03`` (the fiscal month labelled so),
+        ``FY2027-Q1`` and ``FY2027``.
+        """
+        raw = text.strip()
+        try:
+            day = dt.date.fromisoformat(raw)
+        except ValueError:
+            day = None
+        if day is not None:
+            return day, day
+        if m := _MONTH_LABEL.match(raw):
+            y, mo = int(m.group(1)), int(m.group(2))
+            if 1 <= mo <= 12:
+                idx = y * 12 + mo - 1 - self._offset
+                return self.bounds(idx, Grain.month)
+        if m := _QUARTER_LABEL.match(raw):
+            first = self._fy_first_index(int(m.group(1))) + (int(m.group(2)) - 1) * 3
+            return self.bounds(first + 2, Grain.quarter)
+        if m := _YEAR_LABEL.match(raw):
+            first = self._fy_first_index(int(m.group(1)))
+            return self.bounds(first + 11, Grain.year)
+        msg = (
+            f"{option}: {text!r} is neither a date nor a period label; "
+            "use 2026-03-15, 2026-03, FY2027-Q1 or FY2027"
+        )
+        raise UsageError(msg)
+
+    def _fy_first_index(self, name: int) -> int:
+        bump = self.fiscal_year.label == "end" and self._offset != 0
+        start_year = name - 1 if bump else name
+        return start_year * 12

@@ -1,0 +1,318 @@
+"""The ``retention`` command line: parse options, call the core, render.
+
+Heavy modules (Polars, the metrics core) are imported inside the commands so
+that ``retention --help`` and ``--version`` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from retention_cli import __version__
+from retention_cli.errors import ExitCode, RetentionError
+from retention_cli.options import BridgeMode, Grain, Method, OutputFormat, Shape
+
+app = typer.Typer(
+    name="retention",
+    help=(
+        "SaaS net and gross revenue retention, the ARR bridge and churn, exact to the cent.\n\n"
+        "Reads a movement log, snapshots or subscriptions (CSV, TSV, .csv.gz, Parquet, or - for "
+        "stdin). Exit codes: 0 ok, 1 a `check` regression, 2 unusable data or options."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:  # noqa: FBT001 - typer callback signature
+    if value:
+        typer.echo(f"retention {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """SaaS retention metrics from account ARR data."""
+
+
+# ----------------------------------------------------------------------------- shared options
+FileArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="FILE",
+        help="Movements, snapshots or subscriptions file (.csv .tsv .csv.gz .parquet), or - for CSV on stdin.",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", "-f", help="Output format [default: from --output's extension, else table]."),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to FILE (format from its extension: .json .csv .md .txt).", dir_okay=False),
+]
+GrainOpt = Annotated[Grain, typer.Option("--grain", help="Reporting period: fiscal month, quarter or year.")]
+WindowOpt = Annotated[
+    int, typer.Option("--window", help="Trailing window for NRR/GRR, in fiscal months.", min=1)
+]
+MethodOpt = Annotated[
+    Method,
+    typer.Option("--method", help="cohort: compare each cohort account's end ARR with its start; bridge: sum the cohort's monthly movements."),
+]
+BridgeOpt = Annotated[
+    BridgeMode,
+    typer.Option("--bridge", help="For quarters/years: net classifies by start and end ARR; gross sums the monthly movements."),
+]
+ByOpt = Annotated[
+    str | None, typer.Option("--by", help="Split by dimension column(s), comma-separated, e.g. segment,region.")
+]
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="First period to report: a date (2026-03-15) or a label (2026-03, FY2027-Q1, FY2027).")
+]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last period to report: a date or a label.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config [default: retention.yaml in the working directory, if present].", dir_okay=False),
+]
+ShapeOpt = Annotated[Shape | None, typer.Option("--shape", help="Input shape [default: detected from the header].")]
+ColumnOpt = Annotated[
+    list[str] | None,
+    typer.Option("--column", help='Map a canonical column to your header: --column account_id="Customer ID" (repeatable).'),
+]
+DateFormatOpt = Annotated[
+    str | None, typer.Option("--date-format", help="strftime format of non-ISO dates, e.g. %m/%d/%Y.")
+]
+DelimiterOpt = Annotated[
+    str | None, typer.Option("--delimiter", help="Field delimiter [default: detected: comma, semicolon or tab].")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or messages on stderr.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
+
+
+def _fail(exc: BaseException, *, debug: bool) -> NoReturn:
+    """Print an error to stderr (no traceback unless --debug) and exit."""
+    from retention_cli.errors import InputError
+
+    err = sys.stderr
+    if debug:
+        traceback.print_exception(exc, file=err)
+    if isinstance(exc, InputError):
+        print(f"error: {exc.message}", file=err)
+        for line in exc.lines():
+            print(f"  {line}", file=err)
+        if exc.total > len(exc.lines()):
+            print(f"  … and {exc.total - len(exc.lines()):,} more", file=err)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=err)
+        raise typer.Exit(exc.exit_code)
+    if isinstance(exc, RetentionError):
+        print(f"error: {exc.message}", file=err)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=err)
+        raise typer.Exit(exc.exit_code)
+    print(
+        f"internal error: {exc.__class__.__name__}: {exc}\n"
+        "This is a bug in retention; please report it with the command you ran. "
+        "Rerun with --debug for a traceback.",
+        file=err,
+    )
+    raise typer.Exit(ExitCode.UNUSABLE)
+
+
+def _emit(result, fmt: OutputFormat | None, output: Path | None, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+    """Write a result to stdout or ``output``, warnings to stderr."""
+    from retention_cli.errors import UsageError
+    from retention_cli.render import FORMAT_BY_SUFFIX, render_text
+    from retention_cli.render.table import make_console, render_table
+
+    if fmt is None:
+        if output is not None:
+            fmt = FORMAT_BY_SUFFIX.get(output.suffix.lower())
+            if fmt is None:
+                known = ", ".join(sorted(FORMAT_BY_SUFFIX))
+                msg = f"--output: cannot tell the format from {output.name!r} (known: {known}); add --format"
+                raise UsageError(msg)
+        else:
+            fmt = OutputFormat.table
+    if not quiet:
+        for w in result.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+    if fmt is OutputFormat.table:
+        if output is None:
+            render_table(result, make_console())
+            return
+        with _open_output(output) as fh:
+            render_table(result, make_console(fh, no_color=True))
+    else:
+        text = render_text(result, fmt)
+        if output is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        with _open_output(output) as fh:
+            fh.write(text)
+    if not quiet:
+        print(f"wrote {output}", file=sys.stderr)
+
+
+def _open_output(path: Path):  # type: ignore[no-untyped-def]
+    from retention_cli.errors import UsageError
+
+    try:
+        return path.open("w", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        msg = f"--output: cannot write {str(path)!r} ({exc.strerror or exc})"
+        raise UsageError(msg) from None
+
+
+def _metric_command(
+    command: str,
+    file: str,
+    *,
+    fmt: OutputFormat | None,
+    output: Path | None,
+    grain: Grain,
+    window: int,
+    method: Method,
+    bridge: BridgeMode,
+    by: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    config_path: Path | None,
+    shape: Shape | None,
+    column: list[str] | None,
+    date_format: str | None,
+    delimiter: str | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    try:
+        from retention_cli.config import load_config
+        from retention_cli.load import parse_column_overrides
+        from retention_cli.service import RunOptions, run
+
+        config = load_config(config_path)
+        opts = RunOptions(
+            grain=grain,
+            window=window,
+            method=method,
+            bridge=bridge,
+            by=tuple(b.strip() for b in (by or "").split(",") if b.strip()),
+            date_from=date_from,
+            date_to=date_to,
+            shape=shape,
+            columns=parse_column_overrides(column),
+            date_format=date_format,
+            delimiter=delimiter,
+        )
+        result = run(command, file, config, opts)
+        _emit(result, fmt, output, quiet=quiet)
+    except typer.Exit:
+        raise
+    except BrokenPipeError:
+        sys.stderr.close()
+        raise typer.Exit(ExitCode.OK) from None
+    except Exception as exc:  # every error leaves through _fail: no traceback on bad input
+        _fail(exc, debug=debug)
+
+
+@app.command()
+def nrr(
+    file: FileArg,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    grain: GrainOpt = Grain.month,
+    window: WindowOpt = 12,
+    method: MethodOpt = Method.cohort,
+    by: ByOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Net and gross revenue retention (NRR, GRR) and logo retention per period."""
+    _metric_command(
+        "nrr", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
+        bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        debug=debug,
+    )  # fmt: skip
+
+
+@app.command("bridge")
+def bridge_cmd(
+    file: FileArg,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    grain: GrainOpt = Grain.month,
+    bridge: BridgeOpt = BridgeMode.net,
+    by: ByOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The ARR bridge: start, new, reactivation, expansion, contraction, churn, end."""
+    _metric_command(
+        "bridge", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        debug=debug,
+    )  # fmt: skip
+
+
+@app.command()
+def churn(
+    file: FileArg,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    grain: GrainOpt = Grain.month,
+    window: WindowOpt = 12,
+    method: MethodOpt = Method.cohort,
+    bridge: BridgeOpt = BridgeMode.net,
+    by: ByOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Logo and revenue churn: this period's rates and the trailing-window rates."""
+    _metric_command(
+        "churn", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        debug=debug,
+    )  # fmt: skip
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

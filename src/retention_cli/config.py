@@ -1,0 +1,165 @@
+"""The ``retention.yaml`` config: Pydantic models, safe YAML loading, clear errors."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from retention_cli.errors import ConfigError
+
+CANONICAL_COLUMNS = (
+    "account_id",
+    "date",
+    "type",
+    "amount",
+    "arr",
+    "mrr",
+    "start_date",
+    "end_date",
+)
+DEFAULT_CONFIG_NAME = "retention.yaml"
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FiscalYear(_Strict):
+    """When the fiscal year starts and how it is named."""
+
+    start_month: int = Field(1, ge=1, le=12, description="month (1-12) the fiscal year starts in")
+    label: Literal["end", "start"] = Field(
+        "end", description="name the fiscal year by the calendar year it ends in, or starts in"
+    )
+    calendar: Literal["standard"] = Field(
+        "standard", description="fiscal months are calendar months"
+    )
+
+    def describe(self) -> str:
+        """One line for captions, e.g. ``standard calendar, FY starts February, named by end year``."""
+        return (
+            f"{self.calendar} calendar, FY starts {MONTH_NAMES[self.start_month - 1]}, "
+            f"named by {self.label} year"
+        )
+
+
+class Policies(_Strict):
+    """Definition policies of SPEC §4 that change how movements are classified."""
+
+    reactivation: Literal["reactivation", "as_new"] = Field(
+        "reactivation",
+        description="count a returning account as reactivation, or as new",
+    )
+
+
+class Snapshots(_Strict):
+    """How snapshot files are read."""
+
+    carry_forward: bool = Field(
+        False,  # noqa: FBT003
+        description="an account missing from a period keeps its last ARR instead of churning",
+    )
+
+
+class Config(_Strict):
+    """The whole ``retention.yaml``."""
+
+    columns: dict[str, str] = Field(default_factory=dict)
+    fiscal_year: FiscalYear = Field(default_factory=FiscalYear)
+    policies: Policies = Field(default_factory=Policies)
+    snapshots: Snapshots = Field(default_factory=Snapshots)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key not in CANONICAL_COLUMNS:
+                msg = f"unknown canonical column {key!r}{_suggest(key, CANONICAL_COLUMNS)}"
+                raise ValueError(msg)
+        return value
+
+
+def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    if near:
+        return f"; did you mean {near[0]!r}?"
+    return f"; expected one of: {', '.join(choices)}"
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Config
+    for part in loc[:-1]:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return None
+        ann = model.model_fields[part].annotation
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    return model
+
+
+def _explain(exc: ValidationError, source: str) -> ConfigError:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc)
+            known = list(model.model_fields) if model else []
+            lines.append(f"unknown key {key!r}{_suggest(str(loc[-1]), known)}")
+        elif err["type"] == "literal_error":
+            allowed = err.get("ctx", {}).get("expected", "")
+            lines.append(f"{key}: {err['input']!r} is not allowed; allowed values: {allowed}")
+        else:
+            lines.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
+    msg = f"{source}: invalid config: " + "; ".join(lines)
+    return ConfigError(msg, hint="run `retention init` to see a commented starter config")
+
+
+def parse_config(data: Any, *, source: str = "config") -> Config:
+    """Validate a mapping (as read from YAML) into a :class:`Config`."""
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        msg = f"{source}: the config must be a mapping of keys to values, not {type(data).__name__}"
+        raise ConfigError(msg)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, source) from None
+
+
+def load_config(path: Path | None, *, search_cwd: bool = True) -> Config:
+    """Read and validate a YAML config.
+
+    ``path=None`` uses ``retention.yaml`` in the working directory when it
+    exists (and ``search_cwd`` is true), else the defaults.
+    """
+    if path is None:
+        default = Path(DEFAULT_CONFIG_NAME)
+        if not (search_cwd and default.is_file()):
+            return Config()
+        path = default
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        msg = f"{path}: config file not found"
+        raise ConfigError(msg, hint="check the --config path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"{path}: cannot read config ({exc.__class__.__name__}: {exc})"
+        raise ConfigError(msg) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        msg = f"{path}{where}: not valid YAML: {problem}"
+        raise ConfigError(msg) from None
+    return parse_config(data, source=str(path))

@@ -1,0 +1,85 @@
+"""Errors raised by the core, and the exit codes the CLI maps them to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of every ``retention`` command (SPEC §11)."""
+
+    OK = 0
+    """Success; for ``check``, every metric passed."""
+    REGRESSION = 1
+    """``check`` only: a metric regressed or broke a threshold."""
+    UNUSABLE = 2
+    """The data, config or arguments could not be used."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one row (or the whole file) of an input.
+
+    ``line`` is the 1-based line of the file (the header is line 1); ``None``
+    for a problem that belongs to the file rather than one row.
+    """
+
+    message: str
+    line: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def format(self, path: str) -> str:
+        """Render as ``file:line: column: message (value)``."""
+        where = path if self.line is None else f"{path}:{self.line}"
+        col = f" {self.column}:" if self.column else ""
+        val = "" if self.value is None else f" ({_show(self.value)})"
+        return f"{where}:{col} {self.message}{val}"
+
+
+def _show(value: str, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class RetentionError(Exception):
+    """Base class of every error the core raises on purpose.
+
+    ``hint`` says how to fix it; the CLI prints it under the message.
+    """
+
+    exit_code: ExitCode = ExitCode.UNUSABLE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(RetentionError):
+    """The config file or a config value is unusable."""
+
+
+class UsageError(RetentionError):
+    """An option or argument value is unusable."""
+
+
+@dataclass
+class InputError(RetentionError):
+    """An input file has problems; ``problems`` holds the first of them."""
+
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+    total: int = 0
+    hint: str | None = None
+
+    def __post_init__(self) -> None:
+        self.total = max(self.total, len(self.problems))
+        noun = "problem" if self.total == 1 else "problems"
+        self.message = f"{self.path}: {self.total:,} {noun} found"
+        Exception.__init__(self, self.message)
+
+    def lines(self, limit: int = 20) -> list[str]:
+        """The first ``limit`` problems, one formatted line each."""
+        return [p.format(self.path) for p in self.problems[:limit]]

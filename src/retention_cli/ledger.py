@@ -1,0 +1,234 @@
+"""The ledger: each account's ARR at the end of each fiscal month (SPEC §3).
+
+Every input shape becomes this one table, and every metric is computed from
+it, so the three shapes give the same answer for the same history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from retention_cli.calendar import FiscalCalendar
+from retention_cli.config import Config
+from retention_cli.load import LINE, Loaded, Shape
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Account × fiscal month → ARR (integer cents).
+
+    Attributes
+    ----------
+    frame
+        Columns ``account_id`` (String), ``period`` (Int32 period index, see
+        :mod:`retention_cli.calendar`), ``arr`` (Int64 cents at the period end),
+        then one String column per dimension (its value as of that period).
+        Each account has one row per period from its first period to
+        ``last_period``, zeros included, sorted by account and period.
+    first_period, last_period
+        The span of the data.
+    opening_balance
+        True for snapshot files: ARR before ``first_period`` is unknown, so the
+        first period has an end balance but no movements. Movement logs and
+        subscriptions start from zero ARR.
+    """
+
+    frame: pl.LazyFrame
+    calendar: FiscalCalendar
+    first_period: int
+    last_period: int
+    opening_balance: bool
+    dimensions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def collect(self) -> pl.DataFrame:
+        """The ledger as a DataFrame."""
+        return self.frame.collect()
+
+    def known_from(self) -> int:
+        """First period index whose end ARR is known (earlier ones: unknown or zero)."""
+        return self.first_period
+
+
+def _densify(
+    points: pl.LazyFrame, last: int, *, fill: str
+) -> pl.LazyFrame:
+    """One row per account per period from its first period to ``last``.
+
+    ``points`` holds ``account_id, period, value`` at some periods;
+    ``fill="zero"`` leaves missing periods at 0, ``fill="forward"`` carries the
+    last value forward.
+    """
+    firsts = points.group_by("account_id").agg(pl.col("period").min().alias("_first"))
+    grid = (
+        firsts.with_columns(
+            period=pl.int_ranges(pl.col("_first"), last + 1, dtype=pl.Int32)
+        )
+        .explode("period")
+        .drop("_first")
+    )
+    out = grid.join(points, on=["account_id", "period"], how="left")
+    if fill == "forward":
+        out = out.with_columns(
+            pl.col("value").forward_fill().over("account_id", order_by="period")
+        )
+    return out.with_columns(pl.col("value").fill_null(0))
+
+
+def _dimension_track(
+    rows: pl.LazyFrame, dims: list[str], order: list[str]
+) -> pl.LazyFrame:
+    """Each account's dimension values as of each period it has a row in.
+
+    The latest row (by ``order``) in a period wins; periods with no row carry
+    the previous value (done after the join to the dense grid).
+    """
+    return (
+        rows.sort(["account_id", "period", *order])
+        .group_by("account_id", "period", maintain_order=True)
+        .agg(pl.col(d).drop_nulls().last() for d in dims)
+    )
+
+
+def build_ledger(
+    loaded: Loaded,
+    calendar: FiscalCalendar | None = None,
+    *,
+    config: Config | None = None,
+    dimensions: list[str] | None = None,
+) -> Ledger:
+    """Turn a loaded input into the ledger.
+
+    Parameters
+    ----------
+    loaded
+        The output of :func:`retention_cli.load.load`.
+    calendar
+        The fiscal calendar; the standard January calendar when omitted.
+    config
+        Supplies ``snapshots.carry_forward``.
+    dimensions
+        Dimension columns to carry (default: all of the file's).
+
+    Notes
+    -----
+    * movements: ARR at period end = cumulative sum of amounts dated on or
+      before the period end.
+    * snapshots: the snapshot dated inside a period stands for its end; of
+      several, the latest date wins (a warning says how many). An account with
+      no snapshot in a period it was in before has ARR 0 there, unless
+      ``carry_forward``.
+    * subscriptions: sum of the ARR of subscriptions active on the period's
+      last day (start inclusive, end exclusive).
+    """
+    calendar = calendar or FiscalCalendar()
+    config = config or Config()
+    dims = list(loaded.dimensions if dimensions is None else dimensions)
+    df = loaded.frame.lazy()
+    warnings: list[str] = []
+    if loaded.shape is Shape.subscriptions:
+        rows = df.with_columns(
+            _p0=calendar.period_expr(pl.col("start_date")),
+            _p1=calendar.period_expr(pl.col("end_date")),
+        )
+        span = rows.select(
+            pl.col("_p0").min().alias("lo"),
+            pl.max_horizontal(pl.col("_p0").max(), pl.col("_p1").max()).alias("hi"),
+        ).collect()
+        first, last = span["lo"][0], span["hi"][0]
+        # active on the last day of p  <=>  start <= end(p) < end_date
+        #                              <=>  p0 <= p <= p1 - 1   (p1 = period of end_date)
+        active = rows.with_columns(
+            period=pl.int_ranges(
+                pl.col("_p0"), pl.col("_p1").fill_null(last + 1), dtype=pl.Int32
+            )
+        ).explode("period").filter(pl.col("period").is_not_null())
+        points = active.group_by("account_id", "period").agg(pl.col("arr").sum().alias("value"))
+        # accounts whose every subscription ends inside its start month never show
+        # on a period end; they still count as seen, with zero ARR
+        seen = rows.group_by("account_id").agg(pl.col("_p0").min().alias("period"))
+        points = pl.concat(
+            [points, seen.with_columns(value=pl.lit(0, dtype=pl.Int64))], how="vertical_relaxed"
+        ).group_by("account_id", "period").agg(pl.col("value").sum())
+        dense = _densify(points, last, fill="zero")
+        dim_rows = rows.with_columns(period=pl.col("_p0"))
+        order = ["start_date", LINE]
+        opening = False
+    else:
+        rows = df.with_columns(period=calendar.period_expr(pl.col("date")))
+        span = rows.select(
+            pl.col("period").min().alias("lo"), pl.col("period").max().alias("hi")
+        ).collect()
+        first, last = span["lo"][0], span["hi"][0]
+        if loaded.shape is Shape.movements:
+            points = rows.group_by("account_id", "period").agg(pl.col("amount").sum().alias("delta"))
+            dense = (
+                _densify(points.rename({"delta": "value"}), last, fill="zero")
+                .with_columns(
+                    pl.col("value").cum_sum().over("account_id", order_by="period")
+                )
+            )
+            opening = False
+        else:
+            latest = rows.sort("account_id", "period", "date", LINE).group_by(
+                "account_id", "period", maintain_order=True
+            ).agg(pl.col("arr").last().alias("value"), pl.len().alias("_n"))
+            n_multi = latest.filter(pl.col("_n") > 1).select(pl.len()).collect().item()
+            if n_multi:
+                warnings.append(
+                    f"{n_multi:,} account-period(s) have several snapshots; the latest date in "
+                    "each period was used"
+                )
+            empty = _empty_periods(rows, first, last, calendar)
+            if empty:
+                warnings.append(
+                    f"no snapshots are dated in period(s) {', '.join(empty)}; every account "
+                    "counts as 0 ARR there"
+                    + ("" if config.snapshots.carry_forward else " (set snapshots.carry_forward: true to keep the last value)")
+                )
+            fill = "forward" if config.snapshots.carry_forward else "zero"
+            dense = _densify(latest.drop("_n"), last, fill=fill)
+            opening = True
+        dim_rows = rows
+        order = ["date", LINE]
+    frame = dense.rename({"value": "arr"}).select(
+        "account_id", pl.col("period").cast(pl.Int32), pl.col("arr").cast(pl.Int64)
+    )
+    if dims:
+        track = _dimension_track(dim_rows, dims, order)
+        frame = frame.join(track, on=["account_id", "period"], how="left").with_columns(
+            pl.col(d).forward_fill().over("account_id", order_by="period") for d in dims
+        )
+    frame = frame.sort("account_id", "period")
+    data = frame.collect()
+    _check_non_negative(data, loaded)
+    return Ledger(
+        frame=data.lazy(),
+        calendar=calendar,
+        first_period=int(first),
+        last_period=int(last),
+        opening_balance=opening,
+        dimensions=tuple(dims),
+        warnings=tuple(warnings),
+    )
+
+
+def _empty_periods(
+    rows: pl.LazyFrame, first: int, last: int, calendar: FiscalCalendar
+) -> list[str]:
+    from retention_cli.calendar import Grain
+
+    present = set(rows.select(pl.col("period").unique()).collect()["period"].to_list())
+    return [calendar.label(p, Grain.month) for p in range(first, last + 1) if p not in present]
+
+
+def _check_non_negative(data: pl.DataFrame, loaded: Loaded) -> None:
+    from retention_cli.errors import InputError, Problem
+
+    bad = data.filter(pl.col("arr") < 0)
+    if bad.height:
+        r = bad.row(0, named=True)
+        msg = f"account {r['account_id']!r} has negative ARR ({r['arr'] / 100:.2f}) at the end of a period"
+        raise InputError(loaded.source.path, [Problem(msg)], total=bad.height)

@@ -1,0 +1,616 @@
+"""Read an input file into a typed canonical frame, collecting every row problem.
+
+The result of :func:`load` is a :class:`Loaded`: one row per input row that was
+used, with canonical column names, money as ``Int64`` cents (exact) and dates
+as ``Date``. Problems are reported with the file line they came from (the
+header is line 1, so the first data record is line 2).
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import hashlib
+import io
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from retention_cli.config import CANONICAL_COLUMNS
+from retention_cli.errors import InputError, Problem, UsageError
+from retention_cli.options import Shape
+
+LINE = "_line"
+MOVEMENT_TYPES = ("new", "expansion", "contraction", "churn", "reactivation")
+ADDING_TYPES = ("new", "expansion", "reactivation")
+MAX_PROBLEMS_KEPT = 1000
+
+
+REQUIRED: dict[Shape, tuple[str, ...]] = {
+    Shape.movements: ("date", "account_id", "type", "amount"),
+    Shape.snapshots: ("date", "account_id", "arr|mrr"),
+    Shape.subscriptions: ("account_id", "start_date", "end_date", "arr|mrr"),
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the data came from: display path, content hash, and row count."""
+
+    path: str
+    sha256: str
+    rows_read: int
+
+
+@dataclass
+class Loaded:
+    """A parsed input: canonical typed rows plus what was noticed on the way.
+
+    ``frame`` columns by shape:
+
+    * movements: ``account_id, date, type, amount`` (signed cents: contraction
+      and churn negative)
+    * snapshots: ``account_id, date, arr`` (cents)
+    * subscriptions: ``account_id, start_date, end_date, arr`` (cents; ``end_date``
+      null while active)
+
+    plus one ``String`` column per dimension and ``_line`` (file line).
+    """
+
+    frame: pl.DataFrame
+    shape: Shape
+    source: Source
+    dimensions: list[str]
+    warnings: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def rows_used(self) -> int:
+        """Rows of the file that went into the ledger (read minus skipped)."""
+        return self.source.rows_read - self.skipped
+
+
+def normalize_header(name: str) -> str:
+    """Header key for matching: lower case, no spaces, underscores or hyphens."""
+    return re.sub(r"[\s_\-]+", "", name.strip().lower())
+
+
+# --------------------------------------------------------------------------- reading
+def _sniff_separator(head: bytes) -> str:
+    first = head.split(b"\n", 1)[0]
+    counts = {sep: first.count(sep.encode()) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] > 0 else ","
+
+
+def read_bytes(path: str) -> tuple[bytes, str]:
+    """Read the whole input (``-`` = standard input); return bytes and a display name."""
+    if path == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(path, [Problem("is a directory, not a data file")])
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, [Problem("file not found")]) from None
+    except PermissionError:
+        raise InputError(path, [Problem("permission denied")]) from None
+    except OSError as exc:
+        raise InputError(path, [Problem(f"cannot read file ({exc.strerror or exc})")]) from None
+    return data, path
+
+
+def read_table(
+    path: str, *, separator: str | None = None
+) -> tuple[pl.DataFrame, Source]:
+    """Read a data file as all-``String`` columns plus ``_line``.
+
+    File kinds: ``.csv``, ``.tsv``, ``.csv.gz``/``.tsv.gz``, ``.parquet``, and
+    ``-`` for CSV on standard input. Nothing is type-inferred: every value is
+    parsed later by explicit rules.
+    """
+    data, name = read_bytes(path)
+    digest = hashlib.sha256(data).hexdigest()
+    lower = name.lower()
+    if lower.endswith(".parquet"):
+        try:
+            df = pl.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # polars raises several kinds for a broken file
+            raise InputError(name, [Problem(f"not a readable Parquet file ({exc})")]) from None
+        df = df.select(pl.all().cast(pl.String))
+        df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+        return df, Source(name, digest, df.height)
+    if lower.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(name, [Problem(f"not a readable gzip file ({exc})")]) from None
+        lower = lower[:-3]
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise InputError(name, [Problem("the file is empty", line=1)])
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            name,
+            [Problem("not valid UTF-8 text", line=line, value=repr(data[exc.start : exc.start + 8]))],
+            hint="save the file as UTF-8 (CSV UTF-8 in Excel), or check that it is a CSV file",
+        ) from None
+    if separator is None:
+        separator = "\t" if lower.endswith(".tsv") else _sniff_separator(data[:65536])
+    try:
+        df = pl.read_csv(
+            io.BytesIO(data),
+            separator=separator,
+            infer_schema=False,
+            has_header=True,
+            raise_if_empty=True,
+        )
+    except Exception as exc:  # polars' CSV errors are several classes; all mean "unreadable"
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise InputError(
+            name,
+            [Problem(f"not a readable CSV file: {text}")],
+            hint="check the delimiter (--delimiter), quoting and that every row has the header's columns",
+        ) from None
+    df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+    return df, Source(name, digest, df.height)
+
+
+# --------------------------------------------------------------------------- mapping
+def map_columns(
+    headers: list[str],
+    overrides: Mapping[str, str],
+    *,
+    path: str,
+) -> dict[str, str]:
+    """Map canonical names to the file's headers.
+
+    ``overrides`` (config ``columns:`` merged with ``--column``) win; then a
+    header matches a canonical name ignoring case, spaces, underscores and hyphens.
+    """
+    mapping: dict[str, str] = {}
+    by_norm = {normalize_header(h): h for h in headers}
+    for canonical, header in overrides.items():
+        if header in headers:
+            mapping[canonical] = header
+        elif normalize_header(header) in by_norm:
+            mapping[canonical] = by_norm[normalize_header(header)]
+        else:
+            near = difflib.get_close_matches(header, headers, n=1, cutoff=0.5)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            msg = f"column {header!r} (mapped to {canonical}) is not in the file"
+            raise InputError(
+                path,
+                [Problem(msg, line=1)],
+                hint=f"{hint}the file's headers are: {', '.join(map(repr, headers))}",
+            )
+    taken = set(mapping.values())
+    for canonical in CANONICAL_COLUMNS:
+        if canonical in mapping:
+            continue
+        header = by_norm.get(normalize_header(canonical))
+        if header is not None and header not in taken:
+            mapping[canonical] = header
+            taken.add(header)
+    return mapping
+
+
+def detect_shape(
+    mapping: Mapping[str, str], headers: list[str], *, path: str, shape: Shape | None = None
+) -> Shape:
+    """Pick the input shape from the mapped columns, or check a forced one."""
+
+    def has(req: str) -> bool:
+        return any(alt in mapping for alt in req.split("|"))
+
+    candidates = [shape] if shape is not None else [
+        Shape.movements, Shape.subscriptions, Shape.snapshots
+    ]
+    for cand in candidates:
+        if all(has(r) for r in REQUIRED[cand]):
+            return cand
+    if shape is not None:
+        missing = [r.replace("|", " or ") for r in REQUIRED[shape] if not has(r)]
+        lead = f"a {shape.value} file needs the column(s) {', '.join(missing)}"
+    else:
+        wants = "; ".join(
+            f"{s.value}: {', '.join(r.replace('|', ' or ') for r in REQUIRED[s])}" for s in Shape
+        )
+        lead = f"cannot tell the input shape from the header (needs one of — {wants})"
+    guesses = []
+    for canonical in CANONICAL_COLUMNS:
+        if canonical in mapping:
+            continue
+        near = difflib.get_close_matches(canonical, headers, n=1, cutoff=0.5)
+        if near:
+            guesses.append(f"--column {canonical}={near[0]!r}")
+    hint = f"the file's headers are: {', '.join(map(repr, headers))}."
+    if guesses:
+        hint += f" Perhaps: {' '.join(guesses)}"
+    else:
+        hint += " Map yours with --column NAME=HEADER or `columns:` in the config."
+    raise InputError(path, [Problem(lead, line=1)], hint=hint)
+
+
+# --------------------------------------------------------------------------- parsing
+_ISO_DAY = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+_ISO_MONTH = r"^(\d{4}-\d{2})$"
+_CURRENCY = r"^(?:[A-Z]{3}\s*)?[$€£¥]?\s*|\s*(?:[$€£¥]|\s[A-Z]{3})$"
+_NUMBER = r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?$"
+
+
+def parse_date(col: pl.Expr, *, date_format: str | None = None) -> pl.Expr:
+    """Expression: ``Date`` from ISO ``YYYY-MM-DD``, ``YYYY-MM`` (first day) or an ISO
+    datetime (its date part); null where the text is not one of those."""
+    s = col.str.strip_chars()
+    if date_format is not None:
+        return pl.coalesce(
+            s.str.to_date(date_format, strict=False),
+            s.str.to_datetime(date_format, strict=False).dt.date(),
+        )
+    day = s.str.extract(_ISO_DAY, 1).str.to_date("%Y-%m-%d", strict=False)
+    month = (s.str.extract(_ISO_MONTH, 1) + "-01").str.to_date("%Y-%m-%d", strict=False)
+    return pl.coalesce(day, month)
+
+
+def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(digits text, is_negative, well_formed) of a money text."""
+    s = col.str.strip_chars()
+    paren = s.str.contains(r"^\(.*\)$")
+    s = pl.when(paren).then(s.str.slice(1, s.str.len_chars() - 2).str.strip_chars()).otherwise(s)
+    s = s.str.replace_all(_CURRENCY, "")
+    sign = s.str.extract(r"^([+-])", 1)
+    s = s.str.replace(r"^[+-]\s*", "").str.replace_all(_CURRENCY, "")
+    neg = (sign == "-").fill_null(False) ^ paren
+    ok = s.str.contains(_NUMBER) & s.str.contains(r"\d") & ~(paren & sign.is_not_null())
+    return s.str.replace_all(",", ""), neg, ok
+
+
+def money_cents(col: pl.Expr, *, multiplier: int = 1) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Exact money parsing (SPEC §2.2).
+
+    Returns ``(cents, well_formed, rounded)``: ``cents`` is the amount times
+    ``multiplier`` in integer minor units (``Int64``, null when unparsable or out
+    of range), rounded half away from zero to the cent; ``rounded`` is true where
+    that rounding changed the value (sub-cent input).
+    """
+    digits, neg, ok = _money_parts(col)
+    dec = digits.cast(pl.Decimal(38, 6), strict=False) * (100 * multiplier)
+    whole = dec.round(0, mode="half_away_from_zero")
+    cents = whole.cast(pl.Int64, strict=False)
+    cents = pl.when(ok).then(pl.when(neg).then(-cents).otherwise(cents))
+    rounded = ok & (dec != whole).fill_null(False)
+    return cents, ok, rounded
+
+
+# --------------------------------------------------------------------------- validation
+def _problem(cond: pl.Expr, message: str | pl.Expr) -> pl.Expr:
+    msg = pl.lit(message) if isinstance(message, str) else message
+    return pl.when(cond).then(msg).otherwise(None)
+
+
+def _collect_problems(
+    df: pl.DataFrame, checks: list[tuple[str, str, pl.Expr]]
+) -> tuple[list[Problem], int]:
+    """Evaluate ``(column, raw_column, message_expr)`` checks; first problems and total."""
+    if not checks or df.height == 0:
+        return [], 0
+    parts = []
+    for i, (column, raw, expr) in enumerate(checks):
+        parts.append(
+            df.lazy()
+            .select(
+                pl.col(LINE),
+                pl.lit(i, dtype=pl.Int32).alias("_check"),
+                pl.lit(column).alias("column"),
+                expr.alias("message"),
+                (pl.col(raw).cast(pl.String) if raw else pl.lit(None, dtype=pl.String)).alias(
+                    "value"
+                ),
+            )
+            .filter(pl.col("message").is_not_null())
+        )
+    found = pl.concat(parts).sort(LINE, "_check").collect()
+    if found.height == 0:
+        return [], 0
+    problems = [
+        Problem(r["message"], line=r[LINE], column=r["column"], value=r["value"])
+        for r in found.head(MAX_PROBLEMS_KEPT).iter_rows(named=True)
+    ]
+    return problems, found.height
+
+
+def _raise_if(path: str, problems: list[Problem], total: int, hint: str | None = None) -> None:
+    if total:
+        raise InputError(path, problems, total=total, hint=hint)
+
+
+def _required_text(col: str, raw: str) -> tuple[str, str, pl.Expr]:
+    return (col, raw, _problem(pl.col(raw).str.strip_chars().fill_null("") == "", "missing value"))
+
+
+def load(
+    path: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    shape: Shape | None = None,
+    date_format: str | None = None,
+    separator: str | None = None,
+) -> Loaded:
+    """Read, map, parse and check an input file (strict: any problem raises).
+
+    Parameters
+    ----------
+    path
+        File path, or ``-`` for CSV on standard input.
+    columns
+        Canonical name → the file's header (config ``columns:`` and ``--column``).
+    shape
+        Force ``movements``, ``snapshots`` or ``subscriptions`` instead of detecting it.
+    date_format
+        A ``strftime`` format for dates that are not ISO (e.g. ``%m/%d/%Y``).
+    separator
+        Field delimiter; detected from the header line when omitted.
+
+    Raises
+    ------
+    InputError
+        With every problem found (first ones kept), each naming line, column and value.
+    """
+    raw, source = read_table(path, separator=separator)
+    return parse_table(raw, source, columns=columns, shape=shape, date_format=date_format)
+
+
+def load_frame(
+    data: pl.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    shape: Shape | str | None = None,
+    date_format: str | None = None,
+    name: str = "<frame>",
+) -> Loaded:
+    """Like :func:`load`, for a DataFrame already in memory (e.g. in a notebook).
+
+    Values are read through their text form with the same rules as a file, so
+    a frame and the CSV it came from give the same result. Line numbers count
+    as if the frame were a CSV with a header (first row = line 2).
+    """
+    raw = data.select(pl.all().cast(pl.String)).with_row_index(LINE, offset=2)
+    raw = raw.with_columns(pl.col(LINE).cast(pl.Int64))
+    buf = io.BytesIO()
+    data.write_csv(buf)
+    source = Source(name, hashlib.sha256(buf.getvalue()).hexdigest(), data.height)
+    shape = Shape(shape) if isinstance(shape, str) else shape
+    return parse_table(raw, source, columns=columns, shape=shape, date_format=date_format)
+
+
+def parse_table(
+    raw: pl.DataFrame,
+    source: Source,
+    *,
+    columns: Mapping[str, str] | None = None,
+    shape: Shape | None = None,
+    date_format: str | None = None,
+) -> Loaded:
+    """Map, parse and check an all-text table (see :func:`load`)."""
+    name = source.path
+    headers = [c for c in raw.columns if c != LINE]
+    if source.rows_read == 0:
+        raise InputError(name, [Problem("the file has a header but no data rows", line=1)])
+    mapping = map_columns(headers, columns or {}, path=name)
+    shape = detect_shape(mapping, headers, path=name, shape=shape)
+    warnings: list[str] = []
+    value_col = None
+    multiplier = 1
+    if shape is not Shape.movements:
+        if "arr" in mapping:
+            value_col = mapping["arr"]
+            if "mrr" in mapping:
+                warnings.append(
+                    f"both an ARR column ({mapping['arr']!r}) and an MRR column "
+                    f"({mapping['mrr']!r}): using ARR"
+                )
+        else:
+            value_col, multiplier = mapping["mrr"], 12
+    used = {mapping[c] for c in REQUIRED_COLUMNS[shape] if c in mapping}
+    if value_col:
+        used.add(value_col)
+    dims = [h for h in headers if h not in used and h not in mapping.values()]
+    checks: list[tuple[str, str, pl.Expr]] = []
+    acc = mapping["account_id"]
+    checks.append(_required_text("account_id", acc))
+    out: dict[str, pl.Expr] = {"account_id": pl.col(acc).str.strip_chars()}
+    rounded_expr = pl.lit(False)  # noqa: FBT003
+
+    def date_checks(canonical: str, *, optional: bool = False) -> pl.Expr:
+        col = mapping[canonical]
+        parsed = parse_date(pl.col(col), date_format=date_format)
+        blank = pl.col(col).str.strip_chars().fill_null("") == ""
+        fmt = date_format or "YYYY-MM-DD"
+        if not optional:
+            checks.append((canonical, col, _problem(blank, "missing date")))
+        checks.append((canonical, col, _problem(~blank & parsed.is_null(), f"not a date (expected {fmt})")))
+        return parsed
+
+    def money_checks(canonical: str, col: str, mult: int) -> pl.Expr:
+        nonlocal rounded_expr
+        cents, ok, rounded = money_cents(pl.col(col), multiplier=mult)
+        blank = pl.col(col).str.strip_chars().fill_null("") == ""
+        checks.append((canonical, col, _problem(blank, "missing amount")))
+        checks.append(
+            (canonical, col, _problem(~blank & ~ok, "not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50))"))
+        )
+        checks.append((canonical, col, _problem(~blank & ok & cents.is_null(), "number out of range")))
+        rounded_expr = rounded_expr | rounded
+        return cents
+
+    if shape is Shape.movements:
+        out["date"] = date_checks("date")
+        t = pl.col(mapping["type"]).str.strip_chars().str.to_lowercase()
+        checks.append(
+            (
+                "type",
+                mapping["type"],
+                _problem(
+                    t.fill_null("").is_in(MOVEMENT_TYPES).not_(),
+                    f"unknown movement type (expected one of: {', '.join(MOVEMENT_TYPES)})",
+                ),
+            )
+        )
+        amount = money_checks("amount", mapping["amount"], 1)
+        checks.append(
+            (
+                "amount",
+                mapping["amount"],
+                _problem(
+                    t.is_in(ADDING_TYPES) & (amount < 0),
+                    pl.format("negative amount for a {} movement (it adds ARR)", t),
+                ),
+            )
+        )
+        out["type"] = t
+        out["amount"] = pl.when(t.is_in(ADDING_TYPES)).then(amount).otherwise(-amount.abs())
+    elif shape is Shape.snapshots:
+        out["date"] = date_checks("date")
+        arr = money_checks(value_name(multiplier), value_col, multiplier)  # type: ignore[arg-type]
+        checks.append((value_name(multiplier), value_col, _problem(arr < 0, "negative ARR")))  # type: ignore[arg-type]
+        out["arr"] = arr
+    else:
+        start = date_checks("start_date")
+        end = date_checks("end_date", optional=True)
+        checks.append(
+            (
+                "end_date",
+                mapping["end_date"],
+                _problem(end <= start, "end_date is not after start_date (end is exclusive)"),
+            )
+        )
+        arr = money_checks(value_name(multiplier), value_col, multiplier)  # type: ignore[arg-type]
+        checks.append((value_name(multiplier), value_col, _problem(arr < 0, "negative ARR")))  # type: ignore[arg-type]
+        out["start_date"], out["end_date"], out["arr"] = start, end, arr
+    for d in dims:
+        out[d] = pl.col(d).str.strip_chars()
+
+    problems, total = _collect_problems(raw, checks)
+    _raise_if(name, problems, total)
+    frame = raw.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
+    n_rounded = raw.select(rounded_expr.sum()).item()
+    if n_rounded:
+        warnings.append(
+            f"{n_rounded:,} money value(s) had more than 2 decimals and were rounded "
+            "half away from zero to the cent"
+        )
+    loaded = Loaded(frame, shape, source, dims, warnings)
+    if shape is Shape.movements:
+        _check_movement_states(loaded)
+    elif shape is Shape.snapshots:
+        _check_snapshot_duplicates(loaded)
+    return loaded
+
+
+REQUIRED_COLUMNS: dict[Shape, tuple[str, ...]] = {
+    Shape.movements: ("date", "account_id", "type", "amount"),
+    Shape.snapshots: ("date", "account_id"),
+    Shape.subscriptions: ("account_id", "start_date", "end_date"),
+}
+
+
+def value_name(multiplier: int) -> str:
+    """Canonical name of the value column (``arr``, or ``mrr`` when it is ×12)."""
+    return "mrr" if multiplier == 12 else "arr"
+
+
+def _fmt_cents(expr: pl.Expr) -> pl.Expr:
+    sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    a = expr.abs()
+    return pl.format("{}{}.{}", sign, a // 100, (a % 100).cast(pl.String).str.zfill(2))
+
+
+def _check_movement_states(loaded: Loaded) -> None:
+    """Movements that contradict the account's running ARR (SPEC §2.3)."""
+    df = loaded.frame.lazy().sort("account_id", "date", LINE)
+    after = pl.col("amount").cum_sum().over("account_id")
+    df = df.with_columns(
+        _after=after,
+        _before=after - pl.col("amount"),
+        _seen=pl.int_range(pl.len()).over("account_id") > 0,
+    )
+    t, b, a = pl.col("type"), pl.col("_before"), pl.col("_after")
+    checks = [
+        ("type", "type", _problem((t == "new") & (b > 0), pl.format("new for an account that already has ARR {}", _fmt_cents(b)))),
+        ("type", "type", _problem((t == "expansion") & (b <= 0), "expansion on an account with no ARR")),
+        ("type", "type", _problem((t == "contraction") & (b <= 0), "contraction on an account with no ARR")),
+        ("amount", "_amount", _problem((t == "contraction") & (b > 0) & (a < 0), pl.format("contraction below zero (the account's ARR is {})", _fmt_cents(b)))),
+        ("type", "type", _problem((t == "churn") & (b <= 0), "churn on an account with no ARR")),
+        ("amount", "_amount", _problem((t == "churn") & (b > 0) & (a != 0), pl.format("churn amount differs from the account's ARR {}", _fmt_cents(b)))),
+        ("type", "type", _problem((t == "reactivation") & ~pl.col("_seen"), "reactivation for an account never seen before")),
+        ("type", "type", _problem((t == "reactivation") & (b > 0), pl.format("reactivation of an account that still has ARR {}", _fmt_cents(b)))),
+    ]
+    df = df.with_columns(_amount=_fmt_cents(pl.col("amount").abs())).collect()
+    problems, total = _collect_problems(df, checks)
+    _raise_if(
+        loaded.source.path,
+        problems,
+        total,
+        hint="movement logs are checked against each account's running ARR, in date order",
+    )
+
+
+def _check_snapshot_duplicates(loaded: Loaded) -> None:
+    """Two snapshots of one account on one date must agree (SPEC §2.3)."""
+    df = loaded.frame
+    key = ["account_id", "date"]
+    dup = df.lazy().filter(pl.len().over(key) > 1)
+    conflicting = (
+        dup.filter(pl.col("arr").n_unique().over(key) > 1).sort(LINE).collect()
+    )
+    if conflicting.height:
+        checks = [
+            (
+                "arr",
+                "_arr",
+                pl.format(
+                    "account {} has snapshots on {} with different values",
+                    pl.col("account_id"),
+                    pl.col("date").cast(pl.String),
+                ),
+            )
+        ]
+        problems, total = _collect_problems(
+            conflicting.with_columns(_arr=_fmt_cents(pl.col("arr"))), checks
+        )
+        _raise_if(loaded.source.path, problems, total, hint="keep one snapshot per account and date")
+    n_dup = df.height - df.select(key).unique().height
+    if n_dup:
+        loaded.frame = df.unique(subset=key, keep="first", maintain_order=True)
+        loaded.warnings.append(
+            f"{n_dup:,} repeated snapshot row(s) (same account, date and ARR) counted once"
+        )
+
+
+def parse_column_overrides(items: list[str] | None) -> dict[str, str]:
+    """``--column account_id="Customer ID"`` → ``{"account_id": "Customer ID"}``."""
+    result: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        value = value.strip().strip("\"'")
+        if not sep or not key or not value:
+            msg = f"--column: {item!r} is not NAME=HEADER (e.g. account_id=\"Customer ID\")"
+            raise UsageError(msg)
+        if key not in CANONICAL_COLUMNS:
+            near = difflib.get_close_matches(key, CANONICAL_COLUMNS, n=1)
+            extra = f"; did you mean {near[0]!r}?" if near else ""
+            msg = f"--column: unknown canonical name {key!r} (one of {', '.join(CANONICAL_COLUMNS)}){extra}"
+            raise UsageError(msg)
+        result[key] = value
+    return result

@@ -1,0 +1,307 @@
+"""The ARR bridge: new, reactivation, expansion, contraction and churn (SPEC §4)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from retention_cli.options import BridgeMode, Grain
+from retention_cli.config import Policies
+from retention_cli.ledger import Ledger
+
+BRIDGE_KEYS = (
+    "start_arr",
+    "new_arr",
+    "reactivation_arr",
+    "expansion_arr",
+    "contraction_arr",
+    "churned_arr",
+    "end_arr",
+    "start_logos",
+    "new_logos",
+    "reactivated_logos",
+    "churned_logos",
+    "end_logos",
+)
+MOVEMENT_KEYS = BRIDGE_KEYS[1:6] + ("new_logos", "reactivated_logos", "churned_logos")
+
+
+def reporting_periods(ledger: Ledger, grain: Grain) -> pl.DataFrame:
+    """The reported periods of ``grain`` that the ledger covers.
+
+    Columns: ``period`` (label), ``start``, ``end`` (ISO dates of the whole
+    period), ``_last`` (index of the fiscal month whose end ARR closes the
+    period: the period's last month, or the data's last month for an
+    incomplete final period), ``_prev`` (index of the month before the period
+    starts), ``_complete``.
+    """
+    cal = ledger.calendar
+    rows = []
+    last = cal.grain_last(ledger.first_period, grain)
+    while True:
+        first = cal.grain_first(last, grain)
+        if first > ledger.last_period:
+            break
+        start, end = cal.bounds(last, grain)
+        rows.append(
+            {
+                "period": cal.label(last, grain),
+                "start": start,
+                "end": end,
+                "_last": min(last, ledger.last_period),
+                "_prev": first - 1,
+                "_complete": last <= ledger.last_period,
+            }
+        )
+        last += grain.months
+    return pl.DataFrame(
+        rows,
+        schema={
+            "period": pl.String,
+            "start": pl.Date,
+            "end": pl.Date,
+            "_last": pl.Int32,
+            "_prev": pl.Int32,
+            "_complete": pl.Boolean,
+        },
+    )
+
+
+def _arr_at(ledger: Ledger, col: str, name: str) -> pl.LazyFrame:
+    return ledger.frame.select(
+        "account_id", pl.col("period").alias(col), pl.col("arr").alias(name)
+    )
+
+
+def classify(
+    a: pl.Expr,
+    b: pl.Expr,
+    *,
+    had_arr_before: pl.Expr,
+    policies: Policies,
+) -> dict[str, pl.Expr]:
+    """Per-account movement amounts for one step from ARR ``a`` to ARR ``b``.
+
+    Returns expressions for each movement key (cents for ``*_arr``, 0/1 for
+    logos). ``had_arr_before`` tells a return (reactivation) from a first
+    arrival (new); with ``policies.reactivation == "as_new"`` returns are new.
+    """
+    zero = pl.lit(0, dtype=pl.Int64)
+    arrive = (a == 0) & (b > 0)
+    returning = arrive & had_arr_before
+    if policies.reactivation == "as_new":
+        returning = pl.lit(False)  # noqa: FBT003
+    new = arrive & ~returning
+    churned = (a > 0) & (b == 0)
+    return {
+        "new_arr": pl.when(new).then(b).otherwise(zero),
+        "reactivation_arr": pl.when(returning).then(b).otherwise(zero),
+        "expansion_arr": pl.when((a > 0) & (b > a)).then(b - a).otherwise(zero),
+        "contraction_arr": pl.when((b > 0) & (b < a)).then(a - b).otherwise(zero),
+        "churned_arr": pl.when(churned).then(a).otherwise(zero),
+        "new_logos": new.cast(pl.Int64),
+        "reactivated_logos": returning.cast(pl.Int64),
+        "churned_logos": churned.cast(pl.Int64),
+    }
+
+
+def _first_arr(ledger: Ledger) -> pl.LazyFrame:
+    return (
+        ledger.frame.filter(pl.col("arr") > 0)
+        .group_by("account_id")
+        .agg(pl.col("period").min().alias("_first_arr"))
+    )
+
+
+def _steps(
+    ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policies
+) -> pl.LazyFrame:
+    """Per account and step ``(_key, _from, _to, _dim_at)``: the movement amounts.
+
+    An account's dimensions are its values as of fiscal month ``_dim_at``, so
+    every step of one reported period puts the account in one segment.
+    """
+    lf = pairs.lazy()
+    start = lf.join(
+        ledger.frame.select("account_id", pl.col("period").alias("_from"), pl.col("arr").alias("_a")),
+        on="_from",
+    )
+    end = lf.join(
+        ledger.frame.select("account_id", pl.col("period").alias("_to"), pl.col("arr").alias("_b")),
+        on="_to",
+    )
+    keys = ["_key", "_from", "_to", "_dim_at", "account_id"]
+    both = start.join(end, on=keys, how="full", coalesce=True)
+    if by:
+        dims = ledger.frame.select("account_id", pl.col("period").alias("_dim_at"), *by)
+        both = both.join(dims, on=["account_id", "_dim_at"], how="left")
+    both = both.with_columns(pl.col("_a").fill_null(0), pl.col("_b").fill_null(0))
+    both = both.join(_first_arr(ledger), on="account_id", how="left")
+    moves = classify(
+        pl.col("_a"),
+        pl.col("_b"),
+        had_arr_before=pl.col("_first_arr").fill_null(2**31 - 1) <= pl.col("_from"),
+        policies=policies,
+    )
+    return both.with_columns(
+        **moves,
+        start_logos=(pl.col("_a") > 0).cast(pl.Int64),
+        end_logos=(pl.col("_b") > 0).cast(pl.Int64),
+    )
+
+
+def bridge(
+    ledger: Ledger,
+    *,
+    grain: Grain = Grain.month,
+    mode: BridgeMode = BridgeMode.net,
+    by: list[str] | None = None,
+    policies: Policies | None = None,
+) -> pl.DataFrame:
+    """The ARR bridge per reported period (and segment).
+
+    Parameters
+    ----------
+    ledger
+        From :func:`retention_cli.ledger.build_ledger`.
+    grain
+        ``month``, ``quarter`` or ``year``.
+    mode
+        ``net`` classifies each account by its ARR at the period's start and
+        end; ``gross`` sums its fiscal-month movements inside the period.
+    by
+        Dimension columns to split by; a total row (dimensions null) comes first
+        in each period.
+    policies
+        ``reactivation: as_new`` counts returning accounts as new.
+
+    Returns
+    -------
+    DataFrame
+        ``period, start, end, [by...], start_arr, new_arr, reactivation_arr,
+        expansion_arr, contraction_arr, churned_arr, end_arr, start_logos,
+        new_logos, reactivated_logos, churned_logos, end_logos`` (money in
+        integer cents). For a snapshot file's first period (an opening
+        balance) every key but ``end_arr``/``end_logos`` is null.
+
+    Notes
+    -----
+    Per account, with ``a`` = ARR at the end of the previous period and ``b`` =
+    ARR at the end of this one: new (``a = 0 < b``, no ARR ever before),
+    reactivation (``a = 0 < b``, ARR before), expansion (``0 < a < b``, ``b - a``),
+    contraction (``0 < b < a``, ``a - b``), churn (``b = 0 < a``, ``a``). The
+    identity ``start + new + reactivation + expansion - contraction - churn =
+    end`` holds exactly for every period and segment.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from retention_cli import ledger_from_frame
+    >>> arr = pl.DataFrame({"account_id": ["a", "a", "b"], "date": ["2026-01-31", "2026-02-28", "2026-02-28"],
+    ...                     "arr": [100_00, 120_00, 50_00]})
+    >>> b = bridge(ledger_from_frame(arr, shape="snapshots"))
+    >>> b.select("period", "start_arr", "new_arr", "expansion_arr", "end_arr").rows()
+    [('2026-01', None, None, None, 10000), ('2026-02', 10000, 5000, 2000, 17000)]
+    """
+    by = list(by or [])
+    policies = policies or Policies()
+    periods = reporting_periods(ledger, grain)
+    known = ledger.first_period if ledger.opening_balance else -(2**31)
+    if mode is BridgeMode.net or grain is Grain.month:
+        pairs = periods.select(
+            pl.col("period").alias("_key"),
+            pl.col("_prev").alias("_from"),
+            pl.col("_last").alias("_to"),
+            pl.col("_last").alias("_dim_at"),
+        )
+    else:
+        months = []
+        for key, prev, last in periods.select("period", "_prev", "_last").iter_rows():
+            months.extend(
+                {"_key": key, "_from": p - 1, "_to": p, "_dim_at": last}
+                for p in range(prev + 1, last + 1)
+            )
+        pairs = pl.DataFrame(
+            months,
+            schema={"_key": pl.String, "_from": pl.Int32, "_to": pl.Int32, "_dim_at": pl.Int32},
+        )
+    # a step whose start is before a snapshot file's first period is unknown
+    pairs = pairs.filter(pl.col("_from") >= known) if ledger.opening_balance else pairs
+    steps = _steps(ledger, pairs, by, policies)
+    start_end = (
+        steps.join(
+            periods.lazy().select(pl.col("period").alias("_key"), "_prev", "_last"),
+            on="_key",
+        )
+        .with_columns(
+            start_arr=pl.when(pl.col("_from") == pl.col("_prev")).then(pl.col("_a")).otherwise(0),
+            end_arr=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("_b")).otherwise(0),
+            start_logos=pl.when(pl.col("_from") == pl.col("_prev")).then(pl.col("start_logos")).otherwise(0),
+            end_logos=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("end_logos")).otherwise(0),
+        )
+    )
+    sums = [pl.col(k).sum() for k in BRIDGE_KEYS]
+    out = _aggregate(start_end, by, sums)
+    result = periods.select("period", "start", "end").join(
+        out.collect().rename({"_key": "period"}), on="period", how="left"
+    )
+    # a period with no account at all has zero everywhere, not null
+    result = result.with_columns(pl.col(k).fill_null(0) for k in BRIDGE_KEYS)
+    if ledger.opening_balance:
+        opening = periods.filter(pl.col("_prev") < known)["period"]
+        result = _opening_rows(ledger, periods, opening, result, by)
+    return _order(result, periods, by)
+
+
+def _aggregate(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
+    """Group by period (``_key``), with a total row (by-columns null) plus one per segment."""
+    total = lf.group_by("_key").agg(aggs)
+    if not by:
+        return total
+    total = total.with_columns(pl.lit(None, dtype=pl.String).alias(d) for d in by)
+    seg = lf.with_columns(pl.col(d).fill_null("(none)") for d in by).group_by("_key", *by).agg(aggs)
+    cols = ["_key", *by]
+    return pl.concat([total.select(*cols, pl.exclude(cols)), seg.select(*cols, pl.exclude(cols))])
+
+
+def _order(result: pl.DataFrame, periods: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    order = periods.select("period").with_row_index("_order")
+    out = result.join(order, on="period", how="left")
+    keys = ["_order"]
+    if by:
+        out = out.with_columns(_total=pl.all_horizontal(pl.col(d).is_null() for d in by))
+        keys = ["_order", pl.col("_total").not_(), *by]  # type: ignore[list-item]
+    out = out.sort(keys, nulls_last=False)
+    head = ["period", "start", "end", *by]
+    return out.select(*head, pl.exclude([*head, "_order", "_total"]))
+
+
+def _opening_rows(
+    ledger: Ledger,
+    periods: pl.DataFrame,
+    opening: pl.Series,
+    result: pl.DataFrame,
+    by: list[str],
+) -> pl.DataFrame:
+    """Opening-balance periods of a snapshot file: end balances only, no movements."""
+    if opening.len() == 0:
+        return result
+    lasts = periods.filter(pl.col("period").is_in(opening.implode())).select(
+        pl.col("period").alias("_key"), pl.col("_last").alias("period")
+    )
+    ends = ledger.frame.join(lasts.lazy(), on="period")
+    agg = _aggregate(
+        ends,
+        by,
+        [pl.col("arr").sum().alias("end_arr"), (pl.col("arr") > 0).sum().cast(pl.Int64).alias("end_logos")],
+    ).collect()
+    filler = [pl.lit(None, dtype=pl.Int64).alias(k) for k in BRIDGE_KEYS if k not in ("end_arr", "end_logos")]
+    opened = (
+        periods.filter(pl.col("period").is_in(opening.implode()))
+        .select("period", "start", "end")
+        .join(agg.rename({"_key": "period"}), on="period", how="left")
+        .with_columns(*filler)
+        .select(result.columns)
+        .with_columns(pl.col("end_arr", "end_logos").fill_null(0))
+    )
+    rest = result.filter(~pl.col("period").is_in(opening.implode()))
+    return pl.concat([opened, rest])

@@ -1,0 +1,65 @@
+"""Churn: period rates from the bridge, window rates from retention (SPEC §5)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from retention_cli.metrics.retention import _ratio
+
+CHURN_KEYS = (
+    "start_logos",
+    "churned_logos",
+    "start_arr",
+    "contraction_arr",
+    "churned_arr",
+    "period_logo_churn_rate",
+    "period_gross_revenue_churn",
+    "period_net_revenue_churn",
+    "window_start",
+    "cohort_logos",
+    "logo_churn_rate",
+    "gross_revenue_churn",
+    "net_revenue_churn",
+)
+
+
+def churn(bridge: pl.DataFrame, retention: pl.DataFrame, *, by: list[str] | None = None) -> pl.DataFrame:
+    """Logo and revenue churn per period, from a bridge and a retention frame.
+
+    Notes
+    -----
+    Period rates (the reported period itself): ``period_logo_churn_rate`` =
+    churned_logos / start_logos; ``period_gross_revenue_churn`` = (contraction
+    + churn) / start_arr; ``period_net_revenue_churn`` = (contraction + churn -
+    expansion - reactivation) / start_arr. Window rates (trailing window):
+    ``logo_churn_rate`` = 1 - logo retention, ``gross_revenue_churn`` = 1 -
+    GRR, ``net_revenue_churn`` = 1 - NRR. Null where the denominator is zero
+    or unknown.
+    """
+    by = list(by or [])
+    keys = ["period", "start", "end", *by]
+    rates = bridge.with_columns(
+        period_logo_churn_rate=_ratio("churned_logos", "start_logos"),
+        period_gross_revenue_churn=_ratio(
+            pl.col("contraction_arr") + pl.col("churned_arr"), "start_arr"
+        ),
+        period_net_revenue_churn=_ratio(
+            pl.col("contraction_arr")
+            + pl.col("churned_arr")
+            - pl.col("expansion_arr")
+            - pl.col("reactivation_arr"),
+            "start_arr",
+        ),
+    )
+    window = retention.select(
+        *keys, "window_start", "cohort_logos", "logo_churn_rate", "gross_revenue_churn", "net_revenue_churn"
+    )
+    out = rates.join(window, on=keys, how="full", coalesce=True, nulls_equal=True)
+    order = bridge.select("period").unique(maintain_order=True).with_row_index("_o")
+    out = out.join(order, on="period", how="left")
+    if by:
+        out = out.with_columns(_t=pl.all_horizontal(pl.col(d).is_null() for d in by))
+        out = out.sort("_o", pl.col("_t").not_(), *by, nulls_last=False).drop("_t")
+    else:
+        out = out.sort("_o")
+    return out.select(*keys, *CHURN_KEYS)

@@ -1,0 +1,154 @@
+"""Trailing-window revenue and logo retention: NRR, GRR and friends (SPEC §5)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from retention_cli.options import Grain, Method
+from retention_cli.ledger import Ledger
+from retention_cli.metrics.bridge import _aggregate, _order, reporting_periods
+
+RETENTION_KEYS = (
+    "window_start",
+    "cohort_logos",
+    "cohort_start_arr",
+    "nrr",
+    "grr",
+    "logo_retention",
+    "logo_churn_rate",
+    "gross_revenue_churn",
+    "net_revenue_churn",
+)
+
+
+def _ratio(num: str | pl.Expr, den: str | pl.Expr) -> pl.Expr:
+    n = pl.col(num) if isinstance(num, str) else num
+    d = pl.col(den) if isinstance(den, str) else den
+    return pl.when(d > 0).then(n.cast(pl.Float64) / d.cast(pl.Float64)).otherwise(None)
+
+
+def retention(
+    ledger: Ledger,
+    *,
+    grain: Grain = Grain.month,
+    window: int = 12,
+    method: Method = Method.cohort,
+    by: list[str] | None = None,
+) -> pl.DataFrame:
+    """NRR, GRR and logo retention over a trailing window, per reported period.
+
+    Parameters
+    ----------
+    ledger
+        From :func:`retention_cli.ledger.build_ledger`.
+    grain
+        Report at the end of each ``month``, ``quarter`` or ``year``.
+    window
+        Window length in fiscal months (12 = the annual NRR board decks quote).
+    method
+        ``cohort`` or ``bridge`` (see Notes).
+    by
+        Dimension columns; an account belongs to the segment it was in at the
+        window start. A total row (dimensions null) comes first in each period.
+
+    Returns
+    -------
+    DataFrame
+        ``period, start, end, [by...], window_start, cohort_logos,
+        cohort_start_arr, nrr, grr, logo_retention, logo_churn_rate,
+        gross_revenue_churn, net_revenue_churn`` plus ``_cohort_end_arr``,
+        ``_cohort_min_arr`` and ``_retained_logos`` (cents and counts behind
+        the ratios). Ratios are fractions; null when the cohort is empty or the
+        window starts before a snapshot file's data.
+
+    Notes
+    -----
+    With ``s`` the end of the fiscal month before the window and ``e`` the
+    period end, the cohort ``C`` is the accounts with ARR > 0 at ``s``.
+    ``cohort`` method: NRR = Σ ARR(e) / Σ ARR(s); GRR = Σ min(ARR(e), ARR(s)) /
+    Σ ARR(s), never above 1. ``bridge`` method: NRR = (S + expansion -
+    contraction - churn) / S and GRR = (S - contraction - churn) / S with the
+    cohort's fiscal-month movements summed over the window (a cohort account's
+    reactivation counts as expansion); so a contraction later won back lowers
+    bridge GRR but not cohort GRR. NRR is equal under both methods. Logo
+    retention = cohort accounts with ARR > 0 at ``e`` / |C| under both.
+    ``window_start`` is the first day of the window (the day after ``s``).
+    """
+    by = list(by or [])
+    periods = reporting_periods(ledger, grain)
+    cal = ledger.calendar
+    pairs = periods.select(
+        pl.col("period").alias("_key"),
+        (pl.col("_last") - window).alias("_s"),
+        pl.col("_last").alias("_e"),
+    )
+    lf = ledger.frame
+    if method is Method.bridge:
+        loss = (pl.col("arr").shift(1).fill_null(0) - pl.col("arr")).clip(lower_bound=0)
+        lf = lf.with_columns(_cum_loss=loss.cum_sum().over("account_id", order_by="period"))
+    else:
+        lf = lf.with_columns(_cum_loss=pl.lit(0, dtype=pl.Int64))
+    cohort = pairs.lazy().join(
+        lf.filter(pl.col("arr") > 0).select(
+            "account_id", pl.col("period").alias("_s"), pl.col("arr").alias("_arr_s"),
+            pl.col("_cum_loss").alias("_loss_s"), *by,
+        ),
+        on="_s",
+    )
+    cohort = cohort.join(
+        lf.select(
+            "account_id", pl.col("period").alias("_e"), pl.col("arr").alias("_arr_e"),
+            pl.col("_cum_loss").alias("_loss_e"),
+        ),
+        on=["account_id", "_e"],
+        how="left",
+    ).with_columns(pl.col("_arr_e", "_loss_e").fill_null(0))
+    if method is Method.bridge:
+        kept = pl.col("_arr_s") - (pl.col("_loss_e") - pl.col("_loss_s"))
+    else:
+        kept = pl.min_horizontal("_arr_s", "_arr_e")
+    aggs = [
+        pl.len().cast(pl.Int64).alias("cohort_logos"),
+        pl.col("_arr_s").sum().alias("cohort_start_arr"),
+        pl.col("_arr_e").sum().alias("_cohort_end_arr"),
+        kept.sum().alias("_cohort_min_arr"),
+        (pl.col("_arr_e") > 0).sum().cast(pl.Int64).alias("_retained_logos"),
+    ]
+    agg = _aggregate(cohort, by, aggs).collect().rename({"_key": "period"})
+    base = periods.select(
+        "period",
+        "start",
+        "end",
+        pl.col("_last").sub(window).alias("_s"),
+    )
+    # every period gets a total row even when its cohort is empty
+    totals = base.join(
+        agg.filter(pl.all_horizontal(pl.col(d).is_null() for d in by)) if by else agg,
+        on="period",
+        how="left",
+    )
+    if by:
+        segs = base.join(agg.filter(~pl.all_horizontal(pl.col(d).is_null() for d in by)), on="period")
+        result = pl.concat([totals.select(segs.columns), segs])
+    else:
+        result = totals
+    counts = ["cohort_logos", "cohort_start_arr", "_cohort_end_arr", "_cohort_min_arr", "_retained_logos"]
+    unknown = pl.col("_s") < ledger.first_period if ledger.opening_balance else pl.lit(False)  # noqa: FBT003
+    result = result.with_columns(
+        pl.when(unknown).then(None).otherwise(pl.col(c).fill_null(0)).alias(c) for c in counts
+    )
+    starts = {
+        s: cal.month_start(s + 1) for s in result["_s"].unique().to_list()
+    }
+    result = result.with_columns(
+        window_start=pl.col("_s").replace_strict(starts, return_dtype=pl.Date),
+        nrr=_ratio("_cohort_end_arr", "cohort_start_arr"),
+        grr=_ratio("_cohort_min_arr", "cohort_start_arr"),
+        logo_retention=_ratio("_retained_logos", "cohort_logos"),
+    ).with_columns(
+        logo_churn_rate=1 - pl.col("logo_retention"),
+        gross_revenue_churn=1 - pl.col("grr"),
+        net_revenue_churn=1 - pl.col("nrr"),
+    )
+    cols = ["period", "start", "end", *by, *RETENTION_KEYS, *counts[2:]]
+    return _order(result.select(*cols), periods, by)

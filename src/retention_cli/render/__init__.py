@@ -1,0 +1,36 @@
+"""Renderers: the only place that formats results for people and programs.
+
+Every renderer takes a :class:`retention_cli.result.Result` the same way;
+``render_text`` returns the bytes-to-be of a machine format, ``render_table``
+prints a Rich table.
+"""
+
+from __future__ import annotations
+
+from retention_cli.options import OutputFormat
+from retention_cli.render.csv import to_csv
+from retention_cli.render.json import to_json
+from retention_cli.render.markdown import to_markdown
+
+FORMAT_BY_SUFFIX = {
+    ".json": OutputFormat.json,
+    ".csv": OutputFormat.csv,
+    ".md": OutputFormat.markdown,
+    ".markdown": OutputFormat.markdown,
+    ".txt": OutputFormat.table,
+}
+
+
+def render_text(result, fmt: OutputFormat) -> str:  # type: ignore[no-untyped-def]
+    """Text of ``result`` in a machine format (json, csv, markdown)."""
+    if fmt is OutputFormat.json:
+        return to_json(result)
+    if fmt is OutputFormat.csv:
+        return to_csv(result)
+    if fmt is OutputFormat.markdown:
+        return to_markdown(result)
+    msg = f"no text renderer for {fmt.value!r}"
+    raise ValueError(msg)
+
+
+__all__ = ["FORMAT_BY_SUFFIX", "render_text"]

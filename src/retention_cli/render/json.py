@@ -1,0 +1,29 @@
+"""JSON output: one document per run (SPEC §12)."""
+
+from __future__ import annotations
+
+import json
+
+from retention_cli import __version__
+from retention_cli.render.values import rows
+from retention_cli.result import SCHEMA_VERSION, Result
+
+
+def document(result: Result) -> dict:
+    """The JSON document as a Python mapping, keys in their contract order."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": result.command,
+        "generated_by": f"retention {__version__}",
+        "input": result.input,
+        "options": result.options,
+        "definitions": result.definitions,
+        "definitions_sha256": result.definitions_sha256,
+        "periods": rows(result),
+        "warnings": list(result.warnings),
+    }
+
+
+def to_json(result: Result) -> str:
+    """Deterministic JSON text (2-space indent, trailing newline, no NaN)."""
+    return json.dumps(document(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,54 @@
+"""Value conversion shared by the renderers: cents, ratios, dates, safe text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from retention_cli.result import MONEY_KEYS, RATIO_KEYS, Result
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cents_text(expr: pl.Expr) -> pl.Expr:
+    """Exact ``1234.50`` text from integer cents (null stays null)."""
+    sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    a = expr.abs()
+    return pl.format("{}{}.{}", sign, a // 100, (a % 100).cast(pl.String).str.zfill(2))
+
+
+def safe_text(expr: pl.Expr) -> pl.Expr:
+    """Neutralise spreadsheet formulas in input text (OWASP CSV injection): a value
+    starting with ``= + - @``, tab or CR gets a leading apostrophe."""
+    bad = expr.str.contains(r"^[=+\-@\t\r]")
+    return pl.when(bad).then(pl.lit("'") + expr).otherwise(expr)
+
+
+def output_frame(result: Result) -> pl.DataFrame:
+    """The result's output columns with money in currency units (Float64, exact to
+    the cent when printed shortest) and dates as ISO text."""
+    exprs = []
+    for col in result.columns:
+        if col in MONEY_KEYS:
+            exprs.append((pl.col(col) / 100).alias(col))
+        elif result.frame.schema[col] == pl.Date:
+            exprs.append(pl.col(col).dt.to_string("%Y-%m-%d").alias(col))
+        else:
+            exprs.append(pl.col(col))
+    return result.frame.select(exprs)
+
+
+def rows(result: Result) -> list[dict[str, Any]]:
+    """Output rows as plain Python values (for JSON)."""
+    return output_frame(result).to_dicts()
+
+
+def is_ratio(key: str) -> bool:
+    """True for fraction-valued keys."""
+    return key in RATIO_KEYS
+
+
+def is_money(key: str) -> bool:
+    """True for money-valued keys."""
+    return key in MONEY_KEYS

@@ -1,0 +1,77 @@
+"""Results: plain frames plus a small metadata record that every renderer takes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+SCHEMA_VERSION = 1
+
+MONEY_KEYS = frozenset(
+    {
+        "start_arr",
+        "new_arr",
+        "reactivation_arr",
+        "expansion_arr",
+        "contraction_arr",
+        "churned_arr",
+        "end_arr",
+        "cohort_start_arr",
+    }
+)
+"""Keys whose values are money (integer cents in frames, currency units in output)."""
+
+RATIO_KEYS = frozenset(
+    {
+        "nrr",
+        "grr",
+        "logo_retention",
+        "logo_churn_rate",
+        "gross_revenue_churn",
+        "net_revenue_churn",
+        "period_logo_churn_rate",
+        "period_gross_revenue_churn",
+        "period_net_revenue_churn",
+    }
+)
+"""Keys whose values are fractions (1.083 = 108.3%)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one command computed, ready for any renderer.
+
+    ``frame`` has ``period, start, end``, the ``by`` columns, then ``keys``;
+    money in integer cents. Other columns (prefixed ``_``) are internal.
+    """
+
+    command: str
+    title: str
+    frame: pl.DataFrame
+    keys: tuple[str, ...]
+    by: tuple[str, ...]
+    input: dict[str, Any]
+    options: dict[str, Any]
+    definitions: dict[str, Any]
+    caption: str
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def columns(self) -> list[str]:
+        """Output columns in order: period, start, end, by..., keys."""
+        return ["period", "start", "end", *self.by, *self.keys]
+
+    @property
+    def definitions_sha256(self) -> str:
+        """Hash of the definitions in force; equal hashes mean comparable numbers."""
+        return definitions_hash(self.definitions)
+
+
+def definitions_hash(definitions: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON form of a definitions record."""
+    text = json.dumps(definitions, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
