@@ -201,7 +201,7 @@ def _metric_command(
 ) -> None:
     try:
         from retention_cli.config import load_config
-        from retention_cli.load import parse_column_overrides
+        from retention_cli.inputs import parse_column_overrides
         from retention_cli.service import RunOptions, run
 
         config = load_config(config_path)

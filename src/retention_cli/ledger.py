@@ -12,7 +12,7 @@ import polars as pl
 
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config
-from retention_cli.load import LINE, Loaded, Shape
+from retention_cli.inputs import LINE, Loaded, Shape
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def build_ledger(
     Parameters
     ----------
     loaded
-        The output of :func:`retention_cli.load.load`.
+        The output of :func:`retention_cli.inputs.load`.
     calendar
         The fiscal calendar; the standard January calendar when omitted.
     config

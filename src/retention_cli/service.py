@@ -12,7 +12,7 @@ from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config
 from retention_cli.errors import UsageError
 from retention_cli.ledger import Ledger, build_ledger
-from retention_cli.load import Loaded, load, load_frame
+from retention_cli.inputs import Loaded, load, load_frame
 from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, bridge, churn, retention
 from retention_cli.options import BridgeMode, Grain, Method, Shape
 from retention_cli.result import Result
