@@ -142,7 +142,9 @@ def subscriptions(accounts: dict[str, dict]) -> list[dict]:
                 if prev > 0:  # close the open subscription
                     runs[-1]["end_date"] = month_date(m, acc["days"][m])
                 if arr > 0:
-                    runs.append({"start_date": month_date(m, acc["days"][m]), "end_date": "", "arr": arr})
+                    runs.append(
+                        {"start_date": month_date(m, acc["days"][m]), "end_date": "", "arr": arr}
+                    )
                 prev = arr
         for r in runs:
             rows.append(
@@ -190,7 +192,9 @@ def tiny_snapshots() -> list[dict]:
         for acc in sorted(state):
             arr, seg = state[acc]
             if arr > 0:
-                rows.append({"date": month_end(m), "account_id": acc, "arr": money(arr), "segment": seg})
+                rows.append(
+                    {"date": month_end(m), "account_id": acc, "arr": money(arr), "segment": seg}
+                )
     return rows
 
 
@@ -208,7 +212,10 @@ def main() -> None:
     write("saas_subscriptions.csv", subscriptions(accounts))
     write(
         "tiny_movements.csv",
-        [dict(zip(("date", "account_id", "type", "amount", "segment"), r, strict=True)) for r in TINY_MOVEMENTS],
+        [
+            dict(zip(("date", "account_id", "type", "amount", "segment"), r, strict=True))
+            for r in TINY_MOVEMENTS
+        ],
     )
     write("tiny_snapshots.csv", tiny_snapshots())
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import calendar as _stdcal
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
 import polars as pl
 
 from retention_cli.config import FiscalYear
 from retention_cli.errors import UsageError
 from retention_cli.options import Grain
-
 
 _MONTH_LABEL = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER_LABEL = re.compile(r"^FY(\d{4})-?Q([1-4])$", re.IGNORECASE)
@@ -35,7 +35,7 @@ class FiscalCalendar:
         The ``fiscal_year`` section of the config (start month and label style).
     """
 
-    fiscal_year: FiscalYear = FiscalYear()
+    fiscal_year: FiscalYear = field(default_factory=FiscalYear)
 
     @property
     def _offset(self) -> int:

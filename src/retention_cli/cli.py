@@ -41,7 +41,9 @@ def _version(value: bool) -> None:  # noqa: FBT001 - typer callback signature
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """SaaS retention metrics from account ARR data."""
@@ -58,45 +60,83 @@ FileArg = Annotated[
 ]
 FormatOpt = Annotated[
     OutputFormat | None,
-    typer.Option("--format", "-f", help="Output format [default: from --output's extension, else table]."),
+    typer.Option(
+        "--format", "-f", help="Output format [default: from --output's extension, else table]."
+    ),
 ]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to FILE (format from its extension: .json .csv .md .txt).", dir_okay=False),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to FILE (format from its extension: .json .csv .md .txt).",
+        dir_okay=False,
+    ),
 ]
-GrainOpt = Annotated[Grain, typer.Option("--grain", help="Reporting period: fiscal month, quarter or year.")]
+GrainOpt = Annotated[
+    Grain, typer.Option("--grain", help="Reporting period: fiscal month, quarter or year.")
+]
 WindowOpt = Annotated[
     int, typer.Option("--window", help="Trailing window for NRR/GRR, in fiscal months.", min=1)
 ]
 MethodOpt = Annotated[
     Method,
-    typer.Option("--method", help="cohort: compare each cohort account's end ARR with its start; bridge: sum the cohort's monthly movements."),
+    typer.Option(
+        "--method",
+        help="cohort: compare each cohort account's end ARR with its start; bridge: sum the cohort's monthly movements.",
+    ),
 ]
 BridgeOpt = Annotated[
     BridgeMode,
-    typer.Option("--bridge", help="For quarters/years: net classifies by start and end ARR; gross sums the monthly movements."),
+    typer.Option(
+        "--bridge",
+        help="For quarters/years: net classifies by start and end ARR; gross sums the monthly movements.",
+    ),
 ]
 ByOpt = Annotated[
-    str | None, typer.Option("--by", help="Split by dimension column(s), comma-separated, e.g. segment,region.")
+    str | None,
+    typer.Option(
+        "--by", help="Split by dimension column(s), comma-separated, e.g. segment,region."
+    ),
 ]
 FromOpt = Annotated[
-    str | None, typer.Option("--from", help="First period to report: a date (2026-03-15) or a label (2026-03, FY2027-Q1, FY2027).")
+    str | None,
+    typer.Option(
+        "--from",
+        help="First period to report: a date (2026-03-15) or a label (2026-03, FY2027-Q1, FY2027).",
+    ),
 ]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Last period to report: a date or a label.")]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Last period to report: a date or a label.")
+]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="YAML config [default: retention.yaml in the working directory, if present].", dir_okay=False),
+    typer.Option(
+        "--config",
+        "-c",
+        help="YAML config [default: retention.yaml in the working directory, if present].",
+        dir_okay=False,
+    ),
 ]
-ShapeOpt = Annotated[Shape | None, typer.Option("--shape", help="Input shape [default: detected from the header].")]
+ShapeOpt = Annotated[
+    Shape | None, typer.Option("--shape", help="Input shape [default: detected from the header].")
+]
 ColumnOpt = Annotated[
     list[str] | None,
-    typer.Option("--column", help='Map a canonical column to your header: --column account_id="Customer ID" (repeatable).'),
+    typer.Option(
+        "--column",
+        help='Map a canonical column to your header: --column account_id="Customer ID" (repeatable).',
+    ),
 ]
 DateFormatOpt = Annotated[
-    str | None, typer.Option("--date-format", help="strftime format of non-ISO dates, e.g. %m/%d/%Y.")
+    str | None,
+    typer.Option("--date-format", help="strftime format of non-ISO dates, e.g. %m/%d/%Y."),
 ]
 DelimiterOpt = Annotated[
-    str | None, typer.Option("--delimiter", help="Field delimiter [default: detected: comma, semicolon or tab].")
+    str | None,
+    typer.Option(
+        "--delimiter", help="Field delimiter [default: detected: comma, semicolon or tab]."
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or messages on stderr.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
@@ -110,9 +150,13 @@ def _fail(exc: BaseException, *, debug: bool) -> NoReturn:
     if debug:
         traceback.print_exception(exc, file=err)
     if isinstance(exc, InputError):
-        print(f"error: {exc.message}", file=err)
-        for line in exc.lines():
-            print(f"  {line}", file=err)
+        lines = exc.lines()
+        if exc.total == 1 and len(lines) == 1:
+            print(f"error: {lines[0]}", file=err)
+        else:
+            print(f"error: {exc.message}", file=err)
+            for line in lines:
+                print(f"  {line}", file=err)
         if exc.total > len(exc.lines()):
             print(f"  … and {exc.total - len(exc.lines()):,} more", file=err)
         if exc.hint:

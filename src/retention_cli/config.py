@@ -64,7 +64,7 @@ class Snapshots(_Strict):
     """How snapshot files are read."""
 
     carry_forward: bool = Field(
-        False,  # noqa: FBT003
+        False,
         description="an account missing from a period keeps its last ARR instead of churning",
     )
 

@@ -105,9 +105,7 @@ def read_bytes(path: str) -> tuple[bytes, str]:
     return data, path
 
 
-def read_table(
-    path: str, *, separator: str | None = None
-) -> tuple[pl.DataFrame, Source]:
+def read_table(path: str, *, separator: str | None = None) -> tuple[pl.DataFrame, Source]:
     """Read a data file as all-``String`` columns plus ``_line``.
 
     File kinds: ``.csv``, ``.tsv``, ``.csv.gz``/``.tsv.gz``, ``.parquet``, and
@@ -141,7 +139,11 @@ def read_table(
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
             name,
-            [Problem("not valid UTF-8 text", line=line, value=repr(data[exc.start : exc.start + 8]))],
+            [
+                Problem(
+                    "not valid UTF-8 text", line=line, value=repr(data[exc.start : exc.start + 8])
+                )
+            ],
             hint="save the file as UTF-8 (CSV UTF-8 in Excel), or check that it is a CSV file",
         ) from None
     if separator is None:
@@ -212,9 +214,9 @@ def detect_shape(
     def has(req: str) -> bool:
         return any(alt in mapping for alt in req.split("|"))
 
-    candidates = [shape] if shape is not None else [
-        Shape.movements, Shape.subscriptions, Shape.snapshots
-    ]
+    candidates = (
+        [shape] if shape is not None else [Shape.movements, Shape.subscriptions, Shape.snapshots]
+    )
     for cand in candidates:
         if all(has(r) for r in REQUIRED[cand]):
             return cand
@@ -242,7 +244,9 @@ def detect_shape(
 
 
 # --------------------------------------------------------------------------- parsing
-_ISO_DAY = r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+_ISO_DAY = (
+    r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
 _ISO_MONTH = r"^(\d{4}-\d{2})$"
 _CURRENCY = r"^(?:[A-Z]{3}\s*)?[$€£¥]?\s*|\s*(?:[$€£¥]|\s[A-Z]{3})$"
 _NUMBER = r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?$"
@@ -429,7 +433,7 @@ def parse_table(
     acc = mapping["account_id"]
     checks.append(_required_text("account_id", acc))
     out: dict[str, pl.Expr] = {"account_id": pl.col(acc).str.strip_chars()}
-    rounded_expr = pl.lit(False)  # noqa: FBT003
+    rounded_expr = pl.lit(False)
 
     def date_checks(canonical: str, *, optional: bool = False) -> pl.Expr:
         col = mapping[canonical]
@@ -438,7 +442,9 @@ def parse_table(
         fmt = date_format or "YYYY-MM-DD"
         if not optional:
             checks.append((canonical, col, _problem(blank, "missing date")))
-        checks.append((canonical, col, _problem(~blank & parsed.is_null(), f"not a date (expected {fmt})")))
+        checks.append(
+            (canonical, col, _problem(~blank & parsed.is_null(), f"not a date (expected {fmt})"))
+        )
         return parsed
 
     def money_checks(canonical: str, col: str, mult: int) -> pl.Expr:
@@ -447,9 +453,18 @@ def parse_table(
         blank = pl.col(col).str.strip_chars().fill_null("") == ""
         checks.append((canonical, col, _problem(blank, "missing amount")))
         checks.append(
-            (canonical, col, _problem(~blank & ~ok, "not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50))"))
+            (
+                canonical,
+                col,
+                _problem(
+                    ~blank & ~ok,
+                    "not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50))",
+                ),
+            )
         )
-        checks.append((canonical, col, _problem(~blank & ok & cents.is_null(), "number out of range")))
+        checks.append(
+            (canonical, col, _problem(~blank & ok & cents.is_null(), "number out of range"))
+        )
         rounded_expr = rounded_expr | rounded
         return cents
 
@@ -546,14 +561,57 @@ def _check_movement_states(loaded: Loaded) -> None:
     )
     t, b, a = pl.col("type"), pl.col("_before"), pl.col("_after")
     checks = [
-        ("type", "type", _problem((t == "new") & (b > 0), pl.format("new for an account that already has ARR {}", _fmt_cents(b)))),
-        ("type", "type", _problem((t == "expansion") & (b <= 0), "expansion on an account with no ARR")),
-        ("type", "type", _problem((t == "contraction") & (b <= 0), "contraction on an account with no ARR")),
-        ("amount", "_amount", _problem((t == "contraction") & (b > 0) & (a < 0), pl.format("contraction below zero (the account's ARR is {})", _fmt_cents(b)))),
+        (
+            "type",
+            "type",
+            _problem(
+                (t == "new") & (b > 0),
+                pl.format("new for an account that already has ARR {}", _fmt_cents(b)),
+            ),
+        ),
+        (
+            "type",
+            "type",
+            _problem((t == "expansion") & (b <= 0), "expansion on an account with no ARR"),
+        ),
+        (
+            "type",
+            "type",
+            _problem((t == "contraction") & (b <= 0), "contraction on an account with no ARR"),
+        ),
+        (
+            "amount",
+            "_amount",
+            _problem(
+                (t == "contraction") & (b > 0) & (a < 0),
+                pl.format("contraction below zero (the account's ARR is {})", _fmt_cents(b)),
+            ),
+        ),
         ("type", "type", _problem((t == "churn") & (b <= 0), "churn on an account with no ARR")),
-        ("amount", "_amount", _problem((t == "churn") & (b > 0) & (a != 0), pl.format("churn amount differs from the account's ARR {}", _fmt_cents(b)))),
-        ("type", "type", _problem((t == "reactivation") & ~pl.col("_seen"), "reactivation for an account never seen before")),
-        ("type", "type", _problem((t == "reactivation") & (b > 0), pl.format("reactivation of an account that still has ARR {}", _fmt_cents(b)))),
+        (
+            "amount",
+            "_amount",
+            _problem(
+                (t == "churn") & (b > 0) & (a != 0),
+                pl.format("churn amount differs from the account's ARR {}", _fmt_cents(b)),
+            ),
+        ),
+        (
+            "type",
+            "type",
+            _problem(
+                (t == "reactivation") & ~pl.col("_seen"),
+                "reactivation for an account never seen before",
+            ),
+        ),
+        (
+            "type",
+            "type",
+            _problem(
+                (t == "reactivation") & (b > 0),
+                pl.format("reactivation of an account that still has ARR {}", _fmt_cents(b)),
+            ),
+        ),
     ]
     df = df.with_columns(_amount=_fmt_cents(pl.col("amount").abs())).collect()
     problems, total = _collect_problems(df, checks)
@@ -570,9 +628,7 @@ def _check_snapshot_duplicates(loaded: Loaded) -> None:
     df = loaded.frame
     key = ["account_id", "date"]
     dup = df.lazy().filter(pl.len().over(key) > 1)
-    conflicting = (
-        dup.filter(pl.col("arr").n_unique().over(key) > 1).sort(LINE).collect()
-    )
+    conflicting = dup.filter(pl.col("arr").n_unique().over(key) > 1).sort(LINE).collect()
     if conflicting.height:
         checks = [
             (
@@ -588,7 +644,9 @@ def _check_snapshot_duplicates(loaded: Loaded) -> None:
         problems, total = _collect_problems(
             conflicting.with_columns(_arr=_fmt_cents(pl.col("arr"))), checks
         )
-        _raise_if(loaded.source.path, problems, total, hint="keep one snapshot per account and date")
+        _raise_if(
+            loaded.source.path, problems, total, hint="keep one snapshot per account and date"
+        )
     n_dup = df.height - df.select(key).unique().height
     if n_dup:
         loaded.frame = df.unique(subset=key, keep="first", maintain_order=True)
@@ -605,7 +663,7 @@ def parse_column_overrides(items: list[str] | None) -> dict[str, str]:
         key = key.strip()
         value = value.strip().strip("\"'")
         if not sep or not key or not value:
-            msg = f"--column: {item!r} is not NAME=HEADER (e.g. account_id=\"Customer ID\")"
+            msg = f'--column: {item!r} is not NAME=HEADER (e.g. account_id="Customer ID")'
             raise UsageError(msg)
         if key not in CANONICAL_COLUMNS:
             near = difflib.get_close_matches(key, CANONICAL_COLUMNS, n=1)

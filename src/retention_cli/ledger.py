@@ -52,9 +52,7 @@ class Ledger:
         return self.first_period
 
 
-def _densify(
-    points: pl.LazyFrame, last: int, *, fill: str
-) -> pl.LazyFrame:
+def _densify(points: pl.LazyFrame, last: int, *, fill: str) -> pl.LazyFrame:
     """One row per account per period from its first period to ``last``.
 
     ``points`` holds ``account_id, period, value`` at some periods;
@@ -63,23 +61,17 @@ def _densify(
     """
     firsts = points.group_by("account_id").agg(pl.col("period").min().alias("_first"))
     grid = (
-        firsts.with_columns(
-            period=pl.int_ranges(pl.col("_first"), last + 1, dtype=pl.Int32)
-        )
+        firsts.with_columns(period=pl.int_ranges(pl.col("_first"), last + 1, dtype=pl.Int32))
         .explode("period")
         .drop("_first")
     )
     out = grid.join(points, on=["account_id", "period"], how="left")
     if fill == "forward":
-        out = out.with_columns(
-            pl.col("value").forward_fill().over("account_id", order_by="period")
-        )
+        out = out.with_columns(pl.col("value").forward_fill().over("account_id", order_by="period"))
     return out.with_columns(pl.col("value").fill_null(0))
 
 
-def _dimension_track(
-    rows: pl.LazyFrame, dims: list[str], order: list[str]
-) -> pl.LazyFrame:
+def _dimension_track(rows: pl.LazyFrame, dims: list[str], order: list[str]) -> pl.LazyFrame:
     """Each account's dimension values as of each period it has a row in.
 
     The latest row (by ``order``) in a period wins; periods with no row carry
@@ -140,18 +132,26 @@ def build_ledger(
         first, last = span["lo"][0], span["hi"][0]
         # active on the last day of p  <=>  start <= end(p) < end_date
         #                              <=>  p0 <= p <= p1 - 1   (p1 = period of end_date)
-        active = rows.with_columns(
-            period=pl.int_ranges(
-                pl.col("_p0"), pl.col("_p1").fill_null(last + 1), dtype=pl.Int32
+        active = (
+            rows.with_columns(
+                period=pl.int_ranges(
+                    pl.col("_p0"), pl.col("_p1").fill_null(last + 1), dtype=pl.Int32
+                )
             )
-        ).explode("period").filter(pl.col("period").is_not_null())
+            .explode("period")
+            .filter(pl.col("period").is_not_null())
+        )
         points = active.group_by("account_id", "period").agg(pl.col("arr").sum().alias("value"))
         # accounts whose every subscription ends inside its start month never show
         # on a period end; they still count as seen, with zero ARR
         seen = rows.group_by("account_id").agg(pl.col("_p0").min().alias("period"))
-        points = pl.concat(
-            [points, seen.with_columns(value=pl.lit(0, dtype=pl.Int64))], how="vertical_relaxed"
-        ).group_by("account_id", "period").agg(pl.col("value").sum())
+        points = (
+            pl.concat(
+                [points, seen.with_columns(value=pl.lit(0, dtype=pl.Int64))], how="vertical_relaxed"
+            )
+            .group_by("account_id", "period")
+            .agg(pl.col("value").sum())
+        )
         dense = _densify(points, last, fill="zero")
         dim_rows = rows.with_columns(period=pl.col("_p0"))
         order = ["start_date", LINE]
@@ -163,18 +163,19 @@ def build_ledger(
         ).collect()
         first, last = span["lo"][0], span["hi"][0]
         if loaded.shape is Shape.movements:
-            points = rows.group_by("account_id", "period").agg(pl.col("amount").sum().alias("delta"))
-            dense = (
-                _densify(points.rename({"delta": "value"}), last, fill="zero")
-                .with_columns(
-                    pl.col("value").cum_sum().over("account_id", order_by="period")
-                )
+            points = rows.group_by("account_id", "period").agg(
+                pl.col("amount").sum().alias("delta")
+            )
+            dense = _densify(points.rename({"delta": "value"}), last, fill="zero").with_columns(
+                pl.col("value").cum_sum().over("account_id", order_by="period")
             )
             opening = False
         else:
-            latest = rows.sort("account_id", "period", "date", LINE).group_by(
-                "account_id", "period", maintain_order=True
-            ).agg(pl.col("arr").last().alias("value"), pl.len().alias("_n"))
+            latest = (
+                rows.sort("account_id", "period", "date", LINE)
+                .group_by("account_id", "period", maintain_order=True)
+                .agg(pl.col("arr").last().alias("value"), pl.len().alias("_n"))
+            )
             n_multi = latest.filter(pl.col("_n") > 1).select(pl.len()).collect().item()
             if n_multi:
                 warnings.append(
@@ -186,7 +187,11 @@ def build_ledger(
                 warnings.append(
                     f"no snapshots are dated in period(s) {', '.join(empty)}; every account "
                     "counts as 0 ARR there"
-                    + ("" if config.snapshots.carry_forward else " (set snapshots.carry_forward: true to keep the last value)")
+                    + (
+                        ""
+                        if config.snapshots.carry_forward
+                        else " (set snapshots.carry_forward: true to keep the last value)"
+                    )
                 )
             fill = "forward" if config.snapshots.carry_forward else "zero"
             dense = _densify(latest.drop("_n"), last, fill=fill)

@@ -11,8 +11,8 @@ from retention_cli import __version__
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config
 from retention_cli.errors import UsageError
-from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.inputs import Loaded, load, load_frame
+from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, bridge, churn, retention
 from retention_cli.options import BridgeMode, Grain, Method, Shape
 from retention_cli.result import Result
@@ -196,4 +196,12 @@ def run(command: str, path: str, config: Config, opts: RunOptions) -> Result:
     return compute(command, load_input(path, config, opts), config, opts)
 
 
-__all__ = ["RunOptions", "compute", "definitions", "ledger_from_frame", "load_input", "run", "__version__"]
+__all__ = [
+    "RunOptions",
+    "__version__",
+    "compute",
+    "definitions",
+    "ledger_from_frame",
+    "load_input",
+    "run",
+]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from retention_cli.options import BridgeMode, Grain
 from retention_cli.config import Policies
 from retention_cli.ledger import Ledger
+from retention_cli.options import BridgeMode, Grain
 
 BRIDGE_KEYS = (
     "start_arr",
@@ -22,7 +22,6 @@ BRIDGE_KEYS = (
     "churned_logos",
     "end_logos",
 )
-MOVEMENT_KEYS = BRIDGE_KEYS[1:6] + ("new_logos", "reactivated_logos", "churned_logos")
 
 
 def reporting_periods(ledger: Ledger, grain: Grain) -> pl.DataFrame:
@@ -67,9 +66,7 @@ def reporting_periods(ledger: Ledger, grain: Grain) -> pl.DataFrame:
 
 
 def _arr_at(ledger: Ledger, col: str, name: str) -> pl.LazyFrame:
-    return ledger.frame.select(
-        "account_id", pl.col("period").alias(col), pl.col("arr").alias(name)
-    )
+    return ledger.frame.select("account_id", pl.col("period").alias(col), pl.col("arr").alias(name))
 
 
 def classify(
@@ -89,7 +86,7 @@ def classify(
     arrive = (a == 0) & (b > 0)
     returning = arrive & had_arr_before
     if policies.reactivation == "as_new":
-        returning = pl.lit(False)  # noqa: FBT003
+        returning = pl.lit(False)
     new = arrive & ~returning
     churned = (a > 0) & (b == 0)
     return {
@@ -112,9 +109,7 @@ def _first_arr(ledger: Ledger) -> pl.LazyFrame:
     )
 
 
-def _steps(
-    ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policies
-) -> pl.LazyFrame:
+def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policies) -> pl.LazyFrame:
     """Per account and step ``(_key, _from, _to, _dim_at)``: the movement amounts.
 
     An account's dimensions are its values as of fiscal month ``_dim_at``, so
@@ -122,7 +117,9 @@ def _steps(
     """
     lf = pairs.lazy()
     start = lf.join(
-        ledger.frame.select("account_id", pl.col("period").alias("_from"), pl.col("arr").alias("_a")),
+        ledger.frame.select(
+            "account_id", pl.col("period").alias("_from"), pl.col("arr").alias("_a")
+        ),
         on="_from",
     )
     end = lf.join(
@@ -227,17 +224,16 @@ def bridge(
     # a step whose start is before a snapshot file's first period is unknown
     pairs = pairs.filter(pl.col("_from") >= known) if ledger.opening_balance else pairs
     steps = _steps(ledger, pairs, by, policies)
-    start_end = (
-        steps.join(
-            periods.lazy().select(pl.col("period").alias("_key"), "_prev", "_last"),
-            on="_key",
-        )
-        .with_columns(
-            start_arr=pl.when(pl.col("_from") == pl.col("_prev")).then(pl.col("_a")).otherwise(0),
-            end_arr=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("_b")).otherwise(0),
-            start_logos=pl.when(pl.col("_from") == pl.col("_prev")).then(pl.col("start_logos")).otherwise(0),
-            end_logos=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("end_logos")).otherwise(0),
-        )
+    start_end = steps.join(
+        periods.lazy().select(pl.col("period").alias("_key"), "_prev", "_last"),
+        on="_key",
+    ).with_columns(
+        start_arr=pl.when(pl.col("_from") == pl.col("_prev")).then(pl.col("_a")).otherwise(0),
+        end_arr=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("_b")).otherwise(0),
+        start_logos=pl.when(pl.col("_from") == pl.col("_prev"))
+        .then(pl.col("start_logos"))
+        .otherwise(0),
+        end_logos=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("end_logos")).otherwise(0),
     )
     sums = [pl.col(k).sum() for k in BRIDGE_KEYS]
     out = _aggregate(start_end, by, sums)
@@ -292,9 +288,16 @@ def _opening_rows(
     agg = _aggregate(
         ends,
         by,
-        [pl.col("arr").sum().alias("end_arr"), (pl.col("arr") > 0).sum().cast(pl.Int64).alias("end_logos")],
+        [
+            pl.col("arr").sum().alias("end_arr"),
+            (pl.col("arr") > 0).sum().cast(pl.Int64).alias("end_logos"),
+        ],
     ).collect()
-    filler = [pl.lit(None, dtype=pl.Int64).alias(k) for k in BRIDGE_KEYS if k not in ("end_arr", "end_logos")]
+    filler = [
+        pl.lit(None, dtype=pl.Int64).alias(k)
+        for k in BRIDGE_KEYS
+        if k not in ("end_arr", "end_logos")
+    ]
     opened = (
         periods.filter(pl.col("period").is_in(opening.implode()))
         .select("period", "start", "end")

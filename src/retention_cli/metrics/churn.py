@@ -23,7 +23,9 @@ CHURN_KEYS = (
 )
 
 
-def churn(bridge: pl.DataFrame, retention: pl.DataFrame, *, by: list[str] | None = None) -> pl.DataFrame:
+def churn(
+    bridge: pl.DataFrame, retention: pl.DataFrame, *, by: list[str] | None = None
+) -> pl.DataFrame:
     """Logo and revenue churn per period, from a bridge and a retention frame.
 
     Notes
@@ -52,7 +54,12 @@ def churn(bridge: pl.DataFrame, retention: pl.DataFrame, *, by: list[str] | None
         ),
     )
     window = retention.select(
-        *keys, "window_start", "cohort_logos", "logo_churn_rate", "gross_revenue_churn", "net_revenue_churn"
+        *keys,
+        "window_start",
+        "cohort_logos",
+        "logo_churn_rate",
+        "gross_revenue_churn",
+        "net_revenue_churn",
     )
     out = rates.join(window, on=keys, how="full", coalesce=True, nulls_equal=True)
     order = bridge.select("period").unique(maintain_order=True).with_row_index("_o")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from retention_cli.options import Grain, Method
 from retention_cli.ledger import Ledger
 from retention_cli.metrics.bridge import _aggregate, _order, reporting_periods
+from retention_cli.options import Grain, Method
 
 RETENTION_KEYS = (
     "window_start",
@@ -90,14 +90,19 @@ def retention(
         lf = lf.with_columns(_cum_loss=pl.lit(0, dtype=pl.Int64))
     cohort = pairs.lazy().join(
         lf.filter(pl.col("arr") > 0).select(
-            "account_id", pl.col("period").alias("_s"), pl.col("arr").alias("_arr_s"),
-            pl.col("_cum_loss").alias("_loss_s"), *by,
+            "account_id",
+            pl.col("period").alias("_s"),
+            pl.col("arr").alias("_arr_s"),
+            pl.col("_cum_loss").alias("_loss_s"),
+            *by,
         ),
         on="_s",
     )
     cohort = cohort.join(
         lf.select(
-            "account_id", pl.col("period").alias("_e"), pl.col("arr").alias("_arr_e"),
+            "account_id",
+            pl.col("period").alias("_e"),
+            pl.col("arr").alias("_arr_e"),
             pl.col("_cum_loss").alias("_loss_e"),
         ),
         on=["account_id", "_e"],
@@ -128,29 +133,39 @@ def retention(
         how="left",
     )
     if by:
-        segs = base.join(agg.filter(~pl.all_horizontal(pl.col(d).is_null() for d in by)), on="period")
+        segs = base.join(
+            agg.filter(~pl.all_horizontal(pl.col(d).is_null() for d in by)), on="period"
+        )
         result = pl.concat([totals.select(segs.columns), segs])
     else:
         result = totals
-    counts = ["cohort_logos", "cohort_start_arr", "_cohort_end_arr", "_cohort_min_arr", "_retained_logos"]
+    counts = [
+        "cohort_logos",
+        "cohort_start_arr",
+        "_cohort_end_arr",
+        "_cohort_min_arr",
+        "_retained_logos",
+    ]
     # a window that starts before the data has no cohort, for every shape, so
     # the shapes of one history agree (a snapshot file cannot know it)
     unknown = pl.col("_s") < ledger.first_period
     result = result.with_columns(
         pl.when(unknown).then(None).otherwise(pl.col(c).fill_null(0)).alias(c) for c in counts
     )
-    starts = {
-        s: cal.month_start(s + 1) for s in result["_s"].unique().to_list()
-    }
+    starts = {s: cal.month_start(s + 1) for s in result["_s"].unique().to_list()}
     result = result.with_columns(
         window_start=pl.col("_s").replace_strict(starts, return_dtype=pl.Date),
         nrr=_ratio("_cohort_end_arr", "cohort_start_arr"),
         grr=_ratio("_cohort_min_arr", "cohort_start_arr"),
         logo_retention=_ratio("_retained_logos", "cohort_logos"),
-    ).with_columns(
-        logo_churn_rate=1 - pl.col("logo_retention"),
-        gross_revenue_churn=1 - pl.col("grr"),
-        net_revenue_churn=1 - pl.col("nrr"),
+        # complements from exact integer numerators: 6/40 = 0.15, not 1 - 0.85
+        logo_churn_rate=_ratio(pl.col("cohort_logos") - pl.col("_retained_logos"), "cohort_logos"),
+        gross_revenue_churn=_ratio(
+            pl.col("cohort_start_arr") - pl.col("_cohort_min_arr"), "cohort_start_arr"
+        ),
+        net_revenue_churn=_ratio(
+            pl.col("cohort_start_arr") - pl.col("_cohort_end_arr"), "cohort_start_arr"
+        ),
     )
     cols = ["period", "start", "end", *by, *RETENTION_KEYS, *counts[2:]]
     return _order(result.select(*cols), periods, by)

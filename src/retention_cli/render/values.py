@@ -31,7 +31,9 @@ def output_frame(result: Result) -> pl.DataFrame:
     exprs = []
     for col in result.columns:
         if col in MONEY_KEYS:
-            exprs.append((pl.col(col) / 100).alias(col))
+            # via exact text: Polars' float division is not correctly rounded, and
+            # 229404.55 must print as 229404.55, not 229404.55000000002
+            exprs.append(cents_text(pl.col(col)).cast(pl.Float64).alias(col))
         elif result.frame.schema[col] == pl.Date:
             exprs.append(pl.col(col).dt.to_string("%Y-%m-%d").alias(col))
         else:

@@ -1,0 +1,328 @@
+"""The command line: every command and format, streams, exit codes, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from retention_cli.cli import app
+from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS
+from tests.conftest import EXAMPLES, SHARED_DATA
+
+MOVES = str(EXAMPLES / "saas_movements.csv")
+SNAPS = str(EXAMPLES / "saas_snapshots.csv")
+SUBS = str(EXAMPLES / "saas_subscriptions.csv")
+TINY = str(EXAMPLES / "tiny_movements.csv")
+KEYS = {"nrr": RETENTION_KEYS, "bridge": BRIDGE_KEYS, "churn": CHURN_KEYS}
+
+
+def run(runner: CliRunner, *args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_version(runner: CliRunner) -> None:
+    r = run(runner, "--version")
+    assert r.exit_code == 0
+    assert r.stdout.startswith("retention ")
+
+
+def test_python_dash_m() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "retention_cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.startswith("retention ")
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize("command", ["nrr", "bridge", "churn"])
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown"])
+def test_every_command_and_format(runner: CliRunner, command: str, fmt: str) -> None:
+    r = run(runner, command, MOVES, "--format", fmt, "--grain", "quarter")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout
+    assert "\x1b[" not in r.stdout  # no colour off a terminal
+    if fmt == "json":
+        doc = json.loads(r.stdout)
+        assert doc["schema_version"] == 1
+        assert doc["command"] == command
+        assert set(doc["input"]) == {"path", "sha256", "rows_read", "rows_used", "shape"}
+        assert doc["input"]["rows_read"] == doc["input"]["rows_used"] == 635
+        assert doc["input"]["shape"] == "movements"
+        for p in doc["periods"]:
+            assert list(p) == ["period", "start", "end", *KEYS[command]]
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(r.stdout)))
+        assert list(rows[0]) == ["period", "start", "end", *KEYS[command]]
+        assert rows[-1]["period"] == "FY2026-Q2"
+    elif fmt == "table":
+        assert "FY2026-Q2" in r.stdout
+        assert "window" in r.stdout or "bridge" in r.stdout  # definitions in the caption
+    else:
+        assert r.stdout.startswith("### ")
+        assert "| Period |" in r.stdout
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_movements_and_snapshots_give_identical_nrr(runner: CliRunner) -> None:
+    a = json.loads(run(runner, "nrr", MOVES, "-f", "json").stdout)
+    b = json.loads(run(runner, "nrr", SNAPS, "-f", "json").stdout)
+    c = json.loads(run(runner, "nrr", SUBS, "-f", "json").stdout)
+    assert a["periods"] == b["periods"] == c["periods"]
+    assert any(p["nrr"] is not None for p in a["periods"])
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_json_money_is_exact_and_bridge_reconciles(runner: CliRunner) -> None:
+    doc = json.loads(run(runner, "bridge", MOVES, "-f", "json", "--by", "segment").stdout)
+    for p in doc["periods"]:
+        for k in ("start_arr", "end_arr", "new_arr"):
+            assert round(p[k], 2) == p[k]
+        if p["start_arr"] is None:
+            continue
+        cents = {k: round(p[k] * 100) for k in BRIDGE_KEYS if k.endswith("_arr")}
+        assert (
+            cents["start_arr"]
+            + cents["new_arr"]
+            + cents["reactivation_arr"]
+            + cents["expansion_arr"]
+            - cents["contraction_arr"]
+            - cents["churned_arr"]
+            == cents["end_arr"]
+        )
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_output_file_format_from_extension(runner: CliRunner, in_tmp: Path) -> None:
+    r = run(runner, "nrr", TINY, "-o", "out.json")
+    assert r.exit_code == 0
+    assert r.stdout == ""  # data went to the file
+    assert "wrote out.json" in r.stderr
+    assert json.loads((in_tmp / "out.json").read_text())["command"] == "nrr"
+    r = run(runner, "nrr", TINY, "-o", "out.xyz")
+    assert r.exit_code == 2
+    assert "--format" in r.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_stdin(runner: CliRunner) -> None:
+    text = (EXAMPLES / "tiny_movements.csv").read_text()
+    r = run(runner, "nrr", "-", "-f", "json", input=text)
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["input"]["path"] == "<stdin>"
+    assert doc["periods"][-1]["nrr"] == pytest.approx(3800 / 4500)
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_deterministic_bytes(runner: CliRunner) -> None:
+    for fmt in ("json", "csv", "table", "markdown"):
+        a = run(runner, "churn", MOVES, "-f", fmt).stdout
+        b = run(runner, "churn", MOVES, "-f", fmt).stdout
+        assert a == b
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_from_to_labels_and_dates(runner: CliRunner) -> None:
+    doc = json.loads(
+        run(runner, "bridge", MOVES, "-f", "json", "--from", "2025-03", "--to", "2025-05-10").stdout
+    )
+    assert [p["period"] for p in doc["periods"]] == ["2025-03", "2025-04", "2025-05"]
+    doc = json.loads(
+        run(runner, "nrr", MOVES, "-f", "json", "--grain", "year", "--from", "FY2025").stdout
+    )
+    assert [p["period"] for p in doc["periods"]] == ["FY2025", "FY2026"]
+    r = run(runner, "nrr", MOVES, "--from", "2031-01")
+    assert r.exit_code == 2
+    assert "the data covers" in r.stderr
+    r = run(runner, "nrr", MOVES, "--from", "last tuesday")
+    assert r.exit_code == 2
+    assert "FY2027-Q1" in r.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_fiscal_config(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "retention.yaml").write_text("fiscal_year:\n  start_month: 2\n  label: end\n")
+    doc = json.loads(run(runner, "bridge", MOVES, "-f", "json", "--grain", "quarter").stdout)
+    # data starts 2024-01 = the last month of FY2024 (Feb 2023 - Jan 2024)
+    assert doc["periods"][0]["period"] == "FY2024-Q4"
+    assert doc["periods"][1]["period"] == "FY2025-Q1"
+    assert doc["periods"][1]["start"] == "2024-02-01"
+    assert doc["options"]["fiscal_year"]["start_month"] == 2
+    # the bundled config says the same
+    doc2 = json.loads(
+        run(
+            runner,
+            "bridge",
+            MOVES,
+            "-f",
+            "json",
+            "--grain",
+            "quarter",
+            "-c",
+            str(EXAMPLES.parent / "configs" / "fiscal-feb.yaml"),
+        ).stdout
+    )
+    assert doc2["periods"] == doc["periods"]
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("fiscal_year:\n  start_mnth: 2\n", "did you mean 'start_month'"),
+        ("fiscal_year:\n  label: middle\n", "allowed values: 'end' or 'start'"),
+        ("fiscal_year:\n  start_month: 13\n", "fiscal_year.start_month"),
+        ("fiscal_yr: {}\n", "did you mean 'fiscal_year'"),
+        ("fiscal_year: [\n", "not valid YAML"),
+        ("- a\n- b\n", "must be a mapping"),
+    ],
+)
+def test_bad_config_is_a_clear_error(
+    runner: CliRunner, in_tmp: Path, yaml_text: str, expected: str
+) -> None:
+    (in_tmp / "bad.yaml").write_text(yaml_text)
+    r = run(runner, "nrr", TINY, "-c", "bad.yaml")
+    assert r.exit_code == 2
+    assert expected in r.stderr
+    assert "Traceback" not in r.stderr
+    assert r.stdout == ""
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_bad_rows_name_file_line_column_value(runner: CliRunner, in_tmp: Path) -> None:
+    # regression guard: a typo'd amount and an unknown type must stop the run, not be dropped
+    (in_tmp / "bad.csv").write_text(
+        "date,account_id,type,amount\n"
+        "2025-01-05,a,new,100\n"
+        "2025-02-05,a,expansion,abc\n"
+        "2025-13-01,b,new,100\n"
+        "2025-03-05,a,upsell,5\n"
+        "2025-03-06,c,new,-5\n"
+    )
+    r = run(runner, "nrr", "bad.csv")
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert "Traceback" not in r.stderr
+    assert "bad.csv:3: amount: not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50)) ('abc')" in r.stderr
+    assert "bad.csv:4: date: not a date" in r.stderr
+    assert "bad.csv:5: type: unknown movement type" in r.stderr
+    assert "bad.csv:6: amount: negative amount for a new movement" in r.stderr
+    assert "4 problems found" in r.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_movement_that_contradicts_state(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "bad.csv").write_text(
+        "date,account_id,type,amount\n2025-01-05,a,new,100\n2025-02-05,a,contraction,150\n2025-03-05,b,churn,10\n"
+    )
+    r = run(runner, "bridge", "bad.csv")
+    assert r.exit_code == 2
+    assert "bad.csv:3: amount: contraction below zero" in r.stderr
+    assert "bad.csv:4: type: churn on an account with no ARR" in r.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_debug_shows_traceback(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "bad.csv").write_text("date,account_id,type,amount\n2025-01-05,a,new,xyz\n")
+    r = run(runner, "nrr", "bad.csv", "--debug")
+    assert r.exit_code == 2
+    assert "Traceback" in r.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"date,account_id,type,amount\n", "no data rows"),
+        (b"foo,bar\n1,2\n", "cannot tell the input shape"),
+        (b"\xff\xfe\x00garbage\x00\x01", "not valid UTF-8"),
+        (b"Date,Customer,Kind,Value\n2025-01-01,a,new,5\n", "--column"),
+    ],
+)
+def test_unusable_files(runner: CliRunner, in_tmp: Path, content: bytes, expected: str) -> None:
+    (in_tmp / "f.csv").write_bytes(content)
+    r = run(runner, "nrr", "f.csv")
+    assert r.exit_code == 2
+    assert expected in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_missing_file_and_directory(runner: CliRunner, in_tmp: Path) -> None:
+    r = run(runner, "nrr", "nope.csv")
+    assert (r.exit_code, r.stderr.strip()) == (2, "error: nope.csv: file not found")
+    (in_tmp / "d").mkdir()
+    r = run(runner, "nrr", "d")
+    assert r.exit_code == 2
+    assert "is a directory" in r.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_column_mapping_and_header_normalisation(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "f.csv").write_text(
+        "Month,Customer ID,Account Type,MRR (USD)\n2025-01,a,x,100\n2025-02,a,x,150\n"
+    )
+    r = run(
+        runner,
+        "bridge",
+        "f.csv",
+        "-f",
+        "json",
+        "--column",
+        "account_id=Customer ID",
+        "--column",
+        "mrr=MRR (USD)",
+        "--column",
+        "date=Month",
+    )
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["input"]["shape"] == "snapshots"
+    # MRR 150 -> ARR 1800; expansion = (150 - 100) * 12 = 600
+    assert doc["periods"][1]["expansion_arr"] == 600
+    assert doc["periods"][1]["end_arr"] == 1800
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_unknown_by_column(runner: CliRunner) -> None:
+    r = run(runner, "nrr", MOVES, "--by", "segmnt")
+    assert r.exit_code == 2
+    assert "'segment'" in r.stderr
+
+
+@pytest.mark.skipif(
+    not (SHARED_DATA / "mrr-playbook").is_dir(), reason="../shared/data not beside the project"
+)
+@pytest.mark.usefixtures("in_tmp")
+def test_shared_subscriptions_sample(runner: CliRunner) -> None:
+    path = str(SHARED_DATA / "mrr-playbook" / "subscription_periods.csv")
+    r = run(
+        runner,
+        "bridge",
+        path,
+        "--column",
+        "account_id=customer_id",
+        "--column",
+        "mrr=monthly_amount",
+        "-f",
+        "json",
+    )
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["input"]["shape"] == "subscriptions"
+    assert doc["input"]["rows_read"] == doc["input"]["rows_used"] == 121
+    first = doc["periods"][0]
+    assert first["period"] == "2017-09"
+    # customers 2 (25) and 3 (50) start 2017-09-01: ARR (25 + 50) * 12 = 900
+    assert (first["new_logos"], first["end_arr"]) == (2, 900)
