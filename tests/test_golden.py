@@ -1,0 +1,38 @@
+"""Golden files: examples/expected/* must match the CLI's output byte for byte.
+
+Regenerate after an intended change with ``RETENTION_UPDATE_GOLDEN=1 pytest tests/test_golden.py``
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+
+import pytest
+from typer.testing import CliRunner
+
+from retention_cli.cli import app
+from tests.conftest import EXAMPLES, ROOT
+
+EXPECTED = EXAMPLES / "expected"
+CASES = {
+    "tiny_nrr.txt": "nrr examples/tiny_movements.csv",
+    "tiny_bridge_quarter.txt": "bridge examples/tiny_movements.csv --grain quarter --by segment",
+    "tiny_churn.csv": "churn examples/tiny_movements.csv -f csv",
+    "saas_nrr_quarter.json": "nrr examples/saas_movements.csv --grain quarter -f json",
+    "saas_bridge_quarter.md": "bridge examples/saas_snapshots.csv --grain quarter -f markdown",
+    "saas_churn_year_feb.csv": "churn examples/saas_movements.csv --grain year -c configs/fiscal-feb.yaml -f csv",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, shlex.split(CASES[name]))
+    assert result.exit_code == 0, result.stderr
+    path = EXPECTED / name
+    if os.environ.get("RETENTION_UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(result.stdout, encoding="utf-8", newline="\n")
+    assert result.stdout == path.read_text(encoding="utf-8"), f"retention {CASES[name]}"
