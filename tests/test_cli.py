@@ -213,7 +213,10 @@ def test_bad_rows_name_file_line_column_value(runner: CliRunner, in_tmp: Path) -
     assert r.exit_code == 2
     assert r.stdout == ""
     assert "Traceback" not in r.stderr
-    assert "bad.csv:3: amount: not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50)) ('abc')" in r.stderr
+    assert (
+        "bad.csv:3: amount: not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50)) ('abc')"
+        in r.stderr
+    )
     assert "bad.csv:4: date: not a date" in r.stderr
     assert "bad.csv:5: type: unknown movement type" in r.stderr
     assert "bad.csv:6: amount: negative amount for a new movement" in r.stderr
