@@ -184,8 +184,9 @@ def build_ledger(
                 )
             empty = _empty_periods(rows, first, last, calendar)
             if empty:
+                shown = ", ".join(empty[:12]) + (f" and {len(empty) - 12:,} more" if len(empty) > 12 else "")
                 warnings.append(
-                    f"no snapshots are dated in period(s) {', '.join(empty)}; every account "
+                    f"no snapshots are dated in {len(empty):,} period(s): {shown}; every account "
                     "counts as 0 ARR there"
                     + (
                         ""
