@@ -12,7 +12,9 @@ import polars as pl
 
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config
-from retention_cli.inputs import LINE, Loaded, Shape
+from retention_cli.errors import InputError, Problem
+from retention_cli.inputs import LINE, Loaded
+from retention_cli.options import Grain, Shape
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,6 @@ class Ledger:
     def collect(self) -> pl.DataFrame:
         """The ledger as a DataFrame."""
         return self.frame.collect()
-
-    def known_from(self) -> int:
-        """First period index whose end ARR is known (earlier ones: unknown or zero)."""
-        return self.first_period
 
 
 def _densify(points: pl.LazyFrame, last: int, *, fill: str) -> pl.LazyFrame:
@@ -184,7 +182,9 @@ def build_ledger(
                 )
             empty = _empty_periods(rows, first, last, calendar)
             if empty:
-                shown = ", ".join(empty[:12]) + (f" and {len(empty) - 12:,} more" if len(empty) > 12 else "")
+                shown = ", ".join(empty[:12]) + (
+                    f" and {len(empty) - 12:,} more" if len(empty) > 12 else ""
+                )
                 warnings.append(
                     f"no snapshots are dated in {len(empty):,} period(s): {shown}; every account "
                     "counts as 0 ARR there"
@@ -224,15 +224,11 @@ def build_ledger(
 def _empty_periods(
     rows: pl.LazyFrame, first: int, last: int, calendar: FiscalCalendar
 ) -> list[str]:
-    from retention_cli.calendar import Grain
-
     present = set(rows.select(pl.col("period").unique()).collect()["period"].to_list())
     return [calendar.label(p, Grain.month) for p in range(first, last + 1) if p not in present]
 
 
 def _check_non_negative(data: pl.DataFrame, loaded: Loaded) -> None:
-    from retention_cli.errors import InputError, Problem
-
     bad = data.filter(pl.col("arr") < 0)
     if bad.height:
         r = bad.row(0, named=True)

@@ -7,7 +7,6 @@ from typing import Any
 
 import polars as pl
 
-from retention_cli import __version__
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config
 from retention_cli.errors import UsageError
@@ -198,7 +197,6 @@ def run(command: str, path: str, config: Config, opts: RunOptions) -> Result:
 
 __all__ = [
     "RunOptions",
-    "__version__",
     "compute",
     "definitions",
     "ledger_from_frame",
