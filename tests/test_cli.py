@@ -329,3 +329,18 @@ def test_shared_subscriptions_sample(runner: CliRunner) -> None:
     assert first["period"] == "2017-09"
     # customers 2 (25) and 3 (50) start 2017-09-01: ARR (25 + 50) * 12 = 900
     assert (first["new_logos"], first["end_arr"]) == (2, 900)
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_csv_output_neutralises_formulas_from_input(runner: CliRunner, in_tmp: Path) -> None:
+    # hazard: a segment value written by a customer is opened by finance in a spreadsheet
+    (in_tmp / "f.csv").write_text(
+        'date,account_id,arr,segment\n2025-01-31,a,100,"=HYPERLINK(""http://x"",""y"")"\n2025-02-28,a,-0,@SUM(1)\n'
+    )
+    r = run(runner, "bridge", "f.csv", "--by", "segment", "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    segments = {row["segment"] for row in rows if row["segment"]}
+    assert segments == {'\'=HYPERLINK("http://x","y")', "'@SUM(1)"}
+    # numbers stay numbers, negative or not
+    assert all(not row["end_arr"].startswith("'") for row in rows)
