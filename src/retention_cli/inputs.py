@@ -279,14 +279,34 @@ def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return s.str.replace_all(",", ""), neg, ok
 
 
-def money_cents(col: pl.Expr, *, multiplier: int = 1) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Exact money parsing (SPEC §2.2).
+def money_stages(col: pl.Expr, name: str, *, multiplier: int = 1) -> list[dict[str, pl.Expr]]:
+    """Exact money parsing (SPEC §2.2) as successive ``with_columns`` passes.
 
-    Returns ``(cents, well_formed, rounded)``: ``cents`` is the amount times
-    ``multiplier`` in integer minor units (``Int64``, null when unparsable or out
-    of range), rounded half away from zero to the cent; ``rounded`` is true where
-    that rounding changed the value (sub-cent input).
+    Each pass only reads columns made by earlier ones, so every value is parsed
+    once. The last pass makes ``{name}`` (the amount times ``multiplier`` in
+    integer cents, ``Int64``, rounded half away from zero; null when unparsable
+    or out of range), ``{name}_ok`` (well formed) and ``{name}_rounded`` (the
+    rounding changed the value: sub-cent input).
     """
+    digits, neg, ok = _money_parts(col)
+    d, n, k, dec, whole = (f"{name}_{x}" for x in ("digits", "neg", "ok", "dec", "whole"))
+    return [
+        {d: digits, n: neg, k: ok},
+        {dec: pl.col(d).cast(pl.Decimal(38, 6), strict=False) * (100 * multiplier)},
+        {whole: pl.col(dec).round(0, mode="half_away_from_zero")},
+        {
+            name: pl.when(pl.col(k)).then(
+                pl.when(pl.col(n))
+                .then(-pl.col(whole).cast(pl.Int64, strict=False))
+                .otherwise(pl.col(whole).cast(pl.Int64, strict=False))
+            ),
+            f"{name}_rounded": pl.col(k) & (pl.col(dec) != pl.col(whole)).fill_null(False),
+        },
+    ]
+
+
+def money_cents(col: pl.Expr, *, multiplier: int = 1) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Single-expression form of :func:`money_stages`: ``(cents, well_formed, rounded)``."""
     digits, neg, ok = _money_parts(col)
     dec = digits.cast(pl.Decimal(38, 6), strict=False) * (100 * multiplier)
     whole = dec.round(0, mode="half_away_from_zero")
@@ -429,48 +449,62 @@ def parse_table(
     if value_col:
         used.add(value_col)
     dims = [h for h in headers if h not in used and h not in mapping.values()]
+    # every value is parsed once, into staged "_"-columns; checks and outputs read those
+    stages: list[dict[str, pl.Expr]] = [{}, {}, {}, {}]
     checks: list[tuple[str, str, pl.Expr]] = []
     acc = mapping["account_id"]
     checks.append(_required_text("account_id", acc))
     out: dict[str, pl.Expr] = {"account_id": pl.col(acc).str.strip_chars()}
-    rounded_expr = pl.lit(False)
+    rounded_cols: list[str] = []
+
+    def blank(col: str) -> pl.Expr:
+        return pl.col(col).str.strip_chars().fill_null("") == ""
 
     def date_checks(canonical: str, *, optional: bool = False) -> pl.Expr:
         col = mapping[canonical]
-        parsed = parse_date(pl.col(col), date_format=date_format)
-        blank = pl.col(col).str.strip_chars().fill_null("") == ""
+        staged = f"_{canonical}"
+        stages[0][staged] = parse_date(pl.col(col), date_format=date_format)
+        parsed = pl.col(staged)
         fmt = date_format or "YYYY-MM-DD"
         if not optional:
-            checks.append((canonical, col, _problem(blank, "missing date")))
+            checks.append((canonical, col, _problem(blank(col), "missing date")))
         checks.append(
-            (canonical, col, _problem(~blank & parsed.is_null(), f"not a date (expected {fmt})"))
+            (
+                canonical,
+                col,
+                _problem(~blank(col) & parsed.is_null(), f"not a date (expected {fmt})"),
+            )
         )
         return parsed
 
     def money_checks(canonical: str, col: str, mult: int) -> pl.Expr:
-        nonlocal rounded_expr
-        cents, ok, rounded = money_cents(pl.col(col), multiplier=mult)
-        blank = pl.col(col).str.strip_chars().fill_null("") == ""
-        checks.append((canonical, col, _problem(blank, "missing amount")))
+        staged = f"_{canonical}"
+        for stage, exprs in zip(
+            stages, money_stages(pl.col(col), staged, multiplier=mult), strict=True
+        ):
+            stage.update(exprs)
+        cents, ok = pl.col(staged), pl.col(f"{staged}_ok")
+        checks.append((canonical, col, _problem(blank(col), "missing amount")))
         checks.append(
             (
                 canonical,
                 col,
                 _problem(
-                    ~blank & ~ok,
+                    ~blank(col) & ~ok,
                     "not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50))",
                 ),
             )
         )
         checks.append(
-            (canonical, col, _problem(~blank & ok & cents.is_null(), "number out of range"))
+            (canonical, col, _problem(~blank(col) & ok & cents.is_null(), "number out of range"))
         )
-        rounded_expr = rounded_expr | rounded
+        rounded_cols.append(f"{staged}_rounded")
         return cents
 
     if shape is Shape.movements:
         out["date"] = date_checks("date")
-        t = pl.col(mapping["type"]).str.strip_chars().str.to_lowercase()
+        stages[0]["_type"] = pl.col(mapping["type"]).str.strip_chars().str.to_lowercase()
+        t = pl.col("_type")
         checks.append(
             (
                 "type",
@@ -494,31 +528,36 @@ def parse_table(
         )
         out["type"] = t
         out["amount"] = pl.when(t.is_in(ADDING_TYPES)).then(amount).otherwise(-amount.abs())
-    elif shape is Shape.snapshots:
-        out["date"] = date_checks("date")
-        arr = money_checks(value_name(multiplier), value_col, multiplier)  # type: ignore[arg-type]
-        checks.append((value_name(multiplier), value_col, _problem(arr < 0, "negative ARR")))  # type: ignore[arg-type]
-        out["arr"] = arr
     else:
-        start = date_checks("start_date")
-        end = date_checks("end_date", optional=True)
-        checks.append(
-            (
-                "end_date",
-                mapping["end_date"],
-                _problem(end <= start, "end_date is not after start_date (end is exclusive)"),
+        assert value_col is not None  # detect_shape guarantees arr or mrr
+        if shape is Shape.snapshots:
+            out["date"] = date_checks("date")
+        else:
+            start = date_checks("start_date")
+            end = date_checks("end_date", optional=True)
+            checks.append(
+                (
+                    "end_date",
+                    mapping["end_date"],
+                    _problem(end <= start, "end_date is not after start_date (end is exclusive)"),
+                )
             )
-        )
-        arr = money_checks(value_name(multiplier), value_col, multiplier)  # type: ignore[arg-type]
-        checks.append((value_name(multiplier), value_col, _problem(arr < 0, "negative ARR")))  # type: ignore[arg-type]
-        out["start_date"], out["end_date"], out["arr"] = start, end, arr
+            out["start_date"], out["end_date"] = start, end
+        arr = money_checks(value_name(multiplier), value_col, multiplier)
+        checks.append((value_name(multiplier), value_col, _problem(arr < 0, "negative ARR")))
+        out["arr"] = arr
     for d in dims:
         out[d] = pl.col(d).str.strip_chars()
 
-    problems, total = _collect_problems(raw, checks)
+    lf = raw.lazy()
+    for stage in stages:
+        if stage:
+            lf = lf.with_columns(**stage)
+    staged = lf.collect()
+    problems, total = _collect_problems(staged, checks)
     _raise_if(name, problems, total)
-    frame = raw.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
-    n_rounded = raw.select(rounded_expr.sum()).item()
+    frame = staged.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
+    n_rounded = staged.select(pl.sum_horizontal(pl.col(c).sum() for c in rounded_cols)).item()
     if n_rounded:
         warnings.append(
             f"{n_rounded:,} money value(s) had more than 2 decimals and were rounded "
@@ -533,10 +572,9 @@ def parse_table(
 
 
 REQUIRED_COLUMNS: dict[Shape, tuple[str, ...]] = {
-    Shape.movements: ("date", "account_id", "type", "amount"),
-    Shape.snapshots: ("date", "account_id"),
-    Shape.subscriptions: ("account_id", "start_date", "end_date"),
+    shape: tuple(c for c in cols if "|" not in c) for shape, cols in REQUIRED.items()
 }
+"""The required columns other than the value column (``arr`` or ``mrr``)."""
 
 
 def value_name(multiplier: int) -> str:
