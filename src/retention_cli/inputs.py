@@ -582,7 +582,8 @@ def value_name(multiplier: int) -> str:
     return "mrr" if multiplier == 12 else "arr"
 
 
-def _fmt_cents(expr: pl.Expr) -> pl.Expr:
+def cents_text(expr: pl.Expr) -> pl.Expr:
+    """Exact ``1234.50`` text from integer cents (null stays null)."""
     sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
     a = expr.abs()
     return pl.format("{}{}.{}", sign, a // 100, (a % 100).cast(pl.String).str.zfill(2))
@@ -604,7 +605,7 @@ def _check_movement_states(loaded: Loaded) -> None:
             "type",
             _problem(
                 (t == "new") & (b > 0),
-                pl.format("new for an account that already has ARR {}", _fmt_cents(b)),
+                pl.format("new for an account that already has ARR {}", cents_text(b)),
             ),
         ),
         (
@@ -622,7 +623,7 @@ def _check_movement_states(loaded: Loaded) -> None:
             "_amount",
             _problem(
                 (t == "contraction") & (b > 0) & (a < 0),
-                pl.format("contraction below zero (the account's ARR is {})", _fmt_cents(b)),
+                pl.format("contraction below zero (the account's ARR is {})", cents_text(b)),
             ),
         ),
         ("type", "type", _problem((t == "churn") & (b <= 0), "churn on an account with no ARR")),
@@ -631,7 +632,7 @@ def _check_movement_states(loaded: Loaded) -> None:
             "_amount",
             _problem(
                 (t == "churn") & (b > 0) & (a != 0),
-                pl.format("churn amount differs from the account's ARR {}", _fmt_cents(b)),
+                pl.format("churn amount differs from the account's ARR {}", cents_text(b)),
             ),
         ),
         (
@@ -647,11 +648,11 @@ def _check_movement_states(loaded: Loaded) -> None:
             "type",
             _problem(
                 (t == "reactivation") & (b > 0),
-                pl.format("reactivation of an account that still has ARR {}", _fmt_cents(b)),
+                pl.format("reactivation of an account that still has ARR {}", cents_text(b)),
             ),
         ),
     ]
-    df = df.with_columns(_amount=_fmt_cents(pl.col("amount").abs())).collect()
+    df = df.with_columns(_amount=cents_text(pl.col("amount").abs())).collect()
     problems, total = _collect_problems(df, checks)
     _raise_if(
         loaded.source.path,
@@ -680,7 +681,7 @@ def _check_snapshot_duplicates(loaded: Loaded) -> None:
             )
         ]
         problems, total = _collect_problems(
-            conflicting.with_columns(_arr=_fmt_cents(pl.col("arr"))), checks
+            conflicting.with_columns(_arr=cents_text(pl.col("arr"))), checks
         )
         _raise_if(
             loaded.source.path, problems, total, hint="keep one snapshot per account and date"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from retention_cli.render.values import cents_text, is_money, safe_text
+from retention_cli.inputs import cents_text
+from retention_cli.render.values import is_money, safe_text
 from retention_cli.result import Result
 
 

@@ -6,16 +6,10 @@ from typing import Any
 
 import polars as pl
 
+from retention_cli.inputs import cents_text
 from retention_cli.result import MONEY_KEYS, RATIO_KEYS, Result
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cents_text(expr: pl.Expr) -> pl.Expr:
-    """Exact ``1234.50`` text from integer cents (null stays null)."""
-    sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    a = expr.abs()
-    return pl.format("{}{}.{}", sign, a // 100, (a % 100).cast(pl.String).str.zfill(2))
 
 
 def safe_text(expr: pl.Expr) -> pl.Expr:
