@@ -104,10 +104,6 @@ class FiscalCalendar:
         """First and last day of the ``grain`` period ending at fiscal month ``last``."""
         return self.month_start(self.grain_first(last, grain)), self.month_end(last)
 
-    def describe(self) -> str:
-        """One line for captions and JSON ``options``."""
-        return self.fiscal_year.describe()
-
     # -- user text -> dates ---------------------------------------------------
     def resolve(self, text: str, *, option: str = "--from") -> tuple[dt.date, dt.date]:
         """Turn a date or a period label into the first and last day it covers.

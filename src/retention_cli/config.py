@@ -135,15 +135,15 @@ def parse_config(data: Any, *, source: str = "config") -> Config:
         raise _explain(exc, source) from None
 
 
-def load_config(path: Path | None, *, search_cwd: bool = True) -> Config:
+def load_config(path: Path | None) -> Config:
     """Read and validate a YAML config.
 
     ``path=None`` uses ``retention.yaml`` in the working directory when it
-    exists (and ``search_cwd`` is true), else the defaults.
+    exists, else the defaults.
     """
     if path is None:
         default = Path(DEFAULT_CONFIG_NAME)
-        if not (search_cwd and default.is_file()):
+        if not default.is_file():
             return Config()
         path = default
     try:

@@ -31,7 +31,7 @@ def reporting_periods(ledger: Ledger, grain: Grain) -> pl.DataFrame:
     period), ``_last`` (index of the fiscal month whose end ARR closes the
     period: the period's last month, or the data's last month for an
     incomplete final period), ``_prev`` (index of the month before the period
-    starts), ``_complete``.
+    starts).
     """
     cal = ledger.calendar
     rows = []
@@ -48,7 +48,6 @@ def reporting_periods(ledger: Ledger, grain: Grain) -> pl.DataFrame:
                 "end": end,
                 "_last": min(last, ledger.last_period),
                 "_prev": first - 1,
-                "_complete": last <= ledger.last_period,
             }
         )
         last += grain.months
@@ -60,7 +59,6 @@ def reporting_periods(ledger: Ledger, grain: Grain) -> pl.DataFrame:
             "end": pl.Date,
             "_last": pl.Int32,
             "_prev": pl.Int32,
-            "_complete": pl.Boolean,
         },
     )
 
@@ -193,11 +191,17 @@ def bridge(
     --------
     >>> import polars as pl
     >>> from retention_cli import ledger_from_frame
-    >>> arr = pl.DataFrame({"account_id": ["a", "a", "b"], "date": ["2026-01-31", "2026-02-28", "2026-02-28"],
-    ...                     "arr": [100_00, 120_00, 50_00]})
-    >>> b = bridge(ledger_from_frame(arr, shape="snapshots"))
+    >>> snaps = pl.DataFrame({
+    ...     "account_id": ["a", "a", "b"],
+    ...     "date": ["2026-01-31", "2026-02-28", "2026-02-28"],
+    ...     "arr": ["100.00", "120.00", "50.00"],
+    ... })
+    >>> b = bridge(ledger_from_frame(snaps, shape="snapshots"))
     >>> b.select("period", "start_arr", "new_arr", "expansion_arr", "end_arr").rows()
     [('2026-01', None, None, None, 10000), ('2026-02', 10000, 5000, 2000, 17000)]
+
+    January is the snapshot file's opening balance (no movements); in February
+    ``a`` expands by 20.00 and ``b`` is new with 50.00 (values in cents).
     """
     by = list(by or [])
     policies = policies or Policies()

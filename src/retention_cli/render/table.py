@@ -108,7 +108,7 @@ def cells(result: Result, cols: list[tuple[str, str, str]]) -> list[list[str]]:
     return out
 
 
-def make_console(file: IO[str] | None = None, *, no_color: bool = False, stderr: bool = False):  # type: ignore[no-untyped-def]
+def make_console(file: IO[str] | None = None, *, no_color: bool = False):  # type: ignore[no-untyped-def]
     """A Console that is plain when not a terminal or when ``NO_COLOR`` is set.
 
     Off a terminal the width is ``COLUMNS`` when set, else 200, so piped tables
@@ -116,7 +116,7 @@ def make_console(file: IO[str] | None = None, *, no_color: bool = False, stderr:
     """
     from rich.console import Console
 
-    stream = file or (sys.stderr if stderr else sys.stdout)
+    stream = file or sys.stdout
     is_tty = hasattr(stream, "isatty") and stream.isatty()
     width = None
     if not is_tty:
