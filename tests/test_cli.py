@@ -66,7 +66,14 @@ def test_every_command_and_format(runner: CliRunner, command: str, fmt: str) -> 
         assert rows[-1]["period"] == "FY2026-Q2"
     elif fmt == "table":
         assert "FY2026-Q2" in r.stdout
-        assert "window" in r.stdout or "bridge" in r.stdout  # definitions in the caption
+        # the definitions in force are stated in the caption
+        caption = {
+            "nrr": "cohort method · trailing 12-month window",
+            "bridge": "net bridge at quarter grain · returns counted as reactivation",
+            "churn": "period rates from the net bridge · window rates: cohort method, trailing 12-month window",
+        }[command]
+        assert caption in " ".join(r.stdout.split())
+        assert "standard calendar, FY starts January" in " ".join(r.stdout.split())
     else:
         assert r.stdout.startswith("### ")
         assert "| Period |" in r.stdout
