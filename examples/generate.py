@@ -7,6 +7,8 @@
   expansion, contraction, churn and reactivation;
 * ``saas_snapshots.csv``: the same history as month-end ARR snapshots;
 * ``saas_subscriptions.csv``: the same history as subscription periods;
+* ``spend.csv``: monthly sales & marketing, customer-success spend, gross margin
+  and net burn for the same company (for ``retention economics``);
 * ``tiny_movements.csv`` / ``tiny_snapshots.csv``: six accounts whose NRR and GRR
   the README works out by hand.
 """
@@ -198,6 +200,31 @@ def tiny_snapshots() -> list[dict]:
     return rows
 
 
+def spend(accounts: dict[str, dict], seed: int = 8) -> list[dict]:
+    """Monthly spend that fits the movement history: S&M tracks the new ARR it
+    wins, CS a share of the ARR base, burn is costs less gross profit."""
+    rng = random.Random(seed)
+    rows = []
+    for m in range(MONTHS):
+        won = sum(a["path"][m] for a in accounts.values() if a["start"] == m)
+        base = sum(a["path"].get(m, 0) for a in accounts.values())
+        margin = round(rng.uniform(0.74, 0.82), 3)
+        sm = max(round(won * rng.uniform(0.9, 1.5)), 3_000_000)
+        cs = round(base * rng.uniform(0.05, 0.07) / 12)
+        other = round(base * rng.uniform(0.25, 0.35) / 12) + 6_000_000
+        burn = sm + cs + other - round(base / 12 * margin)
+        rows.append(
+            {
+                "period": month_date(m, 1)[:7],
+                "sales_marketing": money(sm),
+                "customer_success": money(cs),
+                "gross_margin": f"{margin:.3f}",
+                "net_burn": money(burn),
+            }
+        )
+    return rows
+
+
 def write(name: str, rows: list[dict]) -> None:
     with (HERE / name).open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
@@ -218,6 +245,7 @@ def main() -> None:
         ],
     )
     write("tiny_snapshots.csv", tiny_snapshots())
+    write("spend.csv", spend(accounts))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,14 @@ CASES = {
     "saas_nrr_quarter.json": "nrr examples/saas_movements.csv --grain quarter -f json",
     "saas_bridge_quarter.md": "bridge examples/saas_snapshots.csv --grain quarter -f markdown",
     "saas_churn_year_feb.csv": "churn examples/saas_movements.csv --grain year -c configs/fiscal-feb.yaml -f csv",
+    "saas_mix_quarter.txt": "mix examples/saas_movements.csv --grain quarter",
+    "saas_mix_segment.csv": "mix examples/saas_movements.csv --grain year --by segment -f csv",
+    "saas_cohorts_quarter.txt": "cohorts examples/saas_movements.csv --grain quarter",
+    "saas_cohorts_logos.json": "cohorts examples/saas_subscriptions.csv --grain quarter --metric logos -f json",
+    "saas_economics_quarter.txt": "economics examples/saas_movements.csv --spend examples/spend.csv --grain quarter",
+    "saas_economics_quarter.csv": "economics examples/saas_movements.csv --spend examples/spend.csv --grain quarter -f csv",
+    "saas_report_quarter.json": "report examples/saas_movements.csv --spend examples/spend.csv --grain quarter -f json",
+    "saas_report_year.md": "report examples/saas_movements.csv --spend examples/spend.csv --grain year -f markdown",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -16,6 +17,16 @@ import typer
 from retention_cli import __version__
 from retention_cli.errors import ExitCode, RetentionError
 from retention_cli.options import BridgeMode, Grain, Method, OutputFormat, Shape
+
+
+class CohortMetricChoice(str, Enum):
+    """``--metric`` of ``cohorts`` (mirrors ``metrics.cohorts.CohortMetric``, kept here so
+    that ``--help`` does not import Polars)."""
+
+    nrr = "nrr"
+    grr = "grr"
+    logos = "logos"
+
 
 app = typer.Typer(
     name="retention",
@@ -138,6 +149,19 @@ DelimiterOpt = Annotated[
         "--delimiter", help="Field delimiter [default: detected: comma, semicolon or tab]."
     ),
 ]
+SpendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spend",
+        help="Spend CSV: period, sales_marketing, customer_success, gross_margin, net_burn (any subset).",
+    ),
+]
+CohortMetricOpt = Annotated[
+    CohortMetricChoice,
+    typer.Option(
+        "--metric", help="Cohort cells: nrr (ARR kept), grr (capped per account) or logos."
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or messages on stderr.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
 
@@ -242,13 +266,19 @@ def _metric_command(
     delimiter: str | None,
     quiet: bool,
     debug: bool,
+    metric: str = "nrr",
+    spend: str | None = None,
 ) -> None:
     try:
+        from retention_cli.calendar import FiscalCalendar
         from retention_cli.config import load_config
         from retention_cli.inputs import parse_column_overrides
+        from retention_cli.metrics.cohorts import CohortMetric
         from retention_cli.service import RunOptions, run
+        from retention_cli.spend import load_spend
 
         config = load_config(config_path)
+        spent = load_spend(spend, FiscalCalendar(config.fiscal_year)) if spend else None
         opts = RunOptions(
             grain=grain,
             window=window,
@@ -261,6 +291,8 @@ def _metric_command(
             columns=parse_column_overrides(column),
             date_format=date_format,
             delimiter=delimiter,
+            cohort_metric=CohortMetric(getattr(metric, "value", metric)),
+            spend=spent,
         )
         result = run(command, file, config, opts)
         _emit(result, fmt, output, quiet=quiet)
@@ -354,6 +386,119 @@ def churn(
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug,
+    )  # fmt: skip
+
+
+@app.command()
+def mix(
+    file: FileArg,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    grain: GrainOpt = Grain.month,
+    window: WindowOpt = 12,
+    method: MethodOpt = Method.cohort,
+    bridge: BridgeOpt = BridgeMode.net,
+    by: ByOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Growth mix: expansion vs acquisition share, quick ratio, retained vs acquired ARR."""
+    _metric_command(
+        "mix", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        debug=debug,
+    )  # fmt: skip
+
+
+@app.command()
+def cohorts(
+    file: FileArg,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    grain: GrainOpt = Grain.month,
+    metric: CohortMetricOpt = CohortMetricChoice.nrr,
+    by: ByOpt = None,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Acquisition cohorts: each cohort's ARR (or logos) by periods since acquisition."""
+    _metric_command(
+        "cohorts", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
+        bridge=BridgeMode.net, by=by, date_from=None, date_to=None, config_path=config,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        debug=debug, metric=metric,
+    )  # fmt: skip
+
+
+@app.command()
+def economics(
+    file: FileArg,
+    spend: SpendOpt = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    grain: GrainOpt = Grain.month,
+    method: MethodOpt = Method.cohort,
+    bridge: BridgeOpt = BridgeMode.net,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Unit economics: CAC, payback, LTV, LTV:CAC, magic number, burn multiple, CS efficiency."""
+    _metric_command(
+        "economics", file, fmt=fmt, output=output, grain=grain, window=12, method=method,
+        bridge=bridge, by=None, date_from=date_from, date_to=date_to, config_path=config,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        debug=debug, spend=spend,
+    )  # fmt: skip
+
+
+@app.command()
+def report(
+    file: FileArg,
+    spend: SpendOpt = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    grain: GrainOpt = Grain.month,
+    window: WindowOpt = 12,
+    method: MethodOpt = Method.cohort,
+    bridge: BridgeOpt = BridgeMode.net,
+    metric: CohortMetricOpt = CohortMetricChoice.nrr,
+    by: ByOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Every section in one document: bridge, retention, churn, mix, cohorts, economics."""
+    _metric_command(
+        "report", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        debug=debug, metric=metric, spend=spend,
     )  # fmt: skip
 
 

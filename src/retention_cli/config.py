@@ -69,6 +69,26 @@ class Snapshots(_Strict):
     )
 
 
+class Economics(_Strict):
+    """Unit-economics settings (SPEC §8)."""
+
+    cac_lag: int = Field(
+        0,
+        ge=0,
+        le=60,
+        description="reported periods between sales & marketing spend and the logos it wins",
+    )
+    ltv_cap_years: float = Field(
+        5, gt=0, le=100, description="LTV is capped at this many years of ARPA × gross margin"
+    )
+    gross_margin: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="gross margin (fraction) for periods the spend file gives none for",
+    )
+
+
 class Config(_Strict):
     """The whole ``retention.yaml``."""
 
@@ -76,6 +96,7 @@ class Config(_Strict):
     fiscal_year: FiscalYear = Field(default_factory=FiscalYear)
     policies: Policies = Field(default_factory=Policies)
     snapshots: Snapshots = Field(default_factory=Snapshots)
+    economics: Economics = Field(default_factory=Economics)
 
     @field_validator("columns")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,17 @@ MONEY_KEYS = frozenset(
         "churned_arr",
         "end_arr",
         "cohort_start_arr",
+        "gross_new_arr",
+        "net_new_arr",
+        "retained_arr",
+        "acquired_arr",
+        "arpa",
+        "new_logo_acv",
+        "sales_marketing",
+        "customer_success",
+        "net_burn",
+        "cac",
+        "ltv",
     }
 )
 """Keys whose values are money (integer cents in frames, currency units in output)."""
@@ -36,9 +48,28 @@ RATIO_KEYS = frozenset(
         "period_logo_churn_rate",
         "period_gross_revenue_churn",
         "period_net_revenue_churn",
+        "expansion_share",
+        "acquisition_share",
+        "reactivation_share",
+        "gross_margin",
     }
 )
-"""Keys whose values are fractions (1.083 = 108.3%)."""
+"""Keys whose values are fractions (1.083 = 108.3%); so are cohort ages (``month_3``)."""
+
+FACTOR_KEYS = frozenset(
+    {
+        "quick_ratio",
+        "retention_to_acquisition",
+        "ltv_to_cac",
+        "magic_number",
+        "burn_multiple",
+        "cs_efficiency",
+        "cac_payback_months",
+    }
+)
+"""Keys whose values are plain multiples or counts of months (2.35, not a percentage)."""
+
+AGE_KEY = re.compile(r"^(month|quarter|year)_\d+$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +90,7 @@ class Result:
     definitions: dict[str, Any]
     caption: str
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def columns(self) -> list[str]:
@@ -68,6 +100,25 @@ class Result:
     @property
     def definitions_sha256(self) -> str:
         """Hash of the definitions in force; equal hashes mean comparable numbers."""
+        return definitions_hash(self.definitions)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Several results over one input (``retention report``): one section each."""
+
+    sections: dict[str, Result]
+    input: dict[str, Any]
+    options: dict[str, Any]
+    definitions: dict[str, Any]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    command: str = "report"
+    title: str = "Retention report"
+
+    @property
+    def definitions_sha256(self) -> str:
+        """Hash of the definitions in force."""
         return definitions_hash(self.definitions)
 
 

@@ -13,13 +13,26 @@ from retention_cli.errors import UsageError
 from retention_cli.inputs import Loaded, load, load_frame
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, bridge, churn, retention
+from retention_cli.metrics.cohorts import CohortMetric, cohorts
+from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics
+from retention_cli.metrics.mix import MIX_KEYS, acquired, mix_from
 from retention_cli.options import BridgeMode, Grain, Method, Shape
-from retention_cli.result import Result
+from retention_cli.result import Report, Result
+from retention_cli.spend import SPEND_COLUMNS, Spend, spend_by_period
 
-COMMANDS = {
-    "nrr": ("Net and gross revenue retention", RETENTION_KEYS),
-    "bridge": ("ARR bridge", BRIDGE_KEYS),
-    "churn": ("Logo and revenue churn", CHURN_KEYS),
+TITLES = {
+    "nrr": "Net and gross revenue retention",
+    "bridge": "ARR bridge",
+    "churn": "Logo and revenue churn",
+    "mix": "Growth mix",
+    "cohorts": "Acquisition cohorts",
+    "economics": "Unit economics",
+}
+COMMAND_KEYS = {
+    "nrr": RETENTION_KEYS,
+    "bridge": BRIDGE_KEYS,
+    "churn": CHURN_KEYS,
+    "mix": MIX_KEYS,
 }
 
 
@@ -38,6 +51,8 @@ class RunOptions:
     columns: dict[str, str] = field(default_factory=dict)
     date_format: str | None = None
     delimiter: str | None = None
+    cohort_metric: CohortMetric = CohortMetric.nrr
+    spend: Spend | None = None
 
 
 def ledger_from_frame(
@@ -53,15 +68,20 @@ def ledger_from_frame(
     return build_ledger(loaded, FiscalCalendar(config.fiscal_year), config=config)
 
 
-def definitions(config: Config, opts: RunOptions) -> dict[str, Any]:
+def definitions(config: Config, opts: RunOptions, command: str = "nrr") -> dict[str, Any]:
     """The definitions in force: what must match for two numbers to be comparable."""
-    return {
+    out: dict[str, Any] = {
         "method": opts.method.value,
         "window": opts.window,
         "bridge": opts.bridge.value,
         "policies": config.policies.model_dump(mode="json"),
         "calendar": config.fiscal_year.model_dump(mode="json"),
     }
+    if command in ("cohorts", "report"):
+        out["cohort_metric"] = opts.cohort_metric.value
+    if command in ("economics", "report"):
+        out["economics"] = config.economics.model_dump(mode="json")
+    return out
 
 
 def _caption(command: str, config: Config, opts: RunOptions) -> str:
@@ -72,6 +92,24 @@ def _caption(command: str, config: Config, opts: RunOptions) -> str:
         return f"{opts.bridge.value} bridge at {opts.grain.value} grain · {policy} · {cal}"
     if command == "nrr":
         return f"{opts.method.value} method · {window} · {cal}"
+    if command == "mix":
+        return (
+            f"{opts.bridge.value} bridge at {opts.grain.value} grain · {policy} · retained/acquired "
+            f"over a {window} · {cal}"
+        )
+    if command == "cohorts":
+        what = {
+            "nrr": "cohort ARR / its ARR at the end of its first period",
+            "grr": "cohort ARR, each account capped at its first-period ARR, / first-period ARR",
+            "logos": "cohort accounts still active / accounts acquired",
+        }[opts.cohort_metric.value]
+        return f"cells: {what} · by fiscal {opts.grain.value} since acquisition · {cal}"
+    if command == "economics":
+        e = config.economics
+        return (
+            f"{opts.bridge.value} bridge · CAC lag {e.cac_lag} period(s) · LTV capped at "
+            f"{e.ltv_cap_years:g} years, annual churn from 12-month {opts.method.value} GRR · {cal}"
+        )
     return (
         f"period rates from the {opts.bridge.value} bridge · window rates: {opts.method.value} "
         f"method, {window} · {cal}"
@@ -122,82 +160,222 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     )
 
 
+class _Run:
+    """One input under one set of options; each metric frame computed at most once."""
+
+    def __init__(self, loaded: Loaded, config: Config, opts: RunOptions) -> None:
+        self.loaded, self.config, self.opts = loaded, config, opts
+        self.ledger = prepare(loaded, config, opts)
+        self.by = list(opts.by)
+        self._cache: dict[str, pl.DataFrame] = {}
+
+    def _get(self, name: str) -> pl.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = self._make(name)
+        return self._cache[name]
+
+    def _make(self, name: str) -> pl.DataFrame:
+        o, led, by = self.opts, self.ledger, self.by
+        policies = self.config.policies
+        if name == "bridge":
+            return bridge(led, grain=o.grain, mode=o.bridge, by=by, policies=policies)
+        if name == "retention":
+            return retention(led, grain=o.grain, window=o.window, method=o.method, by=by)
+        if name == "churn":
+            return churn(self._get("bridge"), self._get("retention"), by=by)
+        if name == "mix":
+            acq = acquired(led, grain=o.grain, window=o.window, by=by)
+            return mix_from(self._get("bridge"), self._get("retention"), acq, by=by)
+        if name == "cohorts":
+            return cohorts(led, grain=o.grain, metric=o.cohort_metric, by=by)
+        if name == "economics":
+            if by:
+                msg = "economics is company-wide (spend has no segments); drop --by"
+                raise UsageError(msg)
+            annual = (
+                self._get("retention")
+                if o.window == 12
+                else retention(led, grain=o.grain, window=12, method=o.method)
+            )
+            spend = spend_by_period(o.spend, led.calendar, o.grain) if o.spend is not None else None
+            return economics(
+                led,
+                self._get("bridge"),
+                annual,
+                spend,
+                grain=o.grain,
+                settings=self.config.economics,
+            )
+        msg = f"unknown command {name!r}"
+        raise UsageError(msg)
+
+    def result(self, command: str) -> Result:
+        """The :class:`Result` of one metric command."""
+        o, cal, led = self.opts, self.ledger.calendar, self.ledger
+        frame = self._get("retention" if command == "nrr" else command)
+        title = TITLES[command]
+        notes: list[str] = []
+        if command == "cohorts":
+            keys = tuple(c for c in frame.columns if c not in ("period", "start", "end", *self.by))
+        elif command == "economics":
+            metrics, notes = available(o.spend.columns if o.spend else (), self.config.economics)
+            inputs = [c for c in SPEND_COLUMNS if c in frame.columns]
+            keys = (*inputs, *CONTEXT_KEYS, *metrics)
+        else:
+            keys = COMMAND_KEYS[command]
+        if command != "cohorts":
+            frame = _filter_periods(frame, cal, o)
+        notes += null_notes(frame, keys, self.by)
+        warnings = [*self.loaded.warnings, *led.warnings]
+        if o.spend is not None and command in ("economics",):
+            warnings += o.spend.warnings
+        labels = frame["period"].to_list()
+        last_label = cal.label(led.last_period, Grain.month)
+        if cal.grain_last(led.last_period, o.grain) != led.last_period:
+            period = cal.label(cal.grain_last(led.last_period, o.grain), o.grain)
+            if period in labels or command == "cohorts":
+                what = "its end figures are" if command != "cohorts" else "cells for it are"
+                warnings.append(
+                    f"{period} is incomplete: the data ends with fiscal month {last_label}, "
+                    f"so {what} as of that month"
+                )
+        first = cal.label(cal.grain_last(led.first_period, o.grain), o.grain)
+        if led.opening_balance and first in labels:
+            if command in ("bridge", "churn", "mix", "economics"):
+                warnings.append(
+                    f"{first} is the snapshot file's opening balance: it has end ARR but no movements"
+                )
+            elif command == "cohorts":
+                warnings.append(
+                    f"cohort {first} is the snapshot file's opening balance: it holds every "
+                    "account already active then, whenever it was acquired"
+                )
+        return Result(
+            command=command,
+            title=title,
+            frame=frame,
+            keys=keys,
+            by=tuple(self.by),
+            input=self.input,
+            options=self.options(command),
+            definitions=definitions(self.config, o, command),
+            caption=_caption(command, self.config, o),
+            warnings=tuple(warnings),
+            notes=tuple(notes),
+        )
+
+    @property
+    def input(self) -> dict[str, Any]:
+        src = self.loaded.source
+        return {
+            "path": src.path,
+            "sha256": src.sha256,
+            "rows_read": src.rows_read,
+            "rows_used": self.loaded.rows_used,
+            "shape": self.loaded.shape.value,
+        }
+
+    def options(self, command: str) -> dict[str, Any]:
+        o = self.opts
+        out: dict[str, Any] = {
+            "grain": o.grain.value,
+            "window": o.window,
+            "method": o.method.value,
+            "bridge": o.bridge.value,
+            "by": self.by,
+            "from": o.date_from,
+            "to": o.date_to,
+            "fiscal_year": self.config.fiscal_year.model_dump(mode="json"),
+            "policies": self.config.policies.model_dump(mode="json"),
+        }
+        if command in ("cohorts", "report"):
+            out["metric"] = o.cohort_metric.value
+        if command in ("economics", "report"):
+            out["spend"] = (
+                {"path": o.spend.source.path, "sha256": o.spend.source.sha256}
+                if o.spend is not None
+                else None
+            )
+            out["economics"] = self.config.economics.model_dump(mode="json")
+        return out
+
+
+def null_notes(frame: pl.DataFrame, keys: tuple[str, ...] | list[str], by: list[str]) -> list[str]:
+    """One note per (metric, reason) saying where and why the metric is null."""
+    notes = []
+    for key in keys:
+        why = f"_why_{key}"
+        if why not in frame.columns:
+            continue
+        where = pl.col("period")
+        if by:
+            seg = pl.concat_str([pl.col(d).fill_null("Total") for d in by], separator="/")
+            where = (
+                pl.when(pl.all_horizontal(pl.col(d).is_null() for d in by))
+                .then(pl.col("period"))
+                .otherwise(pl.format("{} {}", pl.col("period"), seg))
+            )
+        found = (
+            frame.filter(pl.col(why).is_not_null())
+            .select(pl.col(why).alias("why"), where.alias("where"))
+            .group_by("why", maintain_order=True)
+            .agg("where")
+        )
+        for reason, places in found.iter_rows():
+            shown = ", ".join(places[:6])
+            more = f" and {len(places) - 6} more" if len(places) > 6 else ""
+            notes.append(f"{key} is null in {shown}{more}: {reason}")
+    return notes
+
+
 def compute(command: str, loaded: Loaded, config: Config, opts: RunOptions) -> Result:
-    """Run one metric command (``nrr``, ``bridge`` or ``churn``) on loaded data."""
-    if command not in COMMANDS:
+    """Run one metric command (``nrr``, ``bridge``, ``churn``, ``mix``, ``cohorts``,
+    ``economics``) on loaded data."""
+    if command not in TITLES:
         msg = f"unknown command {command!r}"
         raise UsageError(msg)
-    ledger = prepare(loaded, config, opts)
-    by = list(opts.by)
-    title, keys = COMMANDS[command]
-    frames: dict[str, pl.DataFrame] = {}
-    if command in ("bridge", "churn"):
-        frames["bridge"] = bridge(
-            ledger, grain=opts.grain, mode=opts.bridge, by=by, policies=config.policies
-        )
-    if command in ("nrr", "churn"):
-        frames["retention"] = retention(
-            ledger, grain=opts.grain, window=opts.window, method=opts.method, by=by
-        )
-    if command == "churn":
-        frame = churn(frames["bridge"], frames["retention"], by=by)
-    else:
-        frame = frames["bridge" if command == "bridge" else "retention"]
-    frame = _filter_periods(frame, ledger.calendar, opts)
-    warnings = [*loaded.warnings, *ledger.warnings]
-    last_label = ledger.calendar.label(ledger.last_period, Grain.month)
-    cal = ledger.calendar
-    if cal.grain_last(ledger.last_period, opts.grain) != ledger.last_period:
-        period = cal.label(cal.grain_last(ledger.last_period, opts.grain), opts.grain)
-        if period in frame["period"].to_list():
-            warnings.append(
-                f"{period} is incomplete: the data ends with fiscal month {last_label}, "
-                "so its end figures are as of that month"
-            )
-    if ledger.opening_balance and command in ("bridge", "churn"):
-        first = cal.label(cal.grain_last(ledger.first_period, opts.grain), opts.grain)
-        if first in frame["period"].to_list():
-            warnings.append(
-                f"{first} is the snapshot file's opening balance: it has end ARR but no movements"
-            )
-    return Result(
-        command=command,
-        title=title,
-        frame=frame,
-        keys=keys,
-        by=tuple(by),
-        input={
-            "path": loaded.source.path,
-            "sha256": loaded.source.sha256,
-            "rows_read": loaded.source.rows_read,
-            "rows_used": loaded.rows_used,
-            "shape": loaded.shape.value,
-        },
-        options={
-            "grain": opts.grain.value,
-            "window": opts.window,
-            "method": opts.method.value,
-            "bridge": opts.bridge.value,
-            "by": by,
-            "from": opts.date_from,
-            "to": opts.date_to,
-            "fiscal_year": config.fiscal_year.model_dump(mode="json"),
-            "policies": config.policies.model_dump(mode="json"),
-        },
-        definitions=definitions(config, opts),
-        caption=_caption(command, config, opts),
+    return _Run(loaded, config, opts).result(command)
+
+
+REPORT_SECTIONS = ("bridge", "retention", "churn", "mix", "cohorts", "economics")
+
+
+def compute_report(loaded: Loaded, config: Config, opts: RunOptions) -> Report:
+    """Every metric section over one input (economics only with spend or a gross margin)."""
+    job = _Run(loaded, config, opts)
+    sections: dict[str, Result] = {}
+    notes: list[str] = []
+    for name in REPORT_SECTIONS:
+        if name == "economics" and job.by:
+            notes.append("economics left out: it is company-wide, and --by splits by segment")
+            continue
+        if name == "economics" and opts.spend is None and config.economics.gross_margin is None:
+            notes.append("economics left out: no --spend file and no economics.gross_margin")
+            continue
+        sections[name] = job.result("nrr" if name == "retention" else name)
+    warnings = list(dict.fromkeys(w for r in sections.values() for w in r.warnings))
+    return Report(
+        sections=sections,
+        input=job.input,
+        options=job.options("report"),
+        definitions=definitions(config, opts, "report"),
         warnings=tuple(warnings),
+        notes=tuple(notes),
     )
 
 
-def run(command: str, path: str, config: Config, opts: RunOptions) -> Result:
-    """Load ``path`` and run ``command`` on it."""
-    return compute(command, load_input(path, config, opts), config, opts)
+def run(command: str, path: str, config: Config, opts: RunOptions) -> Result | Report:
+    """Load ``path`` and run ``command`` (or ``report``) on it."""
+    loaded = load_input(path, config, opts)
+    if command == "report":
+        return compute_report(loaded, config, opts)
+    return compute(command, loaded, config, opts)
 
 
 __all__ = [
     "RunOptions",
     "compute",
+    "compute_report",
     "definitions",
     "ledger_from_frame",
     "load_input",

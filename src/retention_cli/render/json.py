@@ -6,11 +6,28 @@ import json
 
 from retention_cli import __version__
 from retention_cli.render.values import rows
-from retention_cli.result import SCHEMA_VERSION, Result
+from retention_cli.result import SCHEMA_VERSION, Report, Result
 
 
-def document(result: Result) -> dict:
-    """The JSON document as a Python mapping, keys in their contract order."""
+def document(result: Result | Report) -> dict:
+    """The JSON document as a Python mapping, keys in their contract order.
+
+    A report has one key per section (each a list of rows) where a single
+    command has ``periods``.
+    """
+    if isinstance(result, Report):
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "command": result.command,
+            "generated_by": f"retention {__version__}",
+            "input": result.input,
+            "options": result.options,
+            "definitions": result.definitions,
+            "definitions_sha256": result.definitions_sha256,
+            **{name: rows(section) for name, section in result.sections.items()},
+            "notes": [*result.notes, *(n for s in result.sections.values() for n in s.notes)],
+            "warnings": list(result.warnings),
+        }
     return {
         "schema_version": SCHEMA_VERSION,
         "command": result.command,
@@ -20,10 +37,11 @@ def document(result: Result) -> dict:
         "definitions": result.definitions,
         "definitions_sha256": result.definitions_sha256,
         "periods": rows(result),
+        "notes": list(result.notes),
         "warnings": list(result.warnings),
     }
 
 
-def to_json(result: Result) -> str:
+def to_json(result: Result | Report) -> str:
     """Deterministic JSON text (2-space indent, trailing newline, no NaN)."""
     return json.dumps(document(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

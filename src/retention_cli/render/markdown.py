@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from retention_cli.render.table import cells, display_columns
-from retention_cli.result import Result
+from retention_cli.result import Report, Result
 
 
 def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(result: Result) -> str:
+def to_markdown(result: Result | Report) -> str:
     """A heading, the table with the same columns and formats as the terminal, the
-    definitions line, and any warnings."""
+    definitions line, notes and warnings; a report has one such block per section."""
+    if isinstance(result, Report):
+        blocks = [f"## {result.title}\n"]
+        blocks += [_block(s, warnings=False) for s in result.sections.values()]
+        tail = [f"- note: {_escape(n)}" for n in result.notes]
+        tail += [f"- warning: {_escape(w)}" for w in result.warnings]
+        return "\n".join(blocks) + ("\n" + "\n".join(tail) + "\n" if tail else "")
+    return _block(result, warnings=True)
+
+
+def _block(result: Result, *, warnings: bool) -> str:
     cols = display_columns(result)
     lines = [f"### {result.title}", ""]
     lines.append("| " + " | ".join(_escape(label) for _, label, _ in cols) + " |")
@@ -20,6 +30,8 @@ def to_markdown(result: Result) -> str:
     for row in cells(result, cols):
         lines.append("| " + " | ".join(_escape(c) for c in row) + " |")
     lines += ["", f"_{_escape(result.caption)}_"]
-    for w in result.warnings:
+    for n in result.notes:
+        lines.append(f"- note: {_escape(n)}")
+    for w in result.warnings if warnings else ():
         lines.append(f"- warning: {_escape(w)}")
     return "\n".join(lines) + "\n"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from typing import IO, Any
 
-from retention_cli.render.values import is_money, is_ratio
-from retention_cli.result import Result
+from retention_cli.render.values import is_factor, is_money, is_ratio
+from retention_cli.result import AGE_KEY, Report, Result
 
 DASH = "—"
 
@@ -37,6 +38,28 @@ LABELS: dict[str, str] = {
     "period_logo_churn_rate": "Logo churn (period)",
     "period_gross_revenue_churn": "Gross rev. churn (period)",
     "period_net_revenue_churn": "Net rev. churn (period)",
+    "gross_new_arr": "Gross new ARR",
+    "expansion_share": "Expansion share",
+    "acquisition_share": "Acquisition share",
+    "reactivation_share": "Reactivation share",
+    "net_new_arr": "Net new ARR",
+    "quick_ratio": "Quick ratio",
+    "retained_arr": "Retained ARR",
+    "acquired_arr": "Acquired ARR",
+    "retention_to_acquisition": "Retained per acquired",
+    "arpa": "ARPA",
+    "new_logo_acv": "New-logo ACV",
+    "sales_marketing": "S&M spend",
+    "customer_success": "CS spend",
+    "gross_margin": "Gross margin",
+    "net_burn": "Net burn",
+    "cac": "CAC",
+    "cac_payback_months": "CAC payback (mo)",
+    "ltv": "LTV",
+    "ltv_to_cac": "LTV:CAC",
+    "magic_number": "Magic number",
+    "burn_multiple": "Burn multiple",
+    "cs_efficiency": "CS efficiency",
 }
 
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
@@ -52,6 +75,11 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 """Columns shown in the terminal when they differ from the full key list (JSON has all)."""
+
+TABLE_HIDDEN: dict[str, frozenset[str]] = {
+    "economics": frozenset({"customer_success", "gross_margin", "net_burn", "new_arr", "arpa"}),
+}
+"""Columns left out of the terminal table (not of JSON/CSV) so that it fits a screen."""
 
 
 def fmt_money(cents: int | None) -> str:
@@ -79,6 +107,10 @@ def fmt_value(key: str, value: Any) -> str:
         return fmt_money(value)
     if is_ratio(key):
         return fmt_ratio(value)
+    if key == "cac_payback_months":
+        return f"{value:,.1f}"
+    if is_factor(key):
+        return f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -86,11 +118,19 @@ def fmt_value(key: str, value: Any) -> str:
 
 def display_columns(result: Result) -> list[tuple[str, str, str]]:
     """``(key, label, kind)`` for each displayed column; kind is ``text`` or ``number``."""
-    keys = TABLE_KEYS.get(result.command, result.keys)
-    cols = [("period", "Period", "text")]
+    hidden = TABLE_HIDDEN.get(result.command, frozenset())
+    keys = [k for k in TABLE_KEYS.get(result.command, result.keys) if k not in hidden]
+    first = "Cohort" if result.command == "cohorts" else "Period"
+    cols = [("period", first, "text")]
     cols += [(d, d, "text") for d in result.by]
-    cols += [(k, LABELS.get(k, k), "text" if k == "window_start" else "number") for k in keys]
+    cols += [(k, _label(k), "text" if k == "window_start" else "number") for k in keys]
     return cols
+
+
+def _label(key: str) -> str:
+    if AGE_KEY.match(key):
+        return key.rsplit("_", 1)[1]
+    return LABELS.get(key, key)
 
 
 def cells(result: Result, cols: list[tuple[str, str, str]]) -> list[list[str]]:
@@ -134,10 +174,39 @@ def make_console(file: IO[str] | None = None, *, no_color: bool = False):  # typ
     )
 
 
-def render_table(result: Result, console: Any) -> None:
-    """Print ``result`` as a Rich table with its definitions in the caption."""
+def heat_style(value: float | None) -> str:
+    """Background colour of a cohort cell: red at 50% or less, through yellow at
+    80%, to green at 100%, deeper green above."""
+    if value is None:
+        return ""
+    stops = [(0.5, (178, 34, 34)), (0.8, (204, 170, 0)), (1.0, (46, 139, 87)), (1.3, (0, 90, 50))]
+    if value <= stops[0][0]:
+        rgb = stops[0][1]
+    elif value >= stops[-1][0]:
+        rgb = stops[-1][1]
+    else:
+        for (x0, c0), (x1, c1) in itertools.pairwise(stops):
+            if x0 <= value <= x1:
+                t = (value - x0) / (x1 - x0)
+                rgb = tuple(round(a + (b - a) * t) for a, b in zip(c0, c1, strict=True))
+                break
+    r, g, b = rgb
+    return f"bold white on rgb({r},{g},{b})"
+
+
+def render_table(result: Result | Report, console: Any) -> None:
+    """Print ``result`` as a Rich table with its definitions in the caption, then its
+    notes; a report prints each section in turn."""
+    if isinstance(result, Report):
+        for section in result.sections.values():
+            render_table(section, console)
+            console.print()
+        for note in result.notes:
+            console.print(f"note: {note}", markup=False)
+        return
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     cols = display_columns(result)
     table = Table(
@@ -149,7 +218,16 @@ def render_table(result: Result, console: Any) -> None:
     )
     for _, label, kind in cols:
         table.add_column(label, justify="left" if kind == "text" else "right", no_wrap=True)
+    heat = result.command == "cohorts"
     for row, line in zip(result.frame.iter_rows(named=True), cells(result, cols), strict=True):
         total = bool(result.by) and all(row[d] is None for d in result.by)
-        table.add_row(*line, style="bold" if total else None)
+        styled: list[Any] = line
+        if heat:
+            styled = [
+                Text(text, style=heat_style(row[key])) if AGE_KEY.match(key) else text
+                for (key, _, _), text in zip(cols, line, strict=True)
+            ]
+        table.add_row(*styled, style="bold" if total else None)
     console.print(table)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from retention_cli.inputs import cents_text
-from retention_cli.result import MONEY_KEYS, RATIO_KEYS, Result
+from retention_cli.result import AGE_KEY, FACTOR_KEYS, MONEY_KEYS, RATIO_KEYS, Result
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -24,7 +24,7 @@ def output_frame(result: Result) -> pl.DataFrame:
     the cent when printed shortest) and dates as ISO text."""
     exprs = []
     for col in result.columns:
-        if col in MONEY_KEYS:
+        if is_money(col):
             # via exact text: Polars' float division is not correctly rounded, and
             # 229404.55 must print as 229404.55, not 229404.55000000002
             exprs.append(cents_text(pl.col(col)).cast(pl.Float64).alias(col))
@@ -42,7 +42,12 @@ def rows(result: Result) -> list[dict[str, Any]]:
 
 def is_ratio(key: str) -> bool:
     """True for fraction-valued keys."""
-    return key in RATIO_KEYS
+    return key in RATIO_KEYS or AGE_KEY.match(key) is not None
+
+
+def is_factor(key: str) -> bool:
+    """True for plain multiples (quick ratio, LTV:CAC) and month counts (CAC payback)."""
+    return key in FACTOR_KEYS
 
 
 def is_money(key: str) -> bool:

@@ -1,0 +1,152 @@
+"""Acquisition cohorts: how each cohort's ARR and logos develop with age (SPEC §9)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import polars as pl
+
+from retention_cli.ledger import Ledger
+from retention_cli.metrics.retention import _ratio
+from retention_cli.options import Grain
+
+COHORT_SIZE_KEYS = ("cohort_logos", "cohort_start_arr")
+
+
+class CohortMetric(str, Enum):
+    """What a cohort matrix cell shows (SPEC §9)."""
+
+    nrr = "nrr"
+    grr = "grr"
+    logos = "logos"
+
+
+def age_key(grain: Grain, age: int) -> str:
+    """Column name of the cell ``age`` periods after acquisition, e.g. ``quarter_2``."""
+    return f"{grain.value}_{age}"
+
+
+def cohorts(
+    ledger: Ledger,
+    *,
+    grain: Grain = Grain.month,
+    metric: CohortMetric | str = CohortMetric.nrr,
+    by: list[str] | None = None,
+) -> pl.DataFrame:
+    """The cohort matrix: one row per acquisition cohort (and segment), one column per age.
+
+    Returns
+    -------
+    DataFrame
+        ``period, start, end`` (the acquisition period), ``[by...]``,
+        ``cohort_logos`` (accounts whose first ARR > 0 is in the period),
+        ``cohort_start_arr`` (their ARR at the end of it, cents), then
+        ``{grain}_0, {grain}_1, ...``: the cell ``age`` periods later, null
+        where the data does not reach. A total row (dimensions null) comes
+        first in each cohort; an account stays in its segment at acquisition.
+
+    Notes
+    -----
+    With ARR(k) an account's ARR at the end of the k-th period after its
+    acquisition period (the data's last month for an incomplete final period):
+    ``nrr`` = Σ ARR(k) / Σ ARR(0); ``grr`` = Σ min(ARR(k), ARR(0)) / Σ ARR(0);
+    ``logos`` = accounts with ARR(k) > 0 / cohort logos. At quarter or year
+    grain an account acquired and lost inside its first period counts in
+    ``cohort_logos`` with ARR(0) = 0.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from retention_cli import ledger_from_frame
+    >>> moves = pl.DataFrame({
+    ...     "account_id": ["a", "b", "a", "b"],
+    ...     "date": ["2026-01-05", "2026-01-09", "2026-02-03", "2026-03-01"],
+    ...     "type": ["new", "new", "expansion", "churn"],
+    ...     "amount": ["100", "300", "100", "300"],
+    ... })
+    >>> cohorts(ledger_from_frame(moves)).rows()[0][3:]
+    (2, 40000, 1.0, 1.25, 0.5)
+
+    The 2026-01 cohort starts at 100 + 300 = 400; in February it holds 200 +
+    300 = 500 (125%), in March 200 once b has churned (50%).
+    """
+    by = list(by or [])
+    metric = CohortMetric(metric)
+    cal = ledger.calendar
+    step = grain.months
+    first = (
+        ledger.frame.filter(pl.col("arr") > 0)
+        .group_by("account_id")
+        .agg(pl.col("period").min().alias("_first"))
+        .with_columns(_p0=cal.grain_last_expr(pl.col("_first"), grain))
+    )
+    span = ledger.last_period
+    last_end = cal.grain_last(span, grain)
+    # one row per cohort account and age, at the month that closes that age
+    ages = first.with_columns(
+        _age=pl.int_ranges(0, (last_end - pl.col("_p0")) // step + 1, dtype=pl.Int32)
+    ).explode("_age")
+    ages = ages.with_columns(
+        _at=pl.min_horizontal(pl.col("_p0") + pl.col("_age") * step, pl.lit(span)).cast(pl.Int32),
+        _at0=pl.min_horizontal(pl.col("_p0"), pl.lit(span)).cast(pl.Int32),
+    )
+    arr = ledger.frame.select("account_id", "period", "arr")
+    cells = ages.join(
+        arr.rename({"period": "_at", "arr": "_arr"}), on=["account_id", "_at"], how="left"
+    ).join(arr.rename({"period": "_at0", "arr": "_arr0"}), on=["account_id", "_at0"], how="left")
+    if by:
+        dims = ledger.frame.select("account_id", pl.col("period").alias("_at0"), *by)
+        cells = cells.join(dims, on=["account_id", "_at0"], how="left").with_columns(
+            pl.col(d).fill_null("(none)") for d in by
+        )
+    cells = cells.with_columns(pl.col("_arr", "_arr0").fill_null(0))
+    aggs = [
+        pl.len().cast(pl.Int64).alias("_n"),
+        pl.col("_arr0").sum().alias("_s"),
+        pl.col("_arr").sum().alias("_e"),
+        pl.min_horizontal("_arr", "_arr0").sum().alias("_m"),
+        (pl.col("_arr") > 0).sum().cast(pl.Int64).alias("_alive"),
+    ]
+    groups = [cells.group_by("_p0", "_age").agg(aggs)]
+    if by:
+        groups[0] = groups[0].with_columns(pl.lit(None, pl.String).alias(d) for d in by)
+        groups.append(cells.group_by("_p0", "_age", *by).agg(aggs))
+    long = pl.concat([g.select("_p0", *by, "_age", *(a.meta.output_name() for a in aggs))
+                      for g in groups]).collect()  # fmt: skip
+    value = {
+        CohortMetric.nrr: _ratio("_e", "_s"),
+        CohortMetric.grr: _ratio("_m", "_s"),
+        CohortMetric.logos: _ratio("_alive", "_n"),
+    }[metric]
+    long = long.with_columns(_value=value)
+    n_ages = int(long["_age"].max()) + 1 if long.height else 0
+    keys = [age_key(grain, k) for k in range(n_ages)]
+    size = long.filter(pl.col("_age") == 0).select(
+        "_p0", *by, pl.col("_n").alias("cohort_logos"), pl.col("_s").alias("cohort_start_arr")
+    )
+    wide = size
+    if n_ages:
+        matrix = long.select(
+            "_p0",
+            *by,
+            pl.format("{}_{}", pl.lit(grain.value), pl.col("_age")).alias("_col"),
+            "_value",
+        ).pivot(on="_col", index=["_p0", *by], values="_value")
+        wide = size.join(matrix, on=["_p0", *by], how="left", nulls_equal=True)
+    wide = wide.with_columns(
+        pl.lit(None, pl.Float64).alias(k) for k in keys if k not in wide.columns
+    )
+    labels = {
+        p: (cal.label(p, grain), *cal.bounds(p, grain)) for p in wide["_p0"].unique().to_list()
+    }
+    wide = wide.with_columns(
+        period=pl.col("_p0").replace_strict({p: v[0] for p, v in labels.items()}),
+        start=pl.col("_p0").replace_strict({p: v[1] for p, v in labels.items()}, return_dtype=pl.Date),
+        end=pl.col("_p0").replace_strict({p: v[2] for p, v in labels.items()}, return_dtype=pl.Date),
+    )  # fmt: skip
+    order: list = ["_p0"]
+    if by:
+        wide = wide.with_columns(_seg=~pl.all_horizontal(pl.col(d).is_null() for d in by))
+        order = ["_p0", "_seg", *by]
+    wide = wide.sort(order, nulls_last=False)
+    return wide.select("period", "start", "end", *by, *COHORT_SIZE_KEYS, *keys)

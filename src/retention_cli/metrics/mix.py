@@ -1,0 +1,212 @@
+"""Growth mix: where new ARR came from, and retained versus acquired ARR (SPEC §7)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from retention_cli.config import Policies
+from retention_cli.ledger import Ledger
+from retention_cli.metrics.bridge import (
+    BRIDGE_KEYS,
+    _aggregate,
+    _order,
+    bridge,
+    reporting_periods,
+)
+from retention_cli.metrics.retention import _ratio, retention
+from retention_cli.options import BridgeMode, Grain, Method
+
+MIX_KEYS = (
+    "gross_new_arr",
+    "expansion_share",
+    "acquisition_share",
+    "reactivation_share",
+    "net_new_arr",
+    "quick_ratio",
+    "retained_arr",
+    "acquired_arr",
+    "retention_to_acquisition",
+    "arpa",
+    "new_logo_acv",
+)
+
+
+def divide_cents(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    """``num / den`` in whole cents, rounded half away from zero; null when ``den`` is 0.
+
+    Integer arithmetic only, so 100.00 / 3 is exactly 33.33 and 0.05 / 2 is 0.03.
+    """
+    n, d = num.cast(pl.Int64), den.cast(pl.Int64)
+    q = (2 * n.abs() + d) // (2 * d)
+    return pl.when(d > 0).then(pl.when(n < 0).then(-q).otherwise(q)).otherwise(None)
+
+
+def acquired(
+    ledger: Ledger,
+    *,
+    grain: Grain = Grain.month,
+    window: int = 12,
+    by: list[str] | None = None,
+) -> pl.DataFrame:
+    """End ARR of accounts outside the window's starting cohort, per period (and segment).
+
+    Columns ``period, [by...], acquired_arr, acquired_logos`` (cents, counts); an
+    account counts in the segment it is in at the period end. Null where the
+    window starts before the data (the cohort is unknown).
+    """
+    by = list(by or [])
+    periods = reporting_periods(ledger, grain)
+    pairs = periods.select(
+        pl.col("period").alias("_key"),
+        (pl.col("_last") - window).alias("_s"),
+        pl.col("_last").alias("_e"),
+    )
+    at_e = pairs.lazy().join(
+        ledger.frame.filter(pl.col("arr") > 0).select(
+            "account_id", pl.col("period").alias("_e"), pl.col("arr").alias("_arr_e"), *by
+        ),
+        on="_e",
+    )
+    at_s = ledger.frame.filter(pl.col("arr") > 0).select(
+        "account_id", pl.col("period").alias("_s"), pl.lit(True).alias("_in_cohort")
+    )
+    outside = at_e.join(at_s, on=["account_id", "_s"], how="left").filter(
+        pl.col("_in_cohort").is_null()
+    )
+    agg = _aggregate(
+        outside,
+        by,
+        [
+            pl.col("_arr_e").sum().alias("acquired_arr"),
+            pl.len().cast(pl.Int64).alias("acquired_logos"),
+        ],
+    ).collect()
+    base = periods.select("period", (pl.col("_last") - window).alias("_s"))
+    out = base.join(agg.rename({"_key": "period"}), on="period", how="left")
+    if by:  # every period has a total row even when nothing was acquired
+        total = out.filter(pl.all_horizontal(pl.col(d).is_null() for d in by))
+        missing = base.join(total.select("period"), on="period", how="anti")
+        out = pl.concat([out, missing.with_columns(pl.lit(None, pl.String).alias(d) for d in by)],
+                        how="diagonal")  # fmt: skip
+    unknown = pl.col("_s") < ledger.first_period
+    return out.with_columns(
+        pl.when(unknown).then(None).otherwise(pl.col(c).fill_null(0)).alias(c)
+        for c in ("acquired_arr", "acquired_logos")
+    ).select("period", *by, "acquired_arr", "acquired_logos")
+
+
+def mix_from(
+    bridge_frame: pl.DataFrame,
+    retention_frame: pl.DataFrame,
+    acquired_frame: pl.DataFrame,
+    *,
+    by: list[str] | None = None,
+) -> pl.DataFrame:
+    """The growth mix from an already computed bridge, retention and :func:`acquired`.
+
+    Lets a caller that has the bridge and retention frames (``report``) avoid
+    computing them twice; :func:`mix` is the one-call form.
+    """
+    by = list(by or [])
+    keys = ["period", *by]
+    dates = bridge_frame.select("period", "start", "end").unique("period", maintain_order=True)
+    # a segment can hold cohort ARR (window-start segment) and no account at the
+    # period end, so join in full and read a missing bridge side as zero
+    frame = (
+        bridge_frame.drop("start", "end")
+        .with_columns(_bridged=pl.lit(True))
+        .join(
+            retention_frame.select(*keys, pl.col("_cohort_end_arr").alias("retained_arr")),
+            on=keys,
+            how="full",
+            coalesce=True,
+            nulls_equal=True,
+        )
+        .join(acquired_frame, on=keys, how="left", nulls_equal=True)
+        .with_columns(
+            pl.when(pl.col("_bridged").is_null()).then(0).otherwise(pl.col(k)).alias(k)
+            for k in BRIDGE_KEYS
+        )
+        .join(dates, on="period", how="left")
+        .with_columns(_g=pl.col("new_arr") + pl.col("reactivation_arr") + pl.col("expansion_arr"))
+        .with_columns(_lost=pl.col("contraction_arr") + pl.col("churned_arr"))
+    )
+    g = pl.col("_g")
+    out = frame.with_columns(
+        gross_new_arr=g,
+        expansion_share=_ratio("expansion_arr", g),
+        acquisition_share=_ratio("new_arr", g),
+        reactivation_share=_ratio("reactivation_arr", g),
+        net_new_arr=g - pl.col("_lost"),
+        quick_ratio=_ratio(g, "_lost"),
+        retention_to_acquisition=_ratio("retained_arr", "acquired_arr"),
+        arpa=divide_cents(pl.col("end_arr"), pl.col("end_logos")),
+        new_logo_acv=divide_cents(pl.col("new_arr"), pl.col("new_logos")),
+        _why_quick_ratio=pl.when((pl.col("_lost") == 0) & g.is_not_null()).then(
+            pl.lit("no contraction or churn in the period (nothing lost: the ratio is unbounded)")
+        ),
+    )
+    return out.select(
+        "period", "start", "end", *by, *MIX_KEYS, "_why_quick_ratio", "end_arr", "end_logos"
+    )
+
+
+def mix(
+    ledger: Ledger,
+    *,
+    grain: Grain = Grain.month,
+    window: int = 12,
+    mode: BridgeMode = BridgeMode.net,
+    method: Method = Method.cohort,
+    by: list[str] | None = None,
+    policies: Policies | None = None,
+) -> pl.DataFrame:
+    """Growth mix per reported period (and segment).
+
+    Returns
+    -------
+    DataFrame
+        ``period, start, end, [by...]`` then the SPEC §7 keys (money in integer
+        cents, shares and ratios as fractions) and the hidden ``_why_quick_ratio``
+        (why the quick ratio is null: nothing was lost), ``end_arr`` and
+        ``end_logos``.
+
+    Notes
+    -----
+    With G = new + reactivation + expansion from the bridge: expansion,
+    acquisition and reactivation shares are each over G (null when G = 0); net
+    new ARR = G - contraction - churn; quick ratio = G / (contraction + churn),
+    null when nothing was lost (never infinity). Retained ARR is the window
+    cohort's ARR at the period end (NRR × cohort start ARR) and acquired ARR the
+    end ARR of every other account, so on the total row retained + acquired =
+    end ARR. ARPA = end ARR / end logos and new-logo ACV = new ARR / new logos,
+    rounded half away from zero to the cent. With ``by``, retained ARR follows
+    the cohort's segment at the window start (as NRR does); everything else the
+    segment at the period end (as the bridge does).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from retention_cli import ledger_from_frame
+    >>> moves = pl.DataFrame({
+    ...     "account_id": ["a", "b", "a", "c"],
+    ...     "date": ["2025-01-10", "2025-01-20", "2026-01-05", "2026-01-15"],
+    ...     "type": ["new", "new", "expansion", "new"],
+    ...     "amount": ["1000", "500", "200", "300"],
+    ... })
+    >>> m = mix(ledger_from_frame(moves), window=12)
+    >>> m.filter(pl.col("period") == "2026-01").select(
+    ...     "gross_new_arr", "expansion_share", "quick_ratio", "retained_arr", "acquired_arr"
+    ... ).row(0)
+    (50000, 0.4, None, 170000, 30000)
+
+    In 2026-01, G = 300 new + 200 expansion = 500 (expansion share 200/500);
+    nothing was lost, so the quick ratio is null; the cohort (a, b) holds
+    1,200 + 500 = 1,700 and c, acquired since, holds 300 (values in cents).
+    """
+    by = list(by or [])
+    policies = policies or Policies()
+    b = bridge(ledger, grain=grain, mode=mode, by=by, policies=policies)
+    r = retention(ledger, grain=grain, window=window, method=method, by=by)
+    a = acquired(ledger, grain=grain, window=window, by=by)
+    return _order(mix_from(b, r, a, by=by), reporting_periods(ledger, grain), by)

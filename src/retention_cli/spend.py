@@ -1,0 +1,214 @@
+"""Spend input for unit economics (SPEC §8): read, check, and sum per reported period.
+
+A spend file has a ``period`` column (a fiscal month ``2026-03``, quarter
+``FY2026-Q1``, year ``FY2026`` or a date inside a fiscal month) and any subset
+of ``sales_marketing``, ``customer_success``, ``gross_margin`` (``0.78`` or
+``78%``) and ``net_burn``. Money is parsed exactly, like ARR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from retention_cli.calendar import FiscalCalendar
+from retention_cli.errors import InputError, Problem, UsageError
+from retention_cli.inputs import (
+    LINE,
+    Source,
+    _collect_problems,
+    money_cents,
+    normalize_header,
+    read_table,
+)
+from retention_cli.options import Grain
+
+SPEND_MONEY = ("sales_marketing", "customer_success", "net_burn")
+SPEND_COLUMNS = ("sales_marketing", "customer_success", "gross_margin", "net_burn")
+_ALIASES = {
+    "period": ("period", "month", "quarter", "year", "date", "fiscalperiod"),
+    "sales_marketing": ("salesmarketing", "salesandmarketing", "s&m", "sm", "smspend"),
+    "customer_success": ("customersuccess", "cs", "csspend"),
+    "gross_margin": ("grossmargin", "gm", "margin"),
+    "net_burn": ("netburn", "burn"),
+}
+
+
+@dataclass(frozen=True)
+class Spend:
+    """Parsed spend rows.
+
+    ``frame`` columns: ``_line``, ``period`` (the text as written), ``_first`` and
+    ``_last`` (fiscal month indices the row covers), the money columns present
+    (integer cents, null when blank) and ``gross_margin`` (fraction, null when
+    blank). ``columns`` names the spend columns the file has.
+    """
+
+    frame: pl.DataFrame
+    columns: tuple[str, ...]
+    source: Source
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+def load_spend(path: str, calendar: FiscalCalendar, *, separator: str | None = None) -> Spend:
+    """Read and check a spend file; every problem is reported with its line."""
+    raw, source = read_table(path, separator=separator)
+    name = source.path
+    found: dict[str, str] = {}
+    ignored = []
+    for header in raw.columns:
+        if header == LINE:
+            continue
+        key = normalize_header(header)
+        canonical = next((c for c, names in _ALIASES.items() if key in names), None)
+        if canonical is None:
+            ignored.append(header)
+        elif canonical in found:
+            msg = f"columns {found[canonical]!r} and {header!r} both mean {canonical!r}"
+            raise InputError(name, [Problem(msg, line=1)])
+        else:
+            found[canonical] = header
+    if "period" not in found:
+        raise InputError(
+            name,
+            [Problem("no 'period' column", line=1)],
+            hint="a spend file has columns period, sales_marketing, customer_success, "
+            "gross_margin, net_burn (any subset of the last four)",
+        )
+    columns = tuple(c for c in SPEND_COLUMNS if c in found)
+    if not columns:
+        raise InputError(
+            name,
+            [Problem("no spend column: expected any of " + ", ".join(SPEND_COLUMNS), line=1)],
+        )
+    df = raw.select(LINE, *(pl.col(h).alias(c) for c, h in found.items()))
+    checks: list[tuple[str, str, pl.Expr]] = []
+    texts = df["period"].drop_nulls().str.strip_chars().unique().to_list()
+    spans: dict[str, tuple[int, int]] = {}
+    for text in texts:
+        try:
+            lo, hi = calendar.resolve(text, option="period")
+        except UsageError:
+            continue
+        spans[text] = (calendar.period_of(lo), calendar.period_of(hi))
+    period = pl.col("period").str.strip_chars()
+    df = df.with_columns(
+        _first=period.replace_strict({k: v[0] for k, v in spans.items()}, default=None, return_dtype=pl.Int32),
+        _last=period.replace_strict({k: v[1] for k, v in spans.items()}, default=None, return_dtype=pl.Int32),
+    )  # fmt: skip
+    checks.append(
+        (
+            "period",
+            "period",
+            pl.when(period.fill_null("") == "")
+            .then(pl.lit("missing value"))
+            .when(pl.col("_first").is_null())
+            .then(pl.lit("not a period: use 2026-03, FY2026-Q1, FY2026 or a date")),
+        )
+    )
+    exprs = []
+    for col in columns:
+        blank = pl.col(col).str.strip_chars().fill_null("") == ""
+        if col == "gross_margin":
+            text = pl.col(col).str.strip_chars()
+            pct = text.str.ends_with("%")
+            num = text.str.strip_suffix("%").str.strip_chars().cast(pl.Float64, strict=False)
+            value = pl.when(pct).then(num / 100).otherwise(num)
+            exprs.append(pl.when(blank).then(None).otherwise(value).alias(col))
+            checks.append(
+                (
+                    col,
+                    col,
+                    pl.when(~blank & value.is_null())
+                    .then(pl.lit("not a number: write 0.78 or 78%"))
+                    .when(~blank & ((value <= 0) | (value > 1)))
+                    .then(pl.lit("gross margin must be above 0 and at most 1 (100%)")),
+                )
+            )
+            continue
+        cents, ok, _ = money_cents(pl.col(col))
+        exprs.append(pl.when(blank).then(None).otherwise(cents).alias(col))
+        bad = pl.when(~blank & (~ok | cents.is_null())).then(pl.lit("not an amount"))
+        if col != "net_burn":
+            bad = bad.when(~blank & (cents < 0)).then(pl.lit("spend cannot be negative"))
+        checks.append((col, col, bad))
+    problems, total = _collect_problems(df, checks)
+    if total:
+        raise InputError(name, problems, total=total)
+    df = df.with_columns(exprs).with_columns(period)
+    overlap = _overlaps(df)
+    if overlap:
+        raise InputError(
+            name,
+            overlap,
+            hint="give each fiscal month's spend once (either monthly or per quarter, not both)",
+        )
+    warnings = [
+        f"{name}: ignored column(s) {', '.join(map(repr, ignored))} (not a spend column)"
+    ] if ignored else []  # fmt: skip
+    return Spend(
+        frame=df.select(LINE, "period", "_first", "_last", *columns),
+        columns=columns,
+        source=source,
+        warnings=tuple(warnings),
+    )
+
+
+def _overlaps(df: pl.DataFrame) -> list[Problem]:
+    """Rows whose months another (earlier) row already covers."""
+    months = (
+        df.select(LINE, "period", pl.int_ranges("_first", pl.col("_last") + 1).alias("_m"))
+        .explode("_m")
+        .sort("_m", LINE)
+        .with_columns(_dup=pl.col(LINE).first().over("_m"))
+        .filter(pl.col(LINE) != pl.col("_dup"))
+        .group_by(LINE, "period", "_dup")
+        .agg()
+        .sort(LINE)
+    )
+    return [
+        Problem(f"covers months already given on line {r['_dup']}", line=r[LINE],
+                column="period", value=r["period"])
+        for r in months.head(20).iter_rows(named=True)
+    ]  # fmt: skip
+
+
+def spend_by_period(spend: Spend, calendar: FiscalCalendar, grain: Grain) -> pl.DataFrame:
+    """Spend summed per reported period of ``grain``.
+
+    Columns ``_p`` (fiscal month index closing the period), ``_months`` (months
+    of it the file covers), the money columns (cents; null when any row of the
+    period left it blank) and ``gross_margin`` (mean of the period's rows).
+    A row longer than one reported period (a quarter at ``--grain month``) is
+    an error, since it cannot be split without guessing.
+    """
+    df = spend.frame.with_columns(
+        _p=calendar.grain_last_expr(pl.col("_last"), grain),
+        _p_first=calendar.grain_last_expr(pl.col("_first"), grain),
+    )
+    wide = df.filter(pl.col("_p") != pl.col("_p_first"))
+    if wide.height:
+        problems = [
+            Problem(f"covers more than one {grain.value}", line=r[LINE], column="period",
+                    value=r["period"])
+            for r in wide.head(20).iter_rows(named=True)
+        ]  # fmt: skip
+        raise InputError(
+            spend.source.path,
+            problems,
+            total=wide.height,
+            hint=f"report at a coarser --grain, or give the spend per {grain.value}",
+        )
+    aggs = [(pl.col("_last") - pl.col("_first") + 1).sum().alias("_months")]
+    for col in spend.columns:
+        if col == "gross_margin":
+            aggs.append(pl.col(col).mean())
+        else:
+            aggs.append(
+                pl.when(pl.col(col).is_null().any())
+                .then(None)
+                .otherwise(pl.col(col).sum())
+                .alias(col)
+            )
+    return df.group_by("_p").agg(aggs).sort("_p")
