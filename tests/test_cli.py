@@ -13,14 +13,32 @@ import pytest
 from typer.testing import CliRunner
 
 from retention_cli.cli import app
-from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS
+from retention_cli.metrics import (
+    BRIDGE_KEYS,
+    CHURN_KEYS,
+    ECONOMICS_KEYS,
+    MIX_KEYS,
+    RETENTION_KEYS,
+)
 from tests.conftest import EXAMPLES, SHARED_DATA
 
 MOVES = str(EXAMPLES / "saas_movements.csv")
 SNAPS = str(EXAMPLES / "saas_snapshots.csv")
 SUBS = str(EXAMPLES / "saas_subscriptions.csv")
 TINY = str(EXAMPLES / "tiny_movements.csv")
-KEYS = {"nrr": RETENTION_KEYS, "bridge": BRIDGE_KEYS, "churn": CHURN_KEYS}
+SPEND = str(EXAMPLES / "spend.csv")
+KEYS = {
+    "nrr": RETENTION_KEYS,
+    "bridge": BRIDGE_KEYS,
+    "churn": CHURN_KEYS,
+    "mix": MIX_KEYS,
+    "cohorts": ("cohort_logos", "cohort_start_arr", *(f"quarter_{k}" for k in range(10))),
+    "economics": (
+        "sales_marketing", "customer_success", "gross_margin", "net_burn",
+        "new_logos", "new_arr", "net_new_arr", "arpa", *ECONOMICS_KEYS,
+    ),
+}  # fmt: skip
+EXTRA = {"economics": ("--spend", SPEND)}
 
 
 def run(runner: CliRunner, *args: str, input: str | None = None):
@@ -44,10 +62,10 @@ def test_python_dash_m() -> None:
 
 
 @pytest.mark.usefixtures("in_tmp")
-@pytest.mark.parametrize("command", ["nrr", "bridge", "churn"])
+@pytest.mark.parametrize("command", list(KEYS))
 @pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown"])
 def test_every_command_and_format(runner: CliRunner, command: str, fmt: str) -> None:
-    r = run(runner, command, MOVES, "--format", fmt, "--grain", "quarter")
+    r = run(runner, command, MOVES, *EXTRA.get(command, ()), "--format", fmt, "--grain", "quarter")
     assert r.exit_code == 0, r.stderr
     assert r.stdout
     assert "\x1b[" not in r.stdout  # no colour off a terminal
@@ -63,20 +81,24 @@ def test_every_command_and_format(runner: CliRunner, command: str, fmt: str) -> 
     elif fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(r.stdout)))
         assert list(rows[0]) == ["period", "start", "end", *KEYS[command]]
-        assert rows[-1]["period"] == "FY2026-Q2"
+        last = "FY2026-Q1" if command == "cohorts" else "FY2026-Q2"  # no logos won in Q2
+        assert rows[-1]["period"] == last
     elif fmt == "table":
-        assert "FY2026-Q2" in r.stdout
+        assert "FY2026-Q1" in r.stdout
         # the definitions in force are stated in the caption
         caption = {
             "nrr": "cohort method · trailing 12-month window",
             "bridge": "net bridge at quarter grain · returns counted as reactivation",
             "churn": "period rates from the net bridge · window rates: cohort method, trailing 12-month window",
+            "mix": "returns counted as reactivation · retained/acquired over a trailing 12-month window",
+            "cohorts": "cells: cohort ARR / its ARR at the end of its first period · by fiscal quarter since acquisition",
+            "economics": "net bridge · CAC lag 0 period(s) · LTV capped at 5 years, annual churn from 12-month cohort GRR",
         }[command]
         assert caption in " ".join(r.stdout.split())
         assert "standard calendar, FY starts January" in " ".join(r.stdout.split())
     else:
         assert r.stdout.startswith("### ")
-        assert "| Period |" in r.stdout
+        assert ("| Cohort |" if command == "cohorts" else "| Period |") in r.stdout
 
 
 @pytest.mark.usefixtures("in_tmp")

@@ -237,3 +237,69 @@ def test_three_shapes_agree(h: dict, window: int, grain: rc.Grain) -> None:
         # the snapshot file's opening period has no movements; every later one matches
         opening = bridges["snapshots"].filter(pl.col("start_arr").is_null()).height
         assert bridges["snapshots"].slice(opening).equals(bridges["movements"].slice(opening))
+        cohort_frames = {k: rc.cohorts(L, grain=grain, by=["segment"]) for k, L in frames.items()}
+        assert cohort_frames["movements"].equals(cohort_frames["snapshots"])
+        assert cohort_frames["movements"].equals(cohort_frames["subscriptions"])
+        mixes = {k: rc.mix(L, grain=grain, window=window) for k, L in frames.items()}
+        assert mixes["movements"].equals(mixes["subscriptions"])
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    h=histories(),
+    window=st.integers(1, 13),
+    grain=st.sampled_from(list(rc.Grain)),
+    mode=st.sampled_from(list(rc.BridgeMode)),
+)
+def test_mix_invariants_and_segment_sums(
+    h: dict, window: int, grain: rc.Grain, mode: rc.BridgeMode
+) -> None:
+    L = ledger_of(as_movements(h), "movements")
+    m = rc.mix(L, grain=grain, window=window, mode=mode, by=["segment"])
+    b = rc.bridge(L, grain=grain, mode=mode)
+    total = m.filter(pl.col("segment").is_null())
+    assert total["period"].to_list() == b["period"].to_list()
+    # net new ARR is the bridge's end minus start, to the cent
+    assert (total["net_new_arr"] == b["end_arr"] - b["start_arr"]).all()
+    # retained + acquired = end ARR wherever the cohort is known
+    known = total.filter(pl.col("retained_arr").is_not_null())
+    assert (known["retained_arr"] + known["acquired_arr"] == known["end_arr"]).all()
+    # the three shares of gross new ARR add up to 1; a quick ratio is never infinite
+    g = total.filter(pl.col("gross_new_arr") > 0)
+    shares = g["expansion_share"] + g["acquisition_share"] + g["reactivation_share"]
+    assert ((shares - 1).abs() < 1e-12).all()
+    assert total["quick_ratio"].is_infinite().fill_null(False).sum() == 0
+    segs = (
+        m.filter(pl.col("segment").is_not_null())
+        .group_by("period", maintain_order=True)
+        .agg(
+            pl.col(k).sum()
+            for k in ("gross_new_arr", "net_new_arr", "retained_arr", "acquired_arr")
+        )
+    )
+    joined = total.join(segs, on="period", suffix="_seg")
+    for k in ("gross_new_arr", "net_new_arr", "retained_arr", "acquired_arr"):
+        both = joined.filter(pl.col(k).is_not_null())
+        assert (both[k] == both[f"{k}_seg"]).all(), k
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(h=histories(), grain=st.sampled_from(list(rc.Grain)))
+def test_cohort_invariants(h: dict, grain: rc.Grain) -> None:
+    L = ledger_of(as_movements(h), "movements")
+    ever = sum(any(v > 0 for v in vals) for _, vals in h.values())
+    frames = {
+        metric: rc.cohorts(L, grain=grain, metric=metric) for metric in ("nrr", "grr", "logos")
+    }
+    nrr, grr, logos = frames["nrr"], frames["grr"], frames["logos"]
+    assert nrr["cohort_logos"].sum() == ever  # every account is in exactly one cohort
+    ages = [c for c in nrr.columns if c.startswith(f"{grain.value}_")]
+    started = nrr.filter(pl.col("cohort_start_arr") > 0)
+    assert (started[ages[0]] == 1.0).all()  # age 0 is the cohort's own start
+    for age in ages:
+        pair = pl.DataFrame({"n": nrr[age], "g": grr[age], "l": logos[age]}).drop_nulls()
+        assert (pair["g"] <= 1 + 1e-12).all()
+        assert (pair["g"] <= pair["n"] + 1e-12).all()
+        assert ((pair["l"] >= 0) & (pair["l"] <= 1)).all()

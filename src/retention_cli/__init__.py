@@ -45,6 +45,12 @@ _EXPORTS = {
     "bridge": "retention_cli.metrics",
     "churn": "retention_cli.metrics",
     "retention": "retention_cli.metrics",
+    "mix": "retention_cli.metrics",
+    "cohorts": "retention_cli.metrics",
+    "economics": "retention_cli.metrics",
+    "load_spend": "retention_cli.spend",
+    "spend_by_period": "retention_cli.spend",
+    "Economics": "retention_cli.config",
     "ledger_from_frame": "retention_cli.service",
 }
 

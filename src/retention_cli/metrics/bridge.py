@@ -244,12 +244,25 @@ def bridge(
     result = periods.select("period", "start", "end").join(
         out.collect().rename({"_key": "period"}), on="period", how="left"
     )
-    # a period with no account at all has zero everywhere, not null
+    result = with_every_segment(result, ledger, by)
+    # a period (or segment) with no account at all has zero everywhere, not null
     result = result.with_columns(pl.col(k).fill_null(0) for k in BRIDGE_KEYS)
     if ledger.opening_balance:
         opening = periods.filter(pl.col("_prev") < known)["period"]
         result = _opening_rows(ledger, periods, opening, result, by)
     return _order(result, periods, by)
+
+
+def with_every_segment(result: pl.DataFrame, ledger: Ledger, by: list[str]) -> pl.DataFrame:
+    """Add a row (its figures null) for every segment the data has but a period lacks,
+    so that each period lists the same segments; the caller fills the figures."""
+    if not by:
+        return result
+    segs = ledger.frame.select(pl.col(d).fill_null("(none)") for d in by).unique().collect()
+    heads = [c for c in ("period", "start", "end", "_s") if c in result.columns]
+    skeleton = result.select(heads).unique("period").join(segs, how="cross")
+    missing = skeleton.join(result.select("period", *by), on=["period", *by], how="anti")
+    return pl.concat([result, missing], how="diagonal_relaxed")
 
 
 def _aggregate(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.LazyFrame:

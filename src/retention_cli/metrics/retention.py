@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.ledger import Ledger
-from retention_cli.metrics.bridge import _aggregate, _order, reporting_periods
+from retention_cli.metrics.bridge import _aggregate, _order, reporting_periods, with_every_segment
 from retention_cli.options import Grain, Method
 
 RETENTION_KEYS = (
@@ -136,7 +136,7 @@ def retention(
         segs = base.join(
             agg.filter(~pl.all_horizontal(pl.col(d).is_null() for d in by)), on="period"
         )
-        result = pl.concat([totals.select(segs.columns), segs])
+        result = with_every_segment(pl.concat([totals.select(segs.columns), segs]), ledger, by)
     else:
         result = totals
     counts = [

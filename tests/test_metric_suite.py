@@ -1,0 +1,322 @@
+"""Growth mix, cohorts, unit economics and report, worked out by hand on the tiny data set.
+
+ARR at each month end (see tests/test_hand_examples.py):
+
+    month     A      B      C      D      E      F     total  logos
+    2025-01   1000   2000   1000   500    .      .     4500   4     A,B,C,D new
+    2025-04   1000   2000   0      500    .      .     3500   3     C churns
+    2025-06   1500   2000   0      500    .      .     4000   3     A +500
+    2025-07   1500   2000   0      500    3000   .     7000   4     E new
+    2025-09   1500   1500   0      500    3000   .     6500   4     B -500
+    2025-10   1500   1500   800    500    3000   .     7300   5     C returns at 800
+    2025-11   1500   1500   800    0      3000   .     6800   4     D churns
+    2026-01   1500   1500   800    0      3000   700   7500   5     F new
+
+Segments: B and E are Enterprise, the rest SMB. Money in the frames is in cents.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import retention_cli as rc
+from retention_cli.cli import app
+from retention_cli.config import Economics
+from retention_cli.metrics.economics import economics
+from retention_cli.spend import load_spend, spend_by_period
+from tests.conftest import EXAMPLES
+from tests.test_hand_examples import TINY_MOVES, ledger, row
+
+Q = rc.Grain.quarter
+
+
+# ----------------------------------------------------------------------------- mix
+def test_mix_month_with_no_losses_has_null_quick_ratio() -> None:
+    m = row(rc.mix(ledger(TINY_MOVES)), "2026-01")
+    # 2025-12 -> 2026-01: F new 700, nothing lost
+    assert m["gross_new_arr"] == 700_00
+    assert m["acquisition_share"] == 1.0  # 700 / 700
+    assert m["expansion_share"] == 0.0
+    assert m["quick_ratio"] is None  # 700 / 0: no losses -> null, never infinity
+    assert m["net_new_arr"] == 700_00
+    # cohort at 2025-01 (A, B, C, D) holds 1500 + 1500 + 800 + 0 = 3800 at 2026-01
+    assert m["retained_arr"] == 3800_00
+    # E 3000 + F 700 were acquired since; 3800 + 3700 = end ARR 7500
+    assert m["acquired_arr"] == 3700_00
+    assert m["retention_to_acquisition"] == pytest.approx(3800 / 3700)
+    assert m["arpa"] == 1500_00  # 7500 / 5 logos
+    assert m["new_logo_acv"] == 700_00  # 700 / 1 new logo
+
+
+def test_mix_quarter_shares_and_quick_ratio() -> None:
+    m = row(rc.mix(ledger(TINY_MOVES), grain=Q), "FY2025-Q4")
+    # end Sep 6500 -> end Dec 6800: C reactivates 800, D churns 500
+    assert m["gross_new_arr"] == 800_00
+    assert m["reactivation_share"] == 1.0  # 800 / 800
+    assert m["quick_ratio"] == pytest.approx(1.6)  # 800 / 500
+    assert m["net_new_arr"] == 300_00  # 800 - 500
+    assert m["arpa"] == 1700_00  # 6800 / 4 logos (A, B, C, E)
+    assert m["new_logo_acv"] is None  # no new logos in the quarter
+
+
+def test_mix_quick_ratio_note_in_output(runner: CliRunner) -> None:
+    out = runner.invoke(app, ["mix", TINY_MOVES, "-f", "json"])
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    jan = next(p for p in doc["periods"] if p["period"] == "2026-01")
+    assert jan["quick_ratio"] is None
+    note = next(n for n in doc["notes"] if n.startswith("quick_ratio is null in"))
+    assert note.startswith("quick_ratio is null in 2025-01, 2025-02, 2025-03, 2025-05")
+    assert "more: no contraction or churn in the period" in note
+
+
+def test_arpa_rounds_half_away_from_zero_to_the_cent() -> None:
+    snaps = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c"],
+            "date": ["2026-01-31"] * 3,
+            "arr": ["100.00", "0.01", "0.01"],
+        }
+    )
+    m = rc.mix(rc.ledger_from_frame(snaps, shape="snapshots")).row(0, named=True)
+    # 100.02 / 3 = 33.34; cents: 10002 / 3 = 3334
+    assert m["arpa"] == 3334
+    snaps2 = snaps.with_columns(pl.Series("arr", ["0.03", "0.02", "0.00"]))
+    snaps2 = snaps2.filter(pl.col("arr") != "0.00")
+    # 0.05 / 2 = 0.025 -> 0.03 (half away from zero), not banker's 0.02
+    m2 = rc.mix(rc.ledger_from_frame(snaps2, shape="snapshots")).row(0, named=True)
+    assert m2["arpa"] == 3
+
+
+def test_mix_segments_sum_and_retained_follows_cohort_segment() -> None:
+    m = rc.mix(ledger(TINY_MOVES), by=["segment"])
+    total = row(m, "2026-01", segment=None)
+    ent = row(m, "2026-01", segment="Enterprise")
+    smb = row(m, "2026-01", segment="SMB")
+    # Enterprise: cohort B 2000 -> 1500 retained; E 3000 acquired
+    assert (ent["retained_arr"], ent["acquired_arr"]) == (1500_00, 3000_00)
+    # SMB: cohort A, C, D -> 1500 + 800 + 0 = 2300 retained; F 700 acquired
+    assert (smb["retained_arr"], smb["acquired_arr"]) == (2300_00, 700_00)
+    for key in ("gross_new_arr", "net_new_arr", "retained_arr", "acquired_arr"):
+        assert total[key] == ent[key] + smb[key], key
+
+
+def test_empty_segment_gets_a_row_with_null_ratios() -> None:
+    # at 2025-07 with a 3-month window the cohort is the 2025-04 accounts: A, B, D.
+    # Every segment has a row in every period; a 1-month window at 2025-02 for a
+    # segment with no cohort account gives null, not 0 or an error.
+    moves = pl.DataFrame(
+        {
+            "account_id": ["a", "b"],
+            "date": ["2025-01-10", "2025-03-10"],
+            "type": ["new", "new"],
+            "amount": ["100", "200"],
+            "tier": ["gold", "silver"],
+        }
+    )
+    L = rc.build_ledger(
+        rc.load_frame(moves), rc.FiscalCalendar(rc.FiscalYear()), dimensions=["tier"]
+    )
+    r = rc.retention(L, window=1, by=["tier"])
+    silver = row(r, "2025-02", tier="silver")  # silver has no account until March
+    assert silver["cohort_logos"] == 0
+    assert silver["nrr"] is None
+    assert silver["grr"] is None
+    b = rc.bridge(L, by=["tier"])
+    assert row(b, "2025-01", tier="silver")["end_arr"] == 0
+    assert b.filter(pl.col("period") == "2025-01").height == 3  # total, gold, silver
+
+
+# ----------------------------------------------------------------------------- cohorts
+def test_cohorts_quarter_nrr_grr_logos_by_hand() -> None:
+    L = ledger(TINY_MOVES)
+    nrr = row(rc.cohorts(L, grain=Q), "FY2025-Q1")
+    # A, B, C, D acquired in January; ARR at the end of March = 1000 + 2000 + 1000 + 500
+    assert (nrr["cohort_logos"], nrr["cohort_start_arr"]) == (4, 4500_00)
+    assert nrr["quarter_0"] == 1.0
+    assert nrr["quarter_1"] == pytest.approx(4000 / 4500)  # Jun: 1500 + 2000 + 0 + 500
+    assert nrr["quarter_2"] == pytest.approx(3500 / 4500)  # Sep: 1500 + 1500 + 0 + 500
+    assert nrr["quarter_3"] == pytest.approx(3800 / 4500)  # Dec: 1500 + 1500 + 800 + 0
+    assert nrr["quarter_4"] == pytest.approx(3800 / 4500)  # FY2026-Q1 so far (Jan)
+    grr = row(rc.cohorts(L, grain=Q, metric="grr"), "FY2025-Q1")
+    # Jun: min(1500,1000) + min(2000,2000) + 0 + min(500,500) = 3500
+    assert grr["quarter_1"] == pytest.approx(3500 / 4500)
+    # Dec: 1000 + 1500 + min(800,1000) + 0 = 3300
+    assert grr["quarter_3"] == pytest.approx(3300 / 4500)
+    logos = row(rc.cohorts(L, grain=Q, metric="logos"), "FY2025-Q1")
+    assert logos["quarter_1"] == 0.75  # A, B, D of 4
+    assert logos["quarter_3"] == 0.75  # A, B, C (back) of 4
+    later = row(rc.cohorts(L, grain=Q), "FY2025-Q3")
+    # E alone: 3000 throughout; cells past the data are null
+    assert (later["cohort_logos"], later["quarter_2"], later["quarter_3"]) == (1, 1.0, None)
+
+
+def test_cohorts_json_and_csv_carry_the_matrix(runner: CliRunner) -> None:
+    out = runner.invoke(app, ["cohorts", TINY_MOVES, "--grain", "quarter", "-f", "json"])
+    assert out.exit_code == 0, out.stderr
+    first = json.loads(out.stdout)["periods"][0]
+    assert first["period"] == "FY2025-Q1"
+    assert first["cohort_start_arr"] == 4500.0
+    assert first["quarter_2"] == pytest.approx(3500 / 4500)
+    csv = runner.invoke(app, ["cohorts", TINY_MOVES, "--grain", "quarter", "-f", "csv"])
+    header = csv.stdout.splitlines()[0].split(",")
+    assert header[:5] == ["period", "start", "end", "cohort_logos", "cohort_start_arr"]
+    assert header[5:] == [f"quarter_{k}" for k in range(5)]
+
+
+def test_cohort_heat_map_is_readable_without_colour(runner: CliRunner) -> None:
+    out = runner.invoke(app, ["cohorts", TINY_MOVES, "--grain", "quarter"])
+    assert out.exit_code == 0
+    line = next(x for x in out.stdout.splitlines() if x.strip().startswith("FY2025-Q1"))
+    assert "88.9%" in line  # the values themselves: no colour needed to read them
+    assert "77.8%" in line
+    assert "\x1b[" not in out.stdout
+
+
+def test_heat_colours_run_red_to_green() -> None:
+    from retention_cli.render.table import heat_style
+
+    assert heat_style(0.3) == "bold white on rgb(178,34,34)"
+    assert heat_style(1.0) == "bold white on rgb(46,139,87)"
+    assert heat_style(None) == ""
+
+
+# ----------------------------------------------------------------------------- economics
+SPEND = """period,sales_marketing,customer_success,gross_margin,net_burn
+FY2025-Q3,6000,100,0.8,1200
+2025-10,1000,50,75%,100
+2025-11,1000,50,75%,100
+2025-12,1000,50,75%,100
+2026-01,1400,60,0.8,500
+"""
+
+
+def _economics(tmp: Path, text: str = SPEND, settings: Economics | None = None) -> pl.DataFrame:
+    path = tmp / "spend.csv"
+    path.write_text(text)
+    L = ledger(TINY_MOVES)
+    spend = spend_by_period(load_spend(str(path), L.calendar), L.calendar, Q)
+    return economics(
+        L,
+        rc.bridge(L, grain=Q),
+        rc.retention(L, grain=Q, window=12),
+        spend,
+        grain=Q,
+        settings=settings,
+    )
+
+
+def test_economics_by_hand(tmp_path: Path) -> None:
+    e = _economics(tmp_path)
+    q3 = row(e, "FY2025-Q3")
+    # Q3: E new 3000 (1 logo); B -500; net new 2500
+    assert q3["cac"] == 6000_00  # 6000 / 1
+    assert q3["cac_payback_months"] == pytest.approx(30.0)  # 6000 / (3000 x 0.8) x 12
+    assert q3["burn_multiple"] == pytest.approx(0.48)  # 1200 / 2500
+    assert q3["cs_efficiency"] == pytest.approx(-5.0)  # (0 + 0 - 500 - 0) / 100
+    assert q3["magic_number"] is None  # no Q2 spend
+    assert q3["ltv"] is None  # the 12-month window starts before the data
+    q4 = row(e, "FY2025-Q4")
+    # Q4 from three monthly rows: S&M 3000, CS 150, burn 300, margin 75%
+    assert (q4["sales_marketing"], q4["customer_success"], q4["net_burn"]) == (
+        3000_00,
+        150_00,
+        300_00,
+    )
+    assert q4["gross_margin"] == pytest.approx(0.75)
+    assert q4["cac"] is None  # zero new logos (C is a reactivation): null, not an error
+    assert q4["magic_number"] == pytest.approx(300 / 6000)  # net new 300 / Q3 S&M
+    assert q4["burn_multiple"] == pytest.approx(1.0)  # 300 / 300
+    assert q4["cs_efficiency"] == pytest.approx(2.0)  # (800 reactivation - 500 churn) / 150
+    q1 = row(e, "FY2026-Q1")  # incomplete: data ends 2026-01, whose spend covers it
+    assert q1["cac"] == 1400_00  # 1400 / 1 (F)
+    assert q1["cac_payback_months"] == pytest.approx(30.0)  # 1400 / (700 x 0.8) x 12
+    # LTV = ARPA 1500 x 0.8 / annual gross churn (1 - 3300/4500 = 1200/4500) = 4500
+    assert q1["ltv"] == 4500_00
+    assert q1["ltv_to_cac"] == pytest.approx(4500 / 1400)
+    assert q1["magic_number"] == pytest.approx(700 / 3000)
+
+
+def test_economics_lag_and_ltv_cap(tmp_path: Path) -> None:
+    e = _economics(tmp_path, settings=Economics(cac_lag=1, ltv_cap_years=2))
+    q1 = row(e, "FY2026-Q1")
+    assert q1["cac"] == 3000_00  # Q4's S&M 3000 / 1 new logo
+    assert q1["ltv"] == 2400_00  # capped: 2 years x 1500 x 0.8 (uncapped 4500)
+
+
+def test_economics_missing_input_leaves_metric_out(runner: CliRunner, tmp_path: Path) -> None:
+    spend = tmp_path / "spend.csv"
+    spend.write_text("period,sales_marketing\nFY2025-Q3,6000\n")
+    out = runner.invoke(
+        app, ["economics", TINY_MOVES, "--spend", str(spend), "--grain", "quarter", "-f", "json"]
+    )
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    q3 = next(p for p in doc["periods"] if p["period"] == "FY2025-Q3")
+    assert q3["cac"] == 6000.0
+    assert not {"cs_efficiency", "ltv", "burn_multiple"} & set(q3)
+    assert "cs_efficiency left out: no customer_success in the spend input" in doc["notes"]
+    assert "ltv left out: no gross_margin in the spend input" in doc["notes"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("period,sales_marketing\n2025-13,10\n", "spend.csv:2: period: not a period"),
+        ("period,sales_marketing\n2025-10,-5\n", "spend.csv:2: sales_marketing: spend cannot be negative"),
+        ("period,gross_margin\n2025-10,180%\n", "spend.csv:2: gross_margin: gross margin must be"),
+        ("period,sales_marketing\nFY2025-Q4,1\n2025-11,2\n", "spend.csv:3: period: covers months already given on line 2"),
+        ("month,cost\n2025-10,1\n", "no spend column"),
+    ],
+)  # fmt: skip
+def test_bad_spend_is_a_clear_error(
+    runner: CliRunner, in_tmp: Path, text: str, expected: str
+) -> None:
+    (in_tmp / "spend.csv").write_text(text)
+    out = runner.invoke(
+        app, ["economics", TINY_MOVES, "--spend", "spend.csv", "--grain", "quarter"]
+    )
+    assert out.exit_code == 2
+    assert expected in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_quarterly_spend_at_month_grain_is_refused(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "spend.csv").write_text("period,sales_marketing\nFY2025-Q4,3000\n")
+    out = runner.invoke(app, ["economics", TINY_MOVES, "--spend", "spend.csv"])
+    assert out.exit_code == 2
+    assert "spend.csv:2: period: covers more than one month" in out.stderr
+    assert "coarser --grain" in out.stderr
+
+
+# ----------------------------------------------------------------------------- report
+def test_report_json_has_a_key_per_section(runner: CliRunner) -> None:
+    args = ["report", str(EXAMPLES / "saas_movements.csv"), "--spend", str(EXAMPLES / "spend.csv")]
+    out = runner.invoke(app, [*args, "--grain", "quarter", "-f", "json"])
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    for key in ("bridge", "retention", "churn", "mix", "cohorts", "economics"):
+        assert isinstance(doc[key], list), key
+        assert doc[key], key
+    # the report's sections equal the single commands' periods
+    single = runner.invoke(app, ["mix", args[1], "--grain", "quarter", "-f", "json"])
+    assert json.loads(single.stdout)["periods"] == doc["mix"]
+    table = runner.invoke(app, [*args, "--grain", "quarter"])
+    for title in ("ARR bridge", "Net and gross revenue retention", "Growth mix",
+                  "Acquisition cohorts", "Unit economics"):  # fmt: skip
+        assert title in table.stdout
+
+
+def test_report_without_spend_notes_economics_left_out(runner: CliRunner) -> None:
+    out = runner.invoke(app, ["report", TINY_MOVES, "-f", "json"])
+    doc = json.loads(out.stdout)
+    assert "economics" not in doc
+    assert any(n.startswith("economics left out") for n in doc["notes"])
+    csv = runner.invoke(app, ["report", TINY_MOVES, "-f", "csv"])
+    assert csv.stdout.splitlines()[0] == "section,period,start,end,metric,value"
+    assert "mix,2026-01,2026-01-01,2026-01-31,retained_arr,3800.00" in csv.stdout
