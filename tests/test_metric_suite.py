@@ -27,8 +27,7 @@ from typer.testing import CliRunner
 import retention_cli as rc
 from retention_cli.cli import app
 from retention_cli.config import Economics
-from retention_cli.metrics.economics import economics
-from retention_cli.spend import load_spend, spend_by_period
+from retention_cli.spend import load_spend
 from tests.conftest import EXAMPLES
 from tests.test_hand_examples import TINY_MOVES, ledger, row
 
@@ -200,15 +199,7 @@ def _economics(tmp: Path, text: str = SPEND, settings: Economics | None = None) 
     path = tmp / "spend.csv"
     path.write_text(text)
     L = ledger(TINY_MOVES)
-    spend = spend_by_period(load_spend(str(path), L.calendar), L.calendar, Q)
-    return economics(
-        L,
-        rc.bridge(L, grain=Q),
-        rc.retention(L, grain=Q, window=12),
-        spend,
-        grain=Q,
-        settings=settings,
-    )
+    return rc.economics(L, load_spend(str(path), L.calendar), grain=Q, settings=settings)
 
 
 def test_economics_by_hand(tmp_path: Path) -> None:

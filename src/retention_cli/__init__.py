@@ -52,6 +52,8 @@ _EXPORTS = {
     "spend_by_period": "retention_cli.spend",
     "Economics": "retention_cli.config",
     "ledger_from_frame": "retention_cli.service",
+    "RunOptions": "retention_cli.service",
+    "run": "retention_cli.service",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

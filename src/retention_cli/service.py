@@ -14,7 +14,7 @@ from retention_cli.inputs import Loaded, load, load_frame
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, bridge, churn, retention
 from retention_cli.metrics.cohorts import CohortMetric, cohorts
-from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics
+from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
 from retention_cli.metrics.mix import MIX_KEYS, acquired, mix_from
 from retention_cli.options import BridgeMode, Grain, Method, Shape
 from retention_cli.result import Report, Result
@@ -198,7 +198,7 @@ class _Run:
                 else retention(led, grain=o.grain, window=12, method=o.method)
             )
             spend = spend_by_period(o.spend, led.calendar, o.grain) if o.spend is not None else None
-            return economics(
+            return economics_from(
                 led,
                 self._get("bridge"),
                 annual,
@@ -234,10 +234,9 @@ class _Run:
         if cal.grain_last(led.last_period, o.grain) != led.last_period:
             period = cal.label(cal.grain_last(led.last_period, o.grain), o.grain)
             if period in labels or command == "cohorts":
-                what = "its end figures are" if command != "cohorts" else "cells for it are"
                 warnings.append(
                     f"{period} is incomplete: the data ends with fiscal month {last_label}, "
-                    f"so {what} as of that month"
+                    "so its figures are as of that month"
                 )
         first = cal.label(cal.grain_last(led.first_period, o.grain), o.grain)
         if led.opening_balance and first in labels:

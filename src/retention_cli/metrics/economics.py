@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from retention_cli.config import Economics
+from retention_cli.config import Economics, Policies
 from retention_cli.ledger import Ledger
-from retention_cli.metrics.bridge import reporting_periods
+from retention_cli.metrics.bridge import bridge, reporting_periods
 from retention_cli.metrics.mix import divide_cents
-from retention_cli.options import Grain
+from retention_cli.metrics.retention import retention
+from retention_cli.options import BridgeMode, Grain, Method
+from retention_cli.spend import Spend, spend_by_period
 
 ECONOMICS_KEYS = (
     "cac",
@@ -58,6 +60,49 @@ def _why(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
 
 def economics(
     ledger: Ledger,
+    spend: Spend | None = None,
+    *,
+    grain: Grain = Grain.month,
+    mode: BridgeMode = BridgeMode.net,
+    method: Method = Method.cohort,
+    settings: Economics | None = None,
+    policies: Policies | None = None,
+) -> pl.DataFrame:
+    """Unit economics per reported period (company-wide); see :func:`economics_from`.
+
+    ``spend`` comes from :func:`retention_cli.spend.load_spend`; without it only
+    LTV can be computed (given ``settings.gross_margin``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from retention_cli import Economics, ledger_from_frame
+    >>> moves = pl.DataFrame({
+    ...     "account_id": ["a", "b", "a"],
+    ...     "date": ["2025-01-10", "2025-01-20", "2026-01-05"],
+    ...     "type": ["new", "new", "expansion"],
+    ...     "amount": ["1000", "500", "500"],
+    ... })
+    >>> e = economics(ledger_from_frame(moves), settings=Economics(gross_margin=0.8))
+    >>> e.filter(pl.col("period") == "2026-01").select("arpa", "ltv").row(0)
+    (100000, 400000)
+
+    Nobody churned, so LTV is the cap: 5 years × ARPA 1,000 × 80% = 4,000.
+    """
+    periods_spend = spend_by_period(spend, ledger.calendar, grain) if spend is not None else None
+    policies = policies or Policies()
+    return economics_from(
+        ledger,
+        bridge(ledger, grain=grain, mode=mode, policies=policies),
+        retention(ledger, grain=grain, window=12, method=method),
+        periods_spend,
+        grain=grain,
+        settings=settings,
+    )
+
+
+def economics_from(
+    ledger: Ledger,
     bridge_frame: pl.DataFrame,
     annual_retention: pl.DataFrame,
     spend: pl.DataFrame | None,
@@ -65,7 +110,7 @@ def economics(
     grain: Grain = Grain.month,
     settings: Economics | None = None,
 ) -> pl.DataFrame:
-    """Unit economics per reported period (company-wide).
+    """Unit economics per reported period (company-wide) from computed frames.
 
     Parameters
     ----------
