@@ -311,3 +311,23 @@ def test_report_without_spend_notes_economics_left_out(runner: CliRunner) -> Non
     csv = runner.invoke(app, ["report", TINY_MOVES, "-f", "csv"])
     assert csv.stdout.splitlines()[0] == "section,period,start,end,metric,value"
     assert "mix,2026-01,2026-01-01,2026-01-31,retained_arr,3800.00" in csv.stdout
+
+
+def test_cohorts_from_to_selects_acquisition_periods(runner: CliRunner) -> None:
+    out = runner.invoke(
+        app, ["cohorts", TINY_MOVES, "--grain", "quarter", "--from", "FY2025-Q3", "-f", "csv"]
+    )
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    # E (FY2025-Q3) and F (FY2026-Q1); ages no listed cohort reached are not columns
+    assert [x.split(",")[0] for x in lines[1:]] == ["FY2025-Q3", "FY2026-Q1"]
+    assert lines[0].endswith("quarter_0,quarter_1,quarter_2")
+    assert lines[1] == "FY2025-Q3,2025-07-01,2025-09-30,1,3000.00,1.0,1.0,1.0"
+
+
+def test_wide_tables_are_never_squeezed(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    out = runner.invoke(app, ["mix", TINY_MOVES, "--by", "segment"])
+    assert out.exit_code == 0
+    assert "…" not in out.stdout
+    assert "Enterprise" in out.stdout

@@ -426,6 +426,8 @@ def cohorts(
     grain: GrainOpt = Grain.month,
     metric: CohortMetricOpt = CohortMetricChoice.nrr,
     by: ByOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
     config: ConfigOpt = None,
     shape: ShapeOpt = None,
     column: ColumnOpt = None,
@@ -437,7 +439,7 @@ def cohorts(
     """Acquisition cohorts: each cohort's ARR (or logos) by periods since acquisition."""
     _metric_command(
         "cohorts", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
-        bridge=BridgeMode.net, by=by, date_from=None, date_to=None, config_path=config,
+        bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, metric=metric,
     )  # fmt: skip

@@ -13,7 +13,7 @@ from retention_cli.errors import UsageError
 from retention_cli.inputs import Loaded, load, load_frame
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, bridge, churn, retention
-from retention_cli.metrics.cohorts import CohortMetric, cohorts
+from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, CohortMetric, cohorts
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
 from retention_cli.metrics.mix import MIX_KEYS, acquired, mix_from
 from retention_cli.options import BridgeMode, Grain, Method, Shape
@@ -223,8 +223,11 @@ class _Run:
             keys = (*inputs, *CONTEXT_KEYS, *metrics)
         else:
             keys = COMMAND_KEYS[command]
-        if command != "cohorts":
-            frame = _filter_periods(frame, cal, o)
+        frame = _filter_periods(frame, cal, o)  # for cohorts: by acquisition period
+        if command == "cohorts":  # ages that no reported cohort has reached: no column
+            keys = tuple(
+                k for k in keys if k in COHORT_SIZE_KEYS or frame[k].null_count() < frame.height
+            )
         notes += null_notes(frame, keys, self.by)
         warnings = [*self.loaded.warnings, *led.warnings]
         if o.spend is not None and command in ("economics",):

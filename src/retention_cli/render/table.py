@@ -228,6 +228,15 @@ def render_table(result: Result | Report, console: Any) -> None:
                 for (key, _, _), text in zip(cols, line, strict=True)
             ]
         table.add_row(*styled, style="bold" if total else None)
-    console.print(table)
+    # never squeeze a column into "1,006,7…": a table wider than the screen prints whole
+    from rich.measure import Measurement
+
+    needed = Measurement.get(console, console.options.update_width(100_000), table).maximum
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
