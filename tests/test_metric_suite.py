@@ -331,3 +331,24 @@ def test_wide_tables_are_never_squeezed(runner: CliRunner, monkeypatch: pytest.M
     assert out.exit_code == 0
     assert "…" not in out.stdout
     assert "Enterprise" in out.stdout
+
+
+# ----------------------------------------------------------------------------- calendar
+def test_calendar_lists_fiscal_periods(runner: CliRunner) -> None:
+    feb = str(EXAMPLES.parent / "configs" / "fiscal-feb.yaml")
+    out = runner.invoke(app, ["calendar", "--year", "FY2027", "-c", feb, "-f", "csv"])
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "period,start,end,fiscal_year,quarter,days"
+    assert lines[1] == "2026-02,2026-02-01,2026-02-28,FY2027,Q1,28"  # FY2027 starts Feb 2026
+    assert lines[12] == "2027-01,2027-01-01,2027-01-31,FY2027,Q4,31"
+    q = runner.invoke(app, ["calendar", "--year", "2024", "--grain", "quarter", "-f", "json"])
+    periods = json.loads(q.stdout)["periods"]
+    # 2024 is a leap year: Q1 = 31 + 29 + 31 days
+    assert periods[0] == {
+        "period": "FY2024-Q1", "start": "2024-01-01", "end": "2024-03-31",
+        "fiscal_year": "FY2024", "quarter": "Q1", "days": 91,
+    }  # fmt: skip
+    bad = runner.invoke(app, ["calendar", "--year", "next"])
+    assert bad.exit_code == 2
+    assert "--year: 'next' is not a fiscal year" in bad.stderr

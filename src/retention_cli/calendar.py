@@ -139,3 +139,34 @@ class FiscalCalendar:
         bump = self.fiscal_year.label == "end" and self._offset != 0
         start_year = name - 1 if bump else name
         return start_year * 12
+
+
+def fiscal_year_table(cal: FiscalCalendar, year: str, grain: Grain = Grain.month) -> pl.DataFrame:
+    """The periods of one fiscal year (``FY2027`` or ``2027``) with their dates.
+
+    Columns: ``period`` (label), ``start``, ``end``, ``fiscal_year``, ``quarter``
+    (``Q1``..``Q4``; null at year grain), ``days``.
+    """
+    text = year.strip()
+    if re.fullmatch(r"\d{4}", text):
+        text = f"FY{text}"
+    if not _YEAR_LABEL.match(text):
+        msg = f"--year: {year!r} is not a fiscal year; use FY2027 or 2027"
+        raise UsageError(msg)
+    first = cal._fy_first_index(int(text[2:]))
+    rows = []
+    for last in range(first + grain.months - 1, first + 12, grain.months):
+        start, end = cal.bounds(last, grain)
+        rows.append(
+            {
+                "period": cal.label(last, grain),
+                "start": start,
+                "end": end,
+                "fiscal_year": f"FY{cal.fiscal_year_name(last)}",
+                "quarter": None if grain is Grain.year else f"Q{(last % 12) // 3 + 1}",
+                "days": (end - start).days + 1,
+            }
+        )
+    schema = {"period": pl.String, "start": pl.Date, "end": pl.Date, "fiscal_year": pl.String,
+              "quarter": pl.String, "days": pl.Int64}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)

@@ -504,6 +504,31 @@ def report(
     )  # fmt: skip
 
 
+@app.command("calendar")
+def calendar_cmd(
+    year: Annotated[
+        str,
+        typer.Option("--year", help="Fiscal year to list, e.g. FY2027 (or 2027)."),
+    ],
+    grain: GrainOpt = Grain.month,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The fiscal periods of one year with their start and end dates."""
+    try:
+        from retention_cli.config import load_config
+        from retention_cli.service import calendar_result
+
+        _emit(calendar_result(load_config(config), year, grain), fmt, output, quiet=quiet)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(exc, debug=debug)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

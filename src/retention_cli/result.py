@@ -85,7 +85,7 @@ class Result:
     frame: pl.DataFrame
     keys: tuple[str, ...]
     by: tuple[str, ...]
-    input: dict[str, Any]
+    input: dict[str, Any] | None
     options: dict[str, Any]
     definitions: dict[str, Any]
     caption: str

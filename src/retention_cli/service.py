@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from retention_cli.calendar import FiscalCalendar
+from retention_cli.calendar import FiscalCalendar, fiscal_year_table
 from retention_cli.config import Config
 from retention_cli.errors import UsageError
 from retention_cli.inputs import Loaded, load, load_frame
@@ -366,6 +366,30 @@ def compute_report(loaded: Loaded, config: Config, opts: RunOptions) -> Report:
     )
 
 
+CALENDAR_KEYS = ("fiscal_year", "quarter", "days")
+
+
+def calendar_result(config: Config, year: str, grain: Grain = Grain.month) -> Result:
+    """``retention calendar``: the fiscal periods of one year with their dates (SPEC §6)."""
+    frame = fiscal_year_table(FiscalCalendar(config.fiscal_year), year, grain)
+    fy = frame["fiscal_year"][0]
+    return Result(
+        command="calendar",
+        title=f"Fiscal calendar {fy}",
+        frame=frame,
+        keys=CALENDAR_KEYS if grain is not Grain.year else ("fiscal_year", "days"),
+        by=(),
+        input=None,
+        options={
+            "year": fy,
+            "grain": grain.value,
+            "fiscal_year": config.fiscal_year.model_dump(mode="json"),
+        },
+        definitions={"calendar": config.fiscal_year.model_dump(mode="json")},
+        caption=config.fiscal_year.describe(),
+    )
+
+
 def run(command: str, path: str, config: Config, opts: RunOptions) -> Result | Report:
     """Load ``path`` and run ``command`` (or ``report``) on it."""
     loaded = load_input(path, config, opts)
@@ -376,6 +400,7 @@ def run(command: str, path: str, config: Config, opts: RunOptions) -> Result | R
 
 __all__ = [
     "RunOptions",
+    "calendar_result",
     "compute",
     "compute_report",
     "definitions",

@@ -14,6 +14,11 @@ DASH = "—"
 
 LABELS: dict[str, str] = {
     "period": "Period",
+    "start": "Start",
+    "end": "End",
+    "fiscal_year": "Fiscal year",
+    "quarter": "Quarter",
+    "days": "Days",
     "window_start": "Window start",
     "cohort_logos": "Cohort logos",
     "cohort_start_arr": "Cohort start ARR",
@@ -62,7 +67,13 @@ LABELS: dict[str, str] = {
     "cs_efficiency": "CS efficiency",
 }
 
+TEXT_KEYS = frozenset(
+    {"window_start", "start", "end", "fiscal_year", "quarter", "account_id", "class"}
+)
+"""Left-aligned columns."""
+
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "calendar": ("start", "end", "fiscal_year", "quarter", "days"),
     "nrr": ("window_start", "cohort_logos", "cohort_start_arr", "nrr", "grr", "logo_retention"),
     "churn": (
         "churned_logos",
@@ -123,7 +134,7 @@ def display_columns(result: Result) -> list[tuple[str, str, str]]:
     first = "Cohort" if result.command == "cohorts" else "Period"
     cols = [("period", first, "text")]
     cols += [(d, d, "text") for d in result.by]
-    cols += [(k, _label(k), "text" if k == "window_start" else "number") for k in keys]
+    cols += [(k, _label(k), "text" if k in TEXT_KEYS else "number") for k in keys]
     return cols
 
 
