@@ -352,3 +352,71 @@ def test_calendar_lists_fiscal_periods(runner: CliRunner) -> None:
     bad = runner.invoke(app, ["calendar", "--year", "next"])
     assert bad.exit_code == 2
     assert "--year: 'next' is not a fiscal year" in bad.stderr
+
+
+# ----------------------------------------------------------------------------- explain
+def test_explain_nrr_lists_the_cohort_by_hand(runner: CliRunner) -> None:
+    out = runner.invoke(app, ["explain", TINY_MOVES, "--period", "2026-01", "-f", "json"])
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    rows = {r["account_id"]: r for r in doc["periods"]}
+    # the cohort at 2025-01: A 1000 -> 1500, B 2000 -> 1500, C 1000 -> 0 -> 800, D 500 -> 0
+    assert {
+        k: (r["class"], r["arr_at_window_start"], r["arr_at_end"]) for k, r in rows.items()
+    } == {
+        "A": ("expanded", 1000.0, 1500.0),
+        "B": ("contracted", 2000.0, 1500.0),
+        "C": ("churned_and_returned", 1000.0, 800.0),
+        "D": ("churned", 500.0, 0.0),
+    }
+    assert rows["A"]["segment"] == "SMB"
+    # 1500 + 1500 + 800 + 0 = 3800 over 4500: the headline NRR
+    assert doc["notes"] == [
+        "4 cohort accounts add up to NRR = 3,800.00 / 4,500.00 = 84.4%, exactly the headline figure"
+    ]
+
+
+def test_explain_grr_bridge_and_segment(runner: CliRunner) -> None:
+    out = runner.invoke(
+        app, ["explain", TINY_MOVES, "--period", "FY2025-Q4", "--grain", "quarter",
+              "--metric", "bridge", "-f", "csv"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == (
+        "period,start,end,account_id,segment,class,start_arr,new_arr,reactivation_arr,"
+        "expansion_arr,contraction_arr,churned_arr,end_arr"
+    )
+    # C returns at 800, D churns 500; A, B and E are flat
+    assert (
+        "FY2025-Q4,2025-10-01,2025-12-31,C,SMB,reactivation,0.00,0.00,800.00,0.00,0.00,0.00,800.00"
+        in lines
+    )
+    assert (
+        "FY2025-Q4,2025-10-01,2025-12-31,D,SMB,churn,500.00,0.00,0.00,0.00,0.00,500.00,0.00"
+        in lines
+    )
+    grr = runner.invoke(
+        app, ["explain", TINY_MOVES, "--period", "2026-01", "--metric", "grr", "--by", "segment=SMB",
+              "-f", "json"],
+    )  # fmt: skip
+    doc = json.loads(grr.stdout)
+    # SMB cohort A, C, D: min(1500,1000) + min(800,1000) + 0 = 1800 over 2500
+    assert sum(r["numerator_arr"] for r in doc["periods"]) == 1800.0
+    assert "GRR = 1,800.00 / 2,500.00 = 72.0%" in doc["notes"][0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--period", "2030-01"], "--period: no month '2030-01' in the data (it covers 2025-01 to 2026-01)"),
+        (["--period", "2025-06"], "window starts before the data"),
+        (["--period", "2026-01", "--metric", "ltv"], "--metric: 'ltv' cannot be explained"),
+        (["--period", "2026-01", "--by", "tier=gold"], "--by: no dimension column 'tier'"),
+        (["--period", "2026-01", "--by", "segment"], "--by: 'segment' is not COL=VALUE"),
+    ],
+)  # fmt: skip
+def test_explain_errors(runner: CliRunner, args: list[str], expected: str) -> None:
+    out = runner.invoke(app, ["explain", TINY_MOVES, *args])
+    assert out.exit_code == 2
+    assert expected in out.stderr

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import retention_cli as rc
 from retention_cli.config import Policies
-from retention_cli.metrics import BRIDGE_KEYS
+from retention_cli.metrics import BRIDGE_KEYS, reporting_periods
 
 BASE = dt.date(2024, 11, 1)
 AMOUNTS = st.sampled_from([0, 0, 100, 250, 1_000, 1_001, 5_000, 123_456])
@@ -303,3 +303,32 @@ def test_cohort_invariants(h: dict, grain: rc.Grain) -> None:
         assert (pair["g"] <= 1 + 1e-12).all()
         assert (pair["g"] <= pair["n"] + 1e-12).all()
         assert ((pair["l"] >= 0) & (pair["l"] <= 1)).all()
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    h=histories(),
+    window=st.integers(1, 6),
+    grain=st.sampled_from(list(rc.Grain)),
+    method=st.sampled_from(list(rc.Method)),
+    mode=st.sampled_from(list(rc.BridgeMode)),
+)
+def test_explain_adds_up_to_every_headline(
+    h: dict, window: int, grain: rc.Grain, method: rc.Method, mode: rc.BridgeMode
+) -> None:
+    from retention_cli.config import Config
+    from retention_cli.errors import UsageError
+    from retention_cli.service import RunOptions, explain_result
+
+    loaded = rc.load_frame(as_movements(h))
+    opts = RunOptions(grain=grain, window=window, method=method, bridge=mode)
+    L = rc.build_ledger(loaded)
+    for p in reporting_periods(L, grain).iter_rows(named=True):
+        for metric in ("nrr", "grr", "bridge", "churn"):
+            # explain_result raises RuntimeError unless the accounts add up to the headline exactly
+            if metric in ("nrr", "grr") and p["_last"] - window < L.first_period:
+                with pytest.raises(UsageError, match="window starts before the data"):
+                    explain_result(loaded, Config(), opts, period=p["period"], metric=metric)
+                continue
+            explain_result(loaded, Config(), opts, period=p["period"], metric=metric)

@@ -504,6 +504,74 @@ def report(
     )  # fmt: skip
 
 
+@app.command("explain")
+def explain_cmd(
+    file: FileArg,
+    period: Annotated[
+        str, typer.Option("--period", help="The period to explain, e.g. 2026-01 or FY2026-Q1.")
+    ],
+    metric: Annotated[
+        str,
+        typer.Option("--metric", help="nrr, grr, churn (period gross revenue churn) or bridge."),
+    ] = "nrr",
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Restrict to one segment: COL=VALUE[,COL=VALUE], e.g. segment=SMB."
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Accounts shown in the table.", min=1)] = 20,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    grain: GrainOpt = Grain.month,
+    window: WindowOpt = 12,
+    method: MethodOpt = Method.cohort,
+    bridge: BridgeOpt = BridgeMode.net,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The accounts behind one number, adding up exactly to it (csv/json: every account)."""
+    try:
+        from retention_cli.config import load_config
+        from retention_cli.errors import UsageError
+        from retention_cli.inputs import parse_column_overrides
+        from retention_cli.service import RunOptions, explain_result, load_input
+
+        pairs: dict[str, str] = {}
+        for item in (where or "").split(","):
+            if not item.strip():
+                continue
+            col, sep, value = item.partition("=")
+            if not sep or not col.strip():
+                msg = f"--by: {item!r} is not COL=VALUE (e.g. segment=SMB)"
+                raise UsageError(msg)
+            pairs[col.strip()] = value.strip()
+        cfg = load_config(config)
+        opts = RunOptions(
+            grain=grain, window=window, method=method, bridge=bridge, shape=shape,
+            columns=parse_column_overrides(column), date_format=date_format, delimiter=delimiter,
+        )  # fmt: skip
+        result = explain_result(
+            load_input(file, cfg, opts),
+            cfg,
+            opts,
+            period=period,
+            metric=metric,
+            where=pairs,
+            top=top,
+        )
+        _emit(result, fmt, output, quiet=quiet)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(exc, debug=debug)
+
+
 @app.command("calendar")
 def calendar_cmd(
     year: Annotated[

@@ -33,6 +33,10 @@ MONEY_KEYS = frozenset(
         "net_burn",
         "cac",
         "ltv",
+        "arr_at_window_start",
+        "arr_at_end",
+        "numerator_arr",
+        "denominator_arr",
     }
 )
 """Keys whose values are money (integer cents in frames, currency units in output)."""
@@ -91,6 +95,8 @@ class Result:
     caption: str
     warnings: tuple[str, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    table_limit: int | None = None
+    """The terminal table shows the first rows only (``explain --top``)."""
 
     @property
     def columns(self) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -15,6 +15,7 @@ from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, bridge, churn, retention
 from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, CohortMetric, cohorts
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
+from retention_cli.metrics.explain import explain, find_period
 from retention_cli.metrics.mix import MIX_KEYS, acquired, mix_from
 from retention_cli.options import BridgeMode, Grain, Method, Shape
 from retention_cli.result import Report, Result
@@ -366,6 +367,105 @@ def compute_report(loaded: Loaded, config: Config, opts: RunOptions) -> Report:
     )
 
 
+def explain_result(
+    loaded: Loaded,
+    config: Config,
+    opts: RunOptions,
+    *,
+    period: str,
+    metric: str = "nrr",
+    where: dict[str, str] | None = None,
+    top: int = 20,
+) -> Result:
+    """``retention explain``: the accounts behind one headline figure, checked against it."""
+    where = where or {}
+    job = _Run(loaded, config, replace(opts, by=tuple(where)))  # the headline figure
+    o = job.opts
+    # every dimension rides along in the per-account rows
+    led = prepare(loaded, config, replace(opts, by=tuple(loaded.dimensions)))
+    frame = explain(
+        led, period=period, metric=metric, grain=o.grain, window=o.window, method=o.method,
+        mode=o.bridge, where=where, policies=config.policies,
+    )  # fmt: skip
+    label = frame["period"][0] if frame.height else find_period(led, o.grain, period)["period"]
+    seg = pl.lit(True)
+    for col, value in where.items():
+        seg = seg & (pl.col(col) == value)
+    if not where:
+        seg = pl.all_horizontal(pl.col(d).is_null() for d in job.by) if job.by else seg
+    kind = "retention" if metric in ("nrr", "grr") else "bridge"
+    headline = job._get(kind).filter((pl.col("period") == label) & seg)
+    notes = _reconcile(frame, headline, metric, label)
+    dims = list(led.dimensions)
+    keys = tuple(c for c in frame.columns if c not in ("period", "start", "end"))
+    what = {"nrr": "NRR", "grr": "GRR", "bridge": "the ARR bridge",
+            "churn": "period gross revenue churn"}[metric]  # fmt: skip
+    scope = ", ".join(f"{k}={v}" for k, v in where.items())
+    return Result(
+        command="explain",
+        title=f"Accounts behind {what} for {label}" + (f" ({scope})" if scope else ""),
+        frame=frame,
+        keys=keys,
+        by=(),
+        input=job.input,
+        options={
+            **job.options("explain"),
+            "period": label,
+            "metric": metric,
+            "where": where,
+            "top": top,
+            "dimensions": dims,
+        },
+        definitions=definitions(config, o),
+        caption=_caption("nrr" if kind == "retention" else "bridge", config, o),
+        warnings=(*loaded.warnings, *led.warnings),
+        notes=tuple(notes),
+        table_limit=top,
+    )
+
+
+def _reconcile(frame: pl.DataFrame, headline: pl.DataFrame, metric: str, label: str) -> list[str]:
+    """Check that the accounts add up to the headline exactly; say so in a note."""
+
+    def fmt_money(cents: int) -> str:
+        return f"{cents / 100:,.2f}"
+
+    def fmt_ratio(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f}%"
+
+    if headline.height != 1:
+        msg = f"explain: no headline row for {label}"
+        raise RuntimeError(msg)
+    h = headline.row(0, named=True)
+    if metric in ("nrr", "grr"):
+        num, den = int(frame["numerator_arr"].sum()), int(frame["denominator_arr"].sum())
+        want = (
+            h["_cohort_end_arr"] if metric == "nrr" else h["_cohort_min_arr"],
+            h["cohort_start_arr"],
+        )
+        got = (num, den)
+        ratio = num / den if den else None
+        text = (f"{frame.height:,} cohort accounts add up to {metric.upper()} = "
+                f"{fmt_money(num)} / {fmt_money(den)} = {fmt_ratio(ratio)}")  # fmt: skip
+    elif metric == "churn":
+        num, den = int(frame["numerator_arr"].sum()), int(frame["denominator_arr"].sum())
+        want = (h["contraction_arr"] + h["churned_arr"], h["start_arr"])
+        got = (num, den)
+        ratio = num / den if den else None
+        text = (f"{frame.height:,} accounts add up to period gross revenue churn = "
+                f"{fmt_money(num)} / {fmt_money(den)} = {fmt_ratio(ratio)}")  # fmt: skip
+    else:
+        cols = [k for k in BRIDGE_KEYS if k.endswith("_arr")]
+        got = tuple(int(frame[k].sum()) for k in cols)
+        want = tuple(h[k] for k in cols)
+        text = (f"{frame.height:,} accounts add up to the bridge: start {fmt_money(got[0])}, "
+                f"end {fmt_money(got[-1])}")  # fmt: skip
+    if got != want:
+        msg = f"explain: the accounts add up to {got}, the headline is {want}"
+        raise RuntimeError(msg)
+    return [f"{text}, exactly the headline figure"]
+
+
 CALENDAR_KEYS = ("fiscal_year", "quarter", "days")
 
 
@@ -404,6 +504,7 @@ __all__ = [
     "compute",
     "compute_report",
     "definitions",
+    "explain_result",
     "ledger_from_frame",
     "load_input",
     "run",

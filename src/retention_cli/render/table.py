@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+from dataclasses import replace
 from typing import IO, Any
+
+import polars as pl
 
 from retention_cli.render.values import is_factor, is_money, is_ratio
 from retention_cli.result import AGE_KEY, Report, Result
@@ -19,6 +22,12 @@ LABELS: dict[str, str] = {
     "fiscal_year": "Fiscal year",
     "quarter": "Quarter",
     "days": "Days",
+    "account_id": "Account",
+    "class": "Class",
+    "arr_at_window_start": "ARR at window start",
+    "arr_at_end": "ARR at end",
+    "numerator_arr": "Numerator",
+    "denominator_arr": "Denominator",
     "window_start": "Window start",
     "cohort_logos": "Cohort logos",
     "cohort_start_arr": "Cohort start ARR",
@@ -132,9 +141,15 @@ def display_columns(result: Result) -> list[tuple[str, str, str]]:
     hidden = TABLE_HIDDEN.get(result.command, frozenset())
     keys = [k for k in TABLE_KEYS.get(result.command, result.keys) if k not in hidden]
     first = "Cohort" if result.command == "cohorts" else "Period"
-    cols = [("period", first, "text")]
+    cols = (
+        [] if result.command == "explain" else [("period", first, "text")]
+    )  # explain: in the title
     cols += [(d, d, "text") for d in result.by]
-    cols += [(k, _label(k), "text" if k in TEXT_KEYS else "number") for k in keys]
+    schema = result.frame.schema
+    cols += [
+        (k, _label(k), "text" if k in TEXT_KEYS or schema[k] == pl.String else "number")
+        for k in keys
+    ]
     return cols
 
 
@@ -230,7 +245,10 @@ def render_table(result: Result | Report, console: Any) -> None:
     for _, label, kind in cols:
         table.add_column(label, justify="left" if kind == "text" else "right", no_wrap=True)
     heat = result.command == "cohorts"
-    for row, line in zip(result.frame.iter_rows(named=True), cells(result, cols), strict=True):
+    shown = result
+    if result.table_limit is not None and result.frame.height > result.table_limit:
+        shown = replace(result, frame=result.frame.head(result.table_limit))
+    for row, line in zip(shown.frame.iter_rows(named=True), cells(shown, cols), strict=True):
         total = bool(result.by) and all(row[d] is None for d in result.by)
         styled: list[Any] = line
         if heat:
@@ -249,5 +267,10 @@ def render_table(result: Result | Report, console: Any) -> None:
         console.print(table)
     finally:
         console.width = width
+    if shown is not result:
+        more = result.frame.height - shown.frame.height
+        console.print(
+            f"… and {more:,} more rows (--top changes how many; -f csv lists all)", markup=False
+        )
     for note in result.notes:
         console.print(f"note: {note}", markup=False)

@@ -1,0 +1,189 @@
+"""Per-account contributions behind one headline number (SPEC §13)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from retention_cli.config import Policies
+from retention_cli.errors import UsageError
+from retention_cli.ledger import Ledger
+from retention_cli.metrics.bridge import BRIDGE_KEYS, _steps, reporting_periods
+from retention_cli.options import BridgeMode, Grain, Method
+
+RETENTION_EXPLAIN_KEYS = (
+    "class",
+    "arr_at_window_start",
+    "arr_at_end",
+    "numerator_arr",
+    "denominator_arr",
+)
+BRIDGE_EXPLAIN_KEYS = ("class", *(k for k in BRIDGE_KEYS if k.endswith("_arr")))
+CHURN_EXPLAIN_KEYS = (
+    "class",
+    "start_arr",
+    "contraction_arr",
+    "churned_arr",
+    "numerator_arr",
+    "denominator_arr",
+)
+EXPLAIN_METRICS = ("nrr", "grr", "bridge", "churn")
+
+
+def find_period(ledger: Ledger, grain: Grain, label: str) -> dict:
+    """The reporting period labelled ``label`` (``period, start, end, _last, _prev``)."""
+    periods = reporting_periods(ledger, grain)
+    hit = periods.filter(pl.col("period").str.to_uppercase() == label.strip().upper())
+    if hit.height == 0:
+        first, last = periods["period"][0], periods["period"][-1]
+        msg = f"--period: no {grain.value} {label!r} in the data (it covers {first} to {last})"
+        raise UsageError(msg, hint=f"use a {grain.value} label such as {last}, or change --grain")
+    return hit.row(0, named=True)
+
+
+def _restrict(frame: pl.LazyFrame, where: dict[str, str]) -> pl.LazyFrame:
+    for col, value in where.items():
+        frame = frame.filter(pl.col(col).fill_null("(none)") == value)
+    return frame
+
+
+def explain(
+    ledger: Ledger,
+    *,
+    period: str,
+    metric: str = "nrr",
+    grain: Grain = Grain.month,
+    window: int = 12,
+    method: Method = Method.cohort,
+    mode: BridgeMode = BridgeMode.net,
+    where: dict[str, str] | None = None,
+    policies: Policies | None = None,
+) -> pl.DataFrame:
+    """One row per account behind ``metric`` for ``period``, biggest movers first.
+
+    ``nrr``/``grr``: the window cohort; ``numerator_arr`` summed over the rows ÷
+    ``denominator_arr`` summed is exactly the headline ratio (ARR at the end, or
+    capped at the start for GRR, over ARR at the window start). ``bridge``: every
+    account with ARR at the period's start or end and its movements, summing to
+    the bridge row. ``churn``: period gross revenue churn, (contraction + churn)
+    ÷ start ARR. ``class``: retained, expanded, contracted, churned,
+    churned_and_returned (cohort) or new, reactivation, expansion, contraction,
+    churn, flat (bridge; joined by ``+`` when a gross bridge has several).
+    Dimension values are as of the window start (cohort metrics) or the period
+    end (bridge, churn); ``where`` keeps one segment, e.g. ``{"segment": "SMB"}``.
+    """
+    if metric not in EXPLAIN_METRICS:
+        msg = f"--metric: {metric!r} cannot be explained; use one of {', '.join(EXPLAIN_METRICS)}"
+        raise UsageError(msg)
+    where = where or {}
+    dims = list(ledger.dimensions)
+    unknown = [c for c in where if c not in dims]
+    if unknown:
+        have = ", ".join(map(repr, dims)) or "none"
+        msg = f"--by: no dimension column {', '.join(map(repr, unknown))} (its dimensions: {have})"
+        raise UsageError(msg)
+    p = find_period(ledger, grain, period)
+    head = [pl.lit(p["period"]).alias("period"), pl.lit(p["start"]).alias("start"),
+            pl.lit(p["end"]).alias("end")]  # fmt: skip
+    if metric in ("nrr", "grr"):
+        s, e = p["_last"] - window, p["_last"]
+        if s < ledger.first_period:
+            msg = (
+                f"--period {p['period']}: the {window}-month window starts before the data, "
+                "so there is no cohort to explain"
+            )
+            raise UsageError(msg)
+        lf = ledger.frame
+        cohort = _restrict(
+            lf.filter((pl.col("period") == s) & (pl.col("arr") > 0)).select(
+                "account_id", pl.col("arr").alias("arr_at_window_start"), *dims
+            ),
+            where,
+        )
+        inside = lf.filter((pl.col("period") > s) & (pl.col("period") <= e))
+        arr = pl.col("arr").sort_by("period")
+        loss = (arr.shift(1) - arr).clip(lower_bound=0).fill_null(0)
+        path = (
+            lf.filter((pl.col("period") >= s) & (pl.col("period") <= e))
+            .group_by("account_id")
+            .agg(_losses=loss.sum())
+        )
+        at_end = inside.group_by("account_id").agg(
+            arr_at_end=pl.col("arr").filter(pl.col("period") == e).first(),
+            _min=pl.col("arr").min(),
+        )
+        rows = (
+            cohort.join(at_end, on="account_id", how="left")
+            .join(path, on="account_id", how="left")
+            .with_columns(pl.col("arr_at_end", "_min", "_losses").fill_null(0))
+        )
+        a, b = pl.col("arr_at_window_start"), pl.col("arr_at_end")
+        if metric == "nrr":
+            num = b
+        elif method is Method.cohort:
+            num = pl.min_horizontal(a, b)
+        else:
+            num = a - pl.col("_losses")
+        cls = (
+            pl.when(b == 0).then(pl.lit("churned"))
+            .when(pl.col("_min") == 0).then(pl.lit("churned_and_returned"))
+            .when(b > a).then(pl.lit("expanded"))
+            .when(b < a).then(pl.lit("contracted"))
+            .otherwise(pl.lit("retained"))
+        )  # fmt: skip
+        out = rows.with_columns(
+            **{"class": cls}, numerator_arr=num, denominator_arr=a, _move=(num - a).abs()
+        )
+        keys = RETENTION_EXPLAIN_KEYS
+    else:
+        pairs = _pairs(ledger, p, grain, mode)
+        steps = _steps(ledger, pairs, dims, policies or Policies())
+        moves = [k for k in BRIDGE_KEYS if k.endswith("_arr") and k not in ("start_arr", "end_arr")]
+        per = steps.group_by("account_id").agg(
+            *(pl.col(k).sum() for k in moves),
+            *(pl.col(d).first() for d in dims),
+            pl.col("_a").filter(pl.col("_from") == p["_prev"]).sum().alias("start_arr"),
+            pl.col("_b").filter(pl.col("_to") == p["_last"]).sum().alias("end_arr"),
+        )
+        per = _restrict(per, where)
+        names = {"new_arr": "new", "reactivation_arr": "reactivation", "expansion_arr": "expansion",
+                 "contraction_arr": "contraction", "churned_arr": "churn"}  # fmt: skip
+        cls = pl.concat_str(
+            [pl.when(pl.col(k) != 0).then(pl.lit(v)) for k, v in names.items()],
+            separator="+",
+            ignore_nulls=True,
+        )
+        out = per.with_columns(
+            **{"class": pl.when(cls == "").then(pl.lit("flat")).otherwise(cls)},
+            _move=(pl.col("end_arr") - pl.col("start_arr")).abs(),
+        )
+        if metric == "bridge":
+            out = out.filter((pl.col("start_arr") > 0) | (pl.col("end_arr") > 0) | (cls != ""))
+            keys = BRIDGE_EXPLAIN_KEYS
+        else:
+            lost = pl.col("contraction_arr") + pl.col("churned_arr")
+            out = out.filter((pl.col("start_arr") > 0) | (lost > 0)).with_columns(
+                numerator_arr=pl.col("contraction_arr") + pl.col("churned_arr"),
+                denominator_arr=pl.col("start_arr"),
+                _move=pl.col("contraction_arr") + pl.col("churned_arr"),
+            )
+            keys = CHURN_EXPLAIN_KEYS
+    return (
+        out.sort(["_move", "account_id"], descending=[True, False])
+        .select(*head, "account_id", *dims, *keys)
+        .collect()
+    )
+
+
+def _pairs(ledger: Ledger, p: dict, grain: Grain, mode: BridgeMode) -> pl.DataFrame:
+    if mode is BridgeMode.net or grain is Grain.month:
+        rows = [
+            {"_key": p["period"], "_from": p["_prev"], "_to": p["_last"], "_dim_at": p["_last"]}
+        ]
+    else:
+        rows = [{"_key": p["period"], "_from": m - 1, "_to": m, "_dim_at": p["_last"]}
+                for m in range(p["_prev"] + 1, p["_last"] + 1)]  # fmt: skip
+    if ledger.opening_balance and rows[0]["_from"] < ledger.first_period:
+        msg = f"--period {p['period']}: the snapshot file's opening balance has no movements"
+        raise UsageError(msg)
+    schema = {"_key": pl.String, "_from": pl.Int32, "_to": pl.Int32, "_dim_at": pl.Int32}
+    return pl.DataFrame(rows, schema=schema)
