@@ -30,6 +30,9 @@ CASES = {
     "saas_economics_quarter.txt": "economics examples/saas_movements.csv --spend examples/spend.csv --grain quarter",
     "saas_economics_quarter.csv": "economics examples/saas_movements.csv --spend examples/spend.csv --grain quarter -f csv",
     "saas_report_quarter.json": "report examples/saas_movements.csv --spend examples/spend.csv --grain quarter -f json",
+    "saas_explain_nrr.csv": "explain examples/saas_movements.csv --period 2026-06 -f csv",
+    "tiny_explain_bridge.txt": "explain examples/tiny_movements.csv --period FY2025-Q4 --grain quarter --metric bridge",
+    "calendar_feb.json": "calendar --year FY2027 -c configs/fiscal-feb.yaml -f json",
     "saas_report_year.md": "report examples/saas_movements.csv --spend examples/spend.csv --grain year -f markdown",
 }
 
