@@ -16,18 +16,10 @@ def document(result: Result | Report) -> dict:
     command has ``periods``.
     """
     if isinstance(result, Report):
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "command": result.command,
-            "generated_by": f"retention {__version__}",
-            "input": result.input,
-            "options": result.options,
-            "definitions": result.definitions,
-            "definitions_sha256": result.definitions_sha256,
-            **{name: rows(section) for name, section in result.sections.items()},
-            "notes": [*result.notes, *(n for s in result.sections.values() for n in s.notes)],
-            "warnings": list(result.warnings),
-        }
+        data = {name: rows(section) for name, section in result.sections.items()}
+        notes = [*result.notes, *(n for s in result.sections.values() for n in s.notes)]
+    else:
+        data, notes = {"periods": rows(result)}, list(result.notes)
     return {
         "schema_version": SCHEMA_VERSION,
         "command": result.command,
@@ -36,8 +28,8 @@ def document(result: Result | Report) -> dict:
         "options": result.options,
         "definitions": result.definitions,
         "definitions_sha256": result.definitions_sha256,
-        "periods": rows(result),
-        "notes": list(result.notes),
+        **data,
+        "notes": notes,
         "warnings": list(result.warnings),
     }
 
