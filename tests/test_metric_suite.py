@@ -420,3 +420,29 @@ def test_explain_errors(runner: CliRunner, args: list[str], expected: str) -> No
     out = runner.invoke(app, ["explain", TINY_MOVES, *args])
     assert out.exit_code == 2
     assert expected in out.stderr
+
+
+def test_economics_by_segment_with_segment_spend(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "spend.csv").write_text(
+        "period,segment,sales_marketing,gross_margin\n"
+        "FY2025-Q3,Enterprise,5000,0.8\n"
+        "FY2025-Q3,SMB,1000,0.7\n"
+    )
+    args = ["economics", TINY_MOVES, "--spend", "spend.csv", "--grain", "quarter", "-f", "json"]
+    doc = json.loads(runner.invoke(app, [*args, "--by", "segment"]).stdout)
+    q3 = {r["segment"]: r for r in doc["periods"] if r["period"] == "FY2025-Q3"}
+    assert q3[None]["sales_marketing"] == 6000.0  # 5000 + 1000
+    assert q3[None]["cac"] == 6000.0  # 6000 / 1 new logo (E)
+    assert q3[None]["gross_margin"] == pytest.approx(0.75)  # mean of the rows
+    assert q3["Enterprise"]["cac"] == 5000.0  # E is Enterprise: 5000 / 1
+    assert q3["SMB"]["cac"] is None  # no SMB logo won in Q3
+    assert q3["Enterprise"]["cac_payback_months"] == pytest.approx(5000 / (3000 * 0.8) * 12)
+    flat = json.loads(runner.invoke(app, args).stdout)
+    assert "spend rows are added up over 'segment' (--by segment splits by it)" in flat["notes"]
+    (in_tmp / "plain.csv").write_text("period,sales_marketing\nFY2025-Q3,6000\n")
+    plain = runner.invoke(app, [*args[:2], "--spend", "plain.csv", *args[4:], "--by", "segment"])
+    doc = json.loads(plain.stdout)
+    q3 = {r["segment"]: r for r in doc["periods"] if r["period"] == "FY2025-Q3"}
+    assert q3[None]["cac"] == 6000.0
+    assert q3["Enterprise"]["cac"] is None
+    assert any(n.startswith("segment rows have no spend metrics") for n in doc["notes"])

@@ -454,6 +454,7 @@ def economics(
     grain: GrainOpt = Grain.month,
     method: MethodOpt = Method.cohort,
     bridge: BridgeOpt = BridgeMode.net,
+    by: ByOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     config: ConfigOpt = None,
@@ -467,7 +468,7 @@ def economics(
     """Unit economics: CAC, payback, LTV, LTV:CAC, magic number, burn multiple, CS efficiency."""
     _metric_command(
         "economics", file, fmt=fmt, output=output, grain=grain, window=12, method=method,
-        bridge=bridge, by=None, date_from=date_from, date_to=date_to, config_path=config,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, spend=spend,
     )  # fmt: skip

@@ -12,7 +12,16 @@ from retention_cli.config import Config
 from retention_cli.errors import UsageError
 from retention_cli.inputs import Loaded, load, load_frame
 from retention_cli.ledger import Ledger, build_ledger
-from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, bridge, churn, retention
+from retention_cli.metrics import (
+    BRIDGE_KEYS,
+    CHURN_KEYS,
+    RETENTION_KEYS,
+    bridge,
+    churn,
+    reporting_periods,
+    retention,
+)
+from retention_cli.metrics.bridge import _order
 from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, CohortMetric, cohorts
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
 from retention_cli.metrics.explain import explain, find_period
@@ -186,19 +195,19 @@ class _Run:
             return churn(self._get("bridge"), self._get("retention"), by=by)
         if name == "mix":
             acq = acquired(led, grain=o.grain, window=o.window, by=by)
-            return mix_from(self._get("bridge"), self._get("retention"), acq, by=by)
+            frame = mix_from(self._get("bridge"), self._get("retention"), acq, by=by)
+            return _order(frame, reporting_periods(led, o.grain), by)
         if name == "cohorts":
             return cohorts(led, grain=o.grain, metric=o.cohort_metric, by=by)
         if name == "economics":
-            if by:
-                msg = "economics is company-wide (spend has no segments); drop --by"
-                raise UsageError(msg)
             annual = (
                 self._get("retention")
                 if o.window == 12
-                else retention(led, grain=o.grain, window=12, method=o.method)
+                else retention(led, grain=o.grain, window=12, method=o.method, by=by)
             )
-            spend = spend_by_period(o.spend, led.calendar, o.grain) if o.spend is not None else None
+            spend = (
+                spend_by_period(o.spend, led.calendar, o.grain, by) if o.spend is not None else None
+            )
             return economics_from(
                 led,
                 self._get("bridge"),
@@ -206,6 +215,7 @@ class _Run:
                 spend,
                 grain=o.grain,
                 settings=self.config.economics,
+                by=by,
             )
         msg = f"unknown command {name!r}"
         raise UsageError(msg)
@@ -231,8 +241,20 @@ class _Run:
             )
         notes += null_notes(frame, keys, self.by)
         warnings = [*self.loaded.warnings, *led.warnings]
-        if o.spend is not None and command in ("economics",):
+        if o.spend is not None and command == "economics":
             warnings += o.spend.warnings
+            missing = [d for d in self.by if d not in o.spend.dimensions]
+            if missing:
+                notes.append(
+                    f"segment rows have no spend metrics: the spend file has no "
+                    f"{', '.join(map(repr, missing))} column to split the spend by"
+                )
+            unused = [d for d in o.spend.dimensions if d not in self.by]
+            if unused:
+                notes.append(
+                    f"spend rows are added up over {', '.join(map(repr, unused))} "
+                    f"(--by {unused[0]} splits by it)"
+                )
         labels = frame["period"].to_list()
         last_label = cal.label(led.last_period, Grain.month)
         if cal.grain_last(led.last_period, o.grain) != led.last_period:
@@ -349,9 +371,6 @@ def compute_report(loaded: Loaded, config: Config, opts: RunOptions) -> Report:
     sections: dict[str, Result] = {}
     notes: list[str] = []
     for name in REPORT_SECTIONS:
-        if name == "economics" and job.by:
-            notes.append("economics left out: it is company-wide, and --by splits by segment")
-            continue
         if name == "economics" and opts.spend is None and config.economics.gross_margin is None:
             notes.append("economics left out: no --spend file and no economics.gross_margin")
             continue

@@ -41,13 +41,15 @@ class Spend:
 
     ``frame`` columns: ``_line``, ``period`` (the text as written), ``_first`` and
     ``_last`` (fiscal month indices the row covers), the money columns present
-    (integer cents, null when blank) and ``gross_margin`` (fraction, null when
-    blank). ``columns`` names the spend columns the file has.
+    (integer cents, null when blank), ``gross_margin`` (fraction, null when
+    blank), then the other columns as text: dimensions, such as ``segment``,
+    that split the spend. ``columns`` names the spend columns the file has.
     """
 
     frame: pl.DataFrame
     columns: tuple[str, ...]
     source: Source
+    dimensions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -82,7 +84,7 @@ def load_spend(path: str, calendar: FiscalCalendar, *, separator: str | None = N
             name,
             [Problem("no spend column: expected any of " + ", ".join(SPEND_COLUMNS), line=1)],
         )
-    df = raw.select(LINE, *(pl.col(h).alias(c) for c, h in found.items()))
+    df = raw.select(LINE, *(pl.col(h).alias(c) for c, h in found.items()), *ignored)
     checks: list[tuple[str, str, pl.Expr]] = []
     texts = df["period"].drop_nulls().str.strip_chars().unique().to_list()
     spans: dict[str, tuple[int, int]] = {}
@@ -133,35 +135,33 @@ def load_spend(path: str, calendar: FiscalCalendar, *, separator: str | None = N
         if col != "net_burn":
             bad = bad.when(~blank & (cents < 0)).then(pl.lit("spend cannot be negative"))
         checks.append((col, col, bad))
+    df = df.with_columns(pl.col(d).str.strip_chars() for d in ignored)
     problems, total = _collect_problems(df, checks)
     if total:
         raise InputError(name, problems, total=total)
     df = df.with_columns(exprs).with_columns(period)
-    overlap = _overlaps(df)
+    overlap = _overlaps(df, ignored)
     if overlap:
         raise InputError(
             name,
             overlap,
             hint="give each fiscal month's spend once (either monthly or per quarter, not both)",
         )
-    warnings = [
-        f"{name}: ignored column(s) {', '.join(map(repr, ignored))} (not a spend column)"
-    ] if ignored else []  # fmt: skip
     return Spend(
-        frame=df.select(LINE, "period", "_first", "_last", *columns),
+        frame=df.select(LINE, "period", "_first", "_last", *columns, *ignored),
         columns=columns,
         source=source,
-        warnings=tuple(warnings),
+        dimensions=tuple(ignored),
     )
 
 
-def _overlaps(df: pl.DataFrame) -> list[Problem]:
-    """Rows whose months another (earlier) row already covers."""
+def _overlaps(df: pl.DataFrame, dims: list[str]) -> list[Problem]:
+    """Rows whose months an earlier row of the same dimension values already covers."""
     months = (
-        df.select(LINE, "period", pl.int_ranges("_first", pl.col("_last") + 1).alias("_m"))
+        df.select(LINE, "period", *dims, pl.int_ranges("_first", pl.col("_last") + 1).alias("_m"))
         .explode("_m")
         .sort("_m", LINE)
-        .with_columns(_dup=pl.col(LINE).first().over("_m"))
+        .with_columns(_dup=pl.col(LINE).first().over("_m", *dims))
         .filter(pl.col(LINE) != pl.col("_dup"))
         .group_by(LINE, "period", "_dup")
         .agg()
@@ -174,15 +174,20 @@ def _overlaps(df: pl.DataFrame) -> list[Problem]:
     ]  # fmt: skip
 
 
-def spend_by_period(spend: Spend, calendar: FiscalCalendar, grain: Grain) -> pl.DataFrame:
-    """Spend summed per reported period of ``grain``.
+def spend_by_period(
+    spend: Spend, calendar: FiscalCalendar, grain: Grain, by: list[str] | tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """Spend summed per reported period of ``grain`` (and per ``by`` segment).
 
-    Columns ``_p`` (fiscal month index closing the period), ``_months`` (months
-    of it the file covers), the money columns (cents; null when any row of the
-    period left it blank) and ``gross_margin`` (mean of the period's rows).
+    Columns ``_p`` (fiscal month index closing the period), the ``by`` columns
+    (null on the all-segments row), ``_months`` (distinct months of the period
+    the rows cover), the money columns (cents; null when any row left it blank)
+    and ``gross_margin`` (mean of the rows). Segment rows come only when the
+    file has every ``by`` column; spend dimensions not in ``by`` are added up.
     A row longer than one reported period (a quarter at ``--grain month``) is
     an error, since it cannot be split without guessing.
     """
+    by = list(by)
     df = spend.frame.with_columns(
         _p=calendar.grain_last_expr(pl.col("_last"), grain),
         _p_first=calendar.grain_last_expr(pl.col("_first"), grain),
@@ -200,7 +205,7 @@ def spend_by_period(spend: Spend, calendar: FiscalCalendar, grain: Grain) -> pl.
             total=wide.height,
             hint=f"report at a coarser --grain, or give the spend per {grain.value}",
         )
-    aggs = [(pl.col("_last") - pl.col("_first") + 1).sum().alias("_months")]
+    aggs = [pl.int_ranges("_first", pl.col("_last") + 1).explode().n_unique().alias("_months")]
     for col in spend.columns:
         if col == "gross_margin":
             aggs.append(pl.col(col).mean())
@@ -211,4 +216,11 @@ def spend_by_period(spend: Spend, calendar: FiscalCalendar, grain: Grain) -> pl.
                 .otherwise(pl.col(col).sum())
                 .alias(col)
             )
-    return df.group_by("_p").agg(aggs).sort("_p")
+    total = df.group_by("_p").agg(aggs).with_columns(pl.lit(None, pl.String).alias(d) for d in by)
+    parts = [total.select("_p", *by, pl.exclude("_p", *by))]
+    if by and all(d in spend.dimensions for d in by):
+        seg = (
+            df.with_columns(pl.col(d).fill_null("(none)") for d in by).group_by("_p", *by).agg(aggs)
+        )
+        parts.append(seg.select(parts[0].columns))
+    return pl.concat(parts).sort("_p", *by, nulls_last=False)

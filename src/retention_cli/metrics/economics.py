@@ -67,8 +67,9 @@ def economics(
     method: Method = Method.cohort,
     settings: Economics | None = None,
     policies: Policies | None = None,
+    by: list[str] | None = None,
 ) -> pl.DataFrame:
-    """Unit economics per reported period (company-wide); see :func:`economics_from`.
+    """Unit economics per reported period (and segment); see :func:`economics_from`.
 
     ``spend`` comes from :func:`retention_cli.spend.load_spend`; without it only
     LTV can be computed (given ``settings.gross_margin``).
@@ -89,15 +90,19 @@ def economics(
 
     Nobody churned, so LTV is the cap: 5 years × ARPA 1,000 × 80% = 4,000.
     """
-    periods_spend = spend_by_period(spend, ledger.calendar, grain) if spend is not None else None
+    by = list(by or [])
+    periods_spend = (
+        spend_by_period(spend, ledger.calendar, grain, by) if spend is not None else None
+    )
     policies = policies or Policies()
     return economics_from(
         ledger,
-        bridge(ledger, grain=grain, mode=mode, policies=policies),
-        retention(ledger, grain=grain, window=12, method=method),
+        bridge(ledger, grain=grain, mode=mode, policies=policies, by=by),
+        retention(ledger, grain=grain, window=12, method=method, by=by),
         periods_spend,
         grain=grain,
         settings=settings,
+        by=by,
     )
 
 
@@ -109,18 +114,21 @@ def economics_from(
     *,
     grain: Grain = Grain.month,
     settings: Economics | None = None,
+    by: list[str] | None = None,
 ) -> pl.DataFrame:
-    """Unit economics per reported period (company-wide) from computed frames.
+    """Unit economics per reported period (and segment) from computed frames.
 
     Parameters
     ----------
     bridge_frame
-        :func:`retention_cli.metrics.bridge` at ``grain`` without segments.
+        :func:`retention_cli.metrics.bridge` at ``grain`` (with ``by``).
     annual_retention
         :func:`retention_cli.metrics.retention` at ``grain`` with a 12-month
-        window (for LTV's annual gross revenue churn), without segments.
+        window (for LTV's annual gross revenue churn), with ``by``.
     spend
-        :func:`retention_cli.spend.spend_by_period` at ``grain``, or None.
+        :func:`retention_cli.spend.spend_by_period` at ``grain`` with ``by``,
+        or None. Segment rows without their own spend get null spend metrics;
+        without their own gross margin, the all-segments one.
     settings
         ``cac_lag`` (reported periods), ``ltv_cap_years``, default ``gross_margin``.
 
@@ -143,27 +151,39 @@ def economics_from(
     cents, rounded half away from zero.
     """
     settings = settings or Economics()
+    by = list(by or [])
+    keys = ["period", *by]
     step = grain.months
     periods = reporting_periods(ledger, grain).with_columns(_p=pl.col("_prev") + step)
-    frame = periods.select("period", "_p").join(bridge_frame, on="period", how="left")
-    grr = annual_retention.select(
-        "period", "cohort_start_arr", pl.col("_cohort_min_arr").alias("_kept")
+    frame = (
+        periods.select("period", "_p")
+        .join(bridge_frame, on="period", how="left", maintain_order="left")
+        .with_row_index("_row")
     )
-    frame = frame.join(grr, on="period", how="left")
+    grr = annual_retention.select(
+        *keys, "cohort_start_arr", pl.col("_cohort_min_arr").alias("_kept")
+    )
+    frame = frame.join(grr, on=keys, how="left", nulls_equal=True)
     spend_cols: list[str] = []
     if spend is not None:
-        spend_cols = [c for c in spend.columns if c not in ("_p", "_months")]
+        spend_cols = [c for c in spend.columns if c not in ("_p", "_months", *by)]
 
         def at(offset: int, suffix: str) -> pl.DataFrame:
             # spend counts only when it covers every month of its period that the data reaches
             expected = step - (pl.col("_p") - ledger.last_period).clip(lower_bound=0)
             full = spend.with_columns(_ok=pl.col("_months") >= expected)
             vals = [pl.when(pl.col("_ok")).then(pl.col(c)).alias(c + suffix) for c in spend_cols]
-            return full.select((pl.col("_p") + offset).alias("_p"), *vals)
+            return full.select((pl.col("_p") + offset).alias("_p"), *by, *vals)
 
-        frame = frame.join(at(0, ""), on="_p", how="left")
-        frame = frame.join(at(settings.cac_lag * step, "_lag"), on="_p", how="left")
-        frame = frame.join(at(step, "_prev"), on="_p", how="left")
+        on = ["_p", *by]
+        frame = frame.join(at(0, ""), on=on, how="left", nulls_equal=True)
+        frame = frame.join(at(settings.cac_lag * step, "_lag"), on=on, how="left", nulls_equal=True)
+        frame = frame.join(at(step, "_prev"), on=on, how="left", nulls_equal=True)
+        if by and "gross_margin" in spend_cols:  # a segment without its own margin: the company's
+            company = spend.filter(pl.all_horizontal(pl.col(d).is_null() for d in by))
+            frame = frame.join(
+                company.select("_p", pl.col("gross_margin").alias("_gm_all")), on="_p", how="left"
+            ).with_columns(pl.col("gross_margin").fill_null(pl.col("_gm_all")))
     null_money = pl.lit(None, pl.Int64)
     null_ratio = pl.lit(None, pl.Float64)
 
@@ -258,10 +278,11 @@ def economics_from(
     )
     inputs = [c for c in ("sales_marketing", "customer_success", "gross_margin", "net_burn")
               if c in spend_cols]  # fmt: skip
-    return out.select(
+    return out.sort("_row").select(
         "period",
         "start",
         "end",
+        *by,
         *inputs,
         *CONTEXT_KEYS,
         *ECONOMICS_KEYS,
