@@ -236,11 +236,11 @@ def _emit(result, fmt: OutputFormat | None, output: Path | None, *, quiet: bool)
         print(f"wrote {output}", file=sys.stderr)
 
 
-def _open_output(path: Path):  # type: ignore[no-untyped-def]
+def _open_output(path: Path, *, append: bool = False):  # type: ignore[no-untyped-def]
     from retention_cli.errors import UsageError
 
     try:
-        return path.open("w", encoding="utf-8", newline="\n")
+        return path.open("a" if append else "w", encoding="utf-8", newline="\n")
     except OSError as exc:
         msg = f"--output: cannot write {str(path)!r} ({exc.strerror or exc})"
         raise UsageError(msg) from None
@@ -503,6 +503,220 @@ def report(
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, metric=metric, spend=spend,
     )  # fmt: skip
+
+
+@app.command("check")
+def check_cmd(
+    file: FileArg,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="JSON written earlier by `retention report -f json` (or nrr/churn/...).",
+            dir_okay=False,
+        ),
+    ] = None,
+    thresholds: Annotated[
+        Path | None,
+        typer.Option(
+            "--thresholds",
+            help="YAML of limits, e.g. `nrr: {min: 1.0}`, `logo_churn_rate: {max: 0.03}`.",
+            dir_okay=False,
+        ),
+    ] = None,
+    max_drop: Annotated[
+        str,
+        typer.Option(
+            "--max-drop",
+            help="How much worse than the baseline a metric may get: 0.5pp, 2% (relative) or 0.01.",
+        ),
+    ] = "0pp",
+    period: Annotated[
+        str | None, typer.Option("--period", help="Check this period [default: the latest].")
+    ] = None,
+    all_periods: Annotated[
+        bool, typer.Option("--all-periods", help="Check every period (null values are skipped).")
+    ] = False,
+    metrics: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics",
+            help="Metrics compared with the baseline, comma-separated [default: NRR, GRR, logo and revenue churn].",
+        ),
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit", help="Also write JUnit XML (one testcase per check).", dir_okay=False
+        ),
+    ] = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary",
+            help="Also write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY).",
+            dir_okay=False,
+        ),
+    ] = None,
+    allow_definition_change: Annotated[
+        bool,
+        typer.Option(
+            "--allow-definition-change",
+            help="Compare even when the baseline was computed under other definitions.",
+        ),
+    ] = False,
+    spend: SpendOpt = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    grain: Annotated[
+        Grain | None, typer.Option("--grain", help="[default: the baseline's, else month]")
+    ] = None,
+    window: Annotated[
+        int | None, typer.Option("--window", min=1, help="[default: the baseline's, else 12]")
+    ] = None,
+    method: Annotated[
+        Method | None, typer.Option("--method", help="[default: the baseline's, else cohort]")
+    ] = None,
+    bridge: Annotated[
+        BridgeMode | None, typer.Option("--bridge", help="[default: the baseline's, else net]")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="[default: the baseline's]")] = None,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """CI gate: recompute, compare with a baseline and/or thresholds; exit 1 on a regression."""
+    try:
+        from retention_cli.calendar import FiscalCalendar
+        from retention_cli.check import (
+            CheckError,
+            check_result,
+            compare,
+            load_baseline,
+            load_thresholds,
+            long_rows,
+            parse_tolerance,
+        )
+        from retention_cli.config import load_config
+        from retention_cli.inputs import parse_column_overrides
+        from retention_cli.render.check import to_junit, to_summary
+        from retention_cli.render.json import document
+        from retention_cli.service import RunOptions, compute_report, load_input
+        from retention_cli.spend import load_spend
+
+        if baseline is None and thresholds is None:
+            msg = "check needs --baseline FILE, --thresholds FILE or both"
+            raise CheckError(
+                msg, hint="write a baseline with: retention report FILE -f json -o metrics.json"
+            )
+        if period and all_periods:
+            msg = "--period and --all-periods cannot be used together"
+            raise CheckError(msg)
+        tolerance = parse_tolerance(max_drop)
+        base_doc = load_baseline(baseline) if baseline else None
+        rules = load_thresholds(thresholds) if thresholds else None
+        cfg = load_config(config)
+        known = (base_doc or {}).get("options") or {}
+        by_cols = (
+            tuple(b.strip() for b in by.split(",") if b.strip())
+            if by is not None
+            else tuple(known.get("by") or ())
+        )
+        if rules is not None:  # a threshold for segment=SMB needs the segment rows
+            extra = [c for where, _ in rules.segments for c in where if c not in by_cols]
+            by_cols = (*by_cols, *dict.fromkeys(extra))
+        chosen = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+        if chosen:
+            from retention_cli.check import CHECKABLE
+
+            bad = [m for m in chosen if m not in CHECKABLE]
+            if bad:
+                msg = f"--metrics: unknown metric {bad[0]!r}"
+                raise CheckError(
+                    msg, hint="metric names are the JSON keys, e.g. nrr, grr, logo_churn_rate"
+                )
+        opts = RunOptions(
+            grain=grain or Grain(known.get("grain", "month")),
+            window=window or int(known.get("window", 12)),
+            method=method or Method(known.get("method", "cohort")),
+            bridge=bridge or BridgeMode(known.get("bridge", "net")),
+            by=by_cols,
+            shape=shape,
+            columns=parse_column_overrides(column),
+            date_format=date_format,
+            delimiter=delimiter,
+            spend=load_spend(spend, FiscalCalendar(cfg.fiscal_year)) if spend else None,
+        )
+        report = compute_report(load_input(file, cfg, opts), cfg, opts)
+        now_doc = document(report)
+        warnings = list(report.warnings)
+        if base_doc is not None:
+            theirs, ours = base_doc.get("definitions") or {}, now_doc["definitions"]
+            differ = sorted(k for k in set(theirs) & set(ours) if theirs[k] != ours[k])
+            if differ:
+                text = "; ".join(f"{k}: baseline {theirs[k]!r}, now {ours[k]!r}" for k in differ)
+                if not allow_definition_change:
+                    msg = f"the baseline was computed under other definitions ({text})"
+                    raise CheckError(
+                        msg, hint="recompute the baseline, or pass --allow-definition-change"
+                    )
+                warnings.append(f"comparing across a definition change: {text}")
+        now_rows = long_rows(now_doc)
+        now_periods = list(dict.fromkeys(p for (_, _, p) in now_rows))
+        base_rows = long_rows(base_doc) if base_doc else None
+        base_periods = list(dict.fromkeys(p for (_, _, p) in base_rows)) if base_rows else []
+        if period:
+            if period not in now_periods and period not in base_periods:
+                shown = ", ".join((now_periods or base_periods)[-3:])
+                msg = (
+                    f"--period: no period {period!r} in the data or the baseline (latest: {shown})"
+                )
+                raise CheckError(msg)
+            b_periods = t_periods = [period]
+        elif all_periods:
+            b_periods, t_periods = base_periods, now_periods
+        else:
+            b_periods, t_periods = base_periods[-1:], now_periods[-1:]
+        verdicts = compare(
+            now_rows, baseline=base_rows, thresholds=rules, baseline_periods=b_periods,
+            threshold_periods=t_periods, metrics=chosen, max_drop=tolerance, skip_null=all_periods,
+        )  # fmt: skip
+        if not verdicts:
+            msg = "nothing to check: no metric of the baseline or thresholds is in the selected periods"
+            raise CheckError(msg, hint="check --metrics, --period and the baseline's options")
+        dates = {}
+        for section in ("bridge", "retention"):
+            for row in now_doc.get(section) or []:
+                dates[row["period"]] = (row["start"], row["end"])
+        for row in (base_doc or {}).get("periods") or []:
+            dates.setdefault(row["period"], (row["start"], row["end"]))
+        result = check_result(
+            verdicts,
+            dates=dates,
+            input=now_doc["input"],
+            options={**now_doc["options"], "baseline": str(baseline) if baseline else None,
+                     "thresholds": str(thresholds) if thresholds else None,
+                     "max_drop": tolerance.text, "periods": sorted(set(b_periods) | set(t_periods))},
+            definitions=now_doc["definitions"],
+            caption=(f"worse-than-baseline tolerance {tolerance.text} unless the thresholds set one; "
+                     + report.sections["retention"].caption),
+            warnings=tuple(warnings),
+        )  # fmt: skip
+        _emit(result, fmt, output, quiet=quiet)
+        for path, text in ((junit, to_junit), (summary, to_summary)):
+            if path is not None:
+                with _open_output(path, append=path == summary) as fh:
+                    fh.write(text(result))
+        if any(v["status"] == "fail" for v in verdicts):
+            raise typer.Exit(ExitCode.REGRESSION)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(exc, debug=debug)
 
 
 @app.command("explain")

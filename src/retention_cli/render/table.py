@@ -28,6 +28,15 @@ LABELS: dict[str, str] = {
     "arr_at_end": "ARR at end",
     "numerator_arr": "Numerator",
     "denominator_arr": "Denominator",
+    "metric": "Metric",
+    "segment": "Segment",
+    "check": "Against",
+    "baseline": "Baseline",
+    "now": "Now",
+    "change": "Change",
+    "limit": "Limit",
+    "status": "Status",
+    "reason": "Why",
     "window_start": "Window start",
     "cohort_logos": "Cohort logos",
     "cohort_start_arr": "Cohort start ARR",
@@ -162,6 +171,13 @@ def _label(key: str) -> str:
 def cells(result: Result, cols: list[tuple[str, str, str]]) -> list[list[str]]:
     """Formatted cell text, row by row; a total row shows ``Total`` in its segment cells."""
     out = []
+    if result.command == "check":
+        from retention_cli.render.check import check_cells
+
+        for row in result.frame.iter_rows(named=True):
+            text = {"period": row["period"], **check_cells(row)}
+            out.append([text[key] for key, _, _ in cols])
+        return out
     for row in result.frame.iter_rows(named=True):
         is_total = bool(result.by) and all(row[d] is None for d in result.by)
         line = []
@@ -256,6 +272,8 @@ def render_table(result: Result | Report, console: Any) -> None:
                 Text(text, style=heat_style(row[key])) if AGE_KEY.match(key) else text
                 for (key, _, _), text in zip(cols, line, strict=True)
             ]
+        if result.command == "check":
+            total = row["status"] == "fail"
         table.add_row(*styled, style="bold" if total else None)
     # never squeeze a column into "1,006,7…": a table wider than the screen prints whole
     from rich.measure import Measurement

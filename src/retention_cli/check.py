@@ -1,0 +1,431 @@
+"""The CI gate (SPEC §11): compare metrics with a baseline and with thresholds.
+
+Pure functions over plain data: a baseline is the JSON a ``retention`` command
+wrote (``report`` or a single metric command); "now" is the same long table
+built from freshly computed results. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from retention_cli.errors import RetentionError
+from retention_cli.result import MONEY_KEYS, RATIO_KEYS, SCHEMA_VERSION, Result
+
+HIGHER_IS_BETTER = frozenset(
+    {
+        "nrr", "grr", "logo_retention", "quick_ratio", "retention_to_acquisition", "ltv",
+        "ltv_to_cac", "magic_number", "cs_efficiency", "end_arr", "end_logos", "net_new_arr",
+        "gross_new_arr", "retained_arr", "acquired_arr", "arpa", "new_logo_acv", "new_arr",
+        "new_logos", "expansion_arr", "reactivation_arr", "cohort_logos", "cohort_start_arr",
+    }
+)  # fmt: skip
+LOWER_IS_BETTER = frozenset(
+    {
+        "logo_churn_rate", "gross_revenue_churn", "net_revenue_churn", "period_logo_churn_rate",
+        "period_gross_revenue_churn", "period_net_revenue_churn", "cac", "cac_payback_months",
+        "burn_multiple", "contraction_arr", "churned_arr", "churned_logos",
+    }
+)  # fmt: skip
+NEUTRAL = frozenset({"expansion_share", "acquisition_share", "reactivation_share", "gross_margin"})
+CHECKABLE = HIGHER_IS_BETTER | LOWER_IS_BETTER | NEUTRAL
+"""Every metric key a threshold may name."""
+DEFAULT_COMPARED = (
+    "nrr",
+    "grr",
+    "logo_retention",
+    "logo_churn_rate",
+    "gross_revenue_churn",
+    "net_revenue_churn",
+    "period_logo_churn_rate",
+    "period_gross_revenue_churn",
+    "period_net_revenue_churn",
+)
+"""Metrics compared with a baseline unless ``--metrics`` names others."""
+ROW_KEYS = frozenset({"period", "start", "end", "window_start"})
+SECTIONS = ("bridge", "retention", "churn", "mix", "economics", "periods")
+
+
+class CheckError(RetentionError):
+    """A baseline, thresholds file or check option is unusable (exit 2)."""
+
+
+# ----------------------------------------------------------------------------- tolerances
+@dataclass(frozen=True)
+class Tolerance:
+    """How much worse a metric may get: ``0.5pp`` (absolute, percentage points of a
+    ratio), ``2%`` (relative to the baseline) or a plain number (absolute)."""
+
+    amount: float
+    relative: bool
+    text: str
+
+    def limit(self, baseline: float) -> float:
+        """The allowed worsening from ``baseline``."""
+        return abs(baseline) * self.amount if self.relative else self.amount
+
+
+def parse_tolerance(text: str | float, *, source: str = "--max-drop") -> Tolerance:
+    """``0.5pp`` → 0.005 absolute; ``2%`` → 2% of the baseline; ``0.01`` → 0.01 absolute."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        if text < 0:
+            msg = f"{source}: a tolerance cannot be negative ({text})"
+            raise CheckError(msg)
+        return Tolerance(float(text), relative=False, text=f"{text:g}")
+    raw = str(text).strip().lower().replace(" ", "")
+    m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)(pp|%)?", raw)
+    if not m:
+        msg = f"{source}: {text!r} is not a tolerance; write 0.5pp (percentage points), 2% (relative) or 0.01"
+        raise CheckError(msg)
+    value = float(m.group(1))
+    if m.group(2) == "pp":
+        return Tolerance(value / 100, relative=False, text=f"{value:g}pp")
+    if m.group(2) == "%":
+        return Tolerance(value / 100, relative=True, text=f"{value:g}%")
+    return Tolerance(value, relative=False, text=f"{value:g}")
+
+
+# ----------------------------------------------------------------------------- thresholds
+def _number(value: Any) -> float:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return float(value.strip()[:-1]) / 100
+    return float(value)
+
+
+class Rule(BaseModel):
+    """Limits for one metric: ``min``, ``max`` (fractions for ratios: 0.9 or "90%")
+    and ``max_drop`` (a tolerance for the baseline comparison)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: float | None = None
+    max: float | None = None
+    max_drop: str | None = None
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _percent(cls, value: Any) -> Any:
+        return None if value is None else _number(value)
+
+    @field_validator("max_drop", mode="before")
+    @classmethod
+    def _tolerance(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        parse_tolerance(value, source="max_drop")
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Rules per metric for every row, and per segment (``{"segment": "SMB"}``)."""
+
+    rules: dict[str, Rule]
+    segments: list[tuple[dict[str, str], dict[str, Rule]]]
+
+
+def _rules(data: Any, where: str) -> dict[str, Rule]:
+    if not isinstance(data, dict):
+        msg = f"{where}: expected a mapping of metric names to {{min, max, max_drop}}"
+        raise CheckError(msg)
+    out = {}
+    for name, body in data.items():
+        if name not in CHECKABLE:
+            near = difflib.get_close_matches(str(name), sorted(CHECKABLE), n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            msg = f"{where}: unknown metric {name!r}{hint}"
+            raise CheckError(
+                msg, hint="metric names are the JSON keys, e.g. nrr, grr, logo_churn_rate"
+            )
+        if not isinstance(body, dict):
+            msg = f"{where}: {name}: expected {{min: ..., max: ..., max_drop: ...}}, got {body!r}"
+            raise CheckError(msg)
+        try:
+            out[str(name)] = Rule.model_validate(body)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"])
+            msg = f"{where}: {name}.{key}: {err['msg']} (got {err.get('input')!r})"
+            raise CheckError(msg) from None
+    return out
+
+
+def load_thresholds(path: Path) -> Thresholds:
+    """Read a thresholds YAML: metric rules at the top level, and a ``segments:``
+    mapping of ``"segment=SMB"`` (or ``"segment=SMB,region=EMEA"``) to more rules."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        msg = f"{path}: thresholds file not found"
+        raise CheckError(msg) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        msg = f"{path}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
+        raise CheckError(msg) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        msg = f"{path}: expected a mapping like `nrr: {{min: 1.0}}`"
+        raise CheckError(msg)
+    segments_raw = data.pop("segments", None) or {}
+    if not isinstance(segments_raw, dict):
+        msg = f"{path}: segments: expected a mapping of COL=VALUE to metric rules"
+        raise CheckError(msg)
+    segments = []
+    for key, body in segments_raw.items():
+        where = {}
+        for part in str(key).split(","):
+            col, sep, value = part.partition("=")
+            if not sep or not col.strip():
+                msg = f"{path}: segments: {key!r} is not COL=VALUE (e.g. segment=SMB)"
+                raise CheckError(msg)
+            where[col.strip()] = value.strip()
+        segments.append((where, _rules(body, f"{path}: segments: {key}")))
+    return Thresholds(rules=_rules(data, str(path)), segments=segments)
+
+
+# ----------------------------------------------------------------------------- baselines
+def load_baseline(path: Path) -> dict[str, Any]:
+    """Read a JSON document written by ``retention``; check its schema version."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        msg = f"{path}: baseline file not found"
+        raise CheckError(
+            msg, hint="write one with: retention report FILE -f json -o metrics.json"
+        ) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"
+        raise CheckError(
+            msg, hint="the baseline must be a document written by retention -f json"
+        ) from None
+    if not isinstance(doc, dict) or "schema_version" not in doc:
+        msg = f"{path}: not a retention JSON document (no schema_version)"
+        raise CheckError(msg, hint="write one with: retention report FILE -f json -o metrics.json")
+    if doc["schema_version"] != SCHEMA_VERSION:
+        msg = (
+            f"{path}: schema_version {doc['schema_version']!r} is not {SCHEMA_VERSION}, "
+            "the version this retention writes"
+        )
+        raise CheckError(msg, hint="regenerate the baseline with this version of retention")
+    if not any(isinstance(doc.get(s), list) for s in SECTIONS):
+        msg = f"{path}: the document has no metric rows (no periods or report sections)"
+        raise CheckError(msg)
+    return doc
+
+
+def long_rows(doc: dict[str, Any]) -> dict[tuple[str, str, str], float | None]:
+    """``(metric, segment, period) -> value`` for every metric row of a document.
+
+    ``segment`` is ``Total`` or ``col=value,...`` from the row's ``--by`` columns.
+    """
+    by = list((doc.get("options") or {}).get("by") or [])
+    out: dict[tuple[str, str, str], float | None] = {}
+    for section in SECTIONS:
+        for row in doc.get(section) or []:
+            if not isinstance(row, dict) or "period" not in row:
+                continue
+            seg = segment_name({d: row.get(d) for d in by})
+            for key, value in row.items():
+                if key in ROW_KEYS or key in by or key not in CHECKABLE:
+                    continue
+                if value is not None and not isinstance(value, int | float):
+                    continue
+                out.setdefault((key, seg, str(row["period"])), value)
+    return out
+
+
+def segment_name(values: dict[str, Any]) -> str:
+    """``Total`` for a total row, else ``segment=SMB,region=EMEA``."""
+    if not values or all(v is None for v in values.values()):
+        return "Total"
+    return ",".join(f"{k}={v}" for k, v in values.items())
+
+
+# ----------------------------------------------------------------------------- comparison
+def _worse(metric: str, base: float, now: float) -> float:
+    """How much worse ``now`` is than ``base`` (negative = better)."""
+    if metric in LOWER_IS_BETTER:
+        return now - base
+    return base - now
+
+
+def compare(
+    now: dict[tuple[str, str, str], float | None],
+    *,
+    baseline: dict[tuple[str, str, str], float | None] | None,
+    thresholds: Thresholds | None,
+    baseline_periods: list[str],
+    threshold_periods: list[str],
+    metrics: list[str] | None,
+    max_drop: Tolerance,
+    skip_null: bool = False,
+) -> list[dict[str, Any]]:
+    """One verdict per (metric, segment, period) checked.
+
+    Baseline rows for ``baseline_periods``: now must exist and not be worse than the
+    baseline by more than the tolerance (the metric's ``max_drop`` or
+    ``max_drop``); a metric with no good direction (a share) is compared both
+    ways. Threshold rows: now within ``min``/``max``. A value missing now is a
+    failure (with ``skip_null``, a null value now is skipped instead).
+    """
+    out: list[dict[str, Any]] = []
+    chosen = set(metrics) if metrics else None
+    if baseline is not None:
+        for (metric, seg, period), base in sorted(baseline.items(), key=_order_key):
+            if period not in baseline_periods:
+                continue
+            if chosen is not None and metric not in chosen:
+                continue
+            if chosen is None and metric not in DEFAULT_COMPARED:
+                continue
+            if base is None:
+                continue
+            rule = _rule_for(thresholds, metric, seg)
+            tol = (
+                parse_tolerance(rule.max_drop, source="max_drop")
+                if rule and rule.max_drop
+                else max_drop
+            )
+            row = {"metric": metric, "segment": seg, "period": period, "baseline": base,
+                   "now": None, "change": None, "limit": f"worse by ≤ {tol.text}", "check": "baseline"}  # fmt: skip
+            if (metric, seg, period) not in now:
+                out.append({**row, "status": "fail", "reason": "missing now"})
+                continue
+            value = now[(metric, seg, period)]
+            if value is None:
+                if skip_null:
+                    continue
+                out.append({**row, "status": "fail", "reason": "no value now"})
+                continue
+            worse = abs(value - base) if metric in NEUTRAL else _worse(metric, base, value)
+            ok = worse <= tol.limit(base) + 1e-12
+            out.append({**row, "now": value, "change": value - base, "status": "pass" if ok else "fail",
+                        "reason": "" if ok else "regressed"})  # fmt: skip
+    if thresholds is not None:
+        targets = [({}, thresholds.rules), *thresholds.segments]
+        for where, rules in targets:
+            seg_name = segment_name(where) if where else "Total"
+            for metric, rule in rules.items():
+                if rule.min is None and rule.max is None:
+                    continue
+                for period in threshold_periods:
+                    key = (metric, seg_name, period)
+                    limit = " and ".join(
+                        t for t in (f"≥ {_show(metric, rule.min)}" if rule.min is not None else "",
+                                    f"≤ {_show(metric, rule.max)}" if rule.max is not None else "") if t
+                    )  # fmt: skip
+                    row = {"metric": metric, "segment": seg_name, "period": period,
+                           "baseline": None, "now": None, "change": None, "limit": limit,
+                           "check": "threshold"}  # fmt: skip
+                    if key not in now:
+                        out.append({**row, "status": "fail", "reason": "missing now"})
+                        continue
+                    value = now[key]
+                    if value is None:
+                        if not skip_null:
+                            out.append({**row, "status": "fail", "reason": "no value now"})
+                        continue
+                    low = rule.min is not None and value < rule.min - 1e-12
+                    high = rule.max is not None and value > rule.max + 1e-12
+                    reason = "below min" if low else "above max" if high else ""
+                    out.append({**row, "now": value, "status": "fail" if reason else "pass",
+                                "reason": reason})  # fmt: skip
+    return out
+
+
+def check_result(
+    verdicts: list[dict[str, Any]],
+    *,
+    dates: dict[str, tuple[str, str]],
+    input: dict[str, Any] | None,
+    options: dict[str, Any],
+    definitions: dict[str, Any],
+    caption: str,
+    warnings: tuple[str, ...] = (),
+) -> Result:
+    """The verdicts as a :class:`Result` (one row per metric, segment and period)."""
+    import datetime as dt
+
+    import polars as pl
+
+    rows = [
+        {
+            "period": v["period"],
+            "start": dt.date.fromisoformat(dates[v["period"]][0]) if v["period"] in dates else None,
+            "end": dt.date.fromisoformat(dates[v["period"]][1]) if v["period"] in dates else None,
+            **{k: v[k] for k in CHECK_KEYS},
+        }
+        for v in verdicts
+    ]
+    schema = {"period": pl.String, "start": pl.Date, "end": pl.Date, "metric": pl.String,
+              "segment": pl.String, "check": pl.String, "baseline": pl.Float64,
+              "now": pl.Float64, "change": pl.Float64, "limit": pl.String,
+              "status": pl.String, "reason": pl.String}  # fmt: skip
+    frame = pl.DataFrame(rows, schema=schema)
+    failed = sum(v["status"] == "fail" for v in verdicts)
+    summary = f"{len(verdicts) - failed} passed, {failed} failed"
+    return Result(
+        command="check",
+        title=f"retention check: {'FAIL' if failed else 'PASS'} ({summary})",
+        frame=frame,
+        keys=CHECK_KEYS,
+        by=(),
+        input=input,
+        options=options,
+        definitions=definitions,
+        caption=caption,
+        warnings=warnings,
+    )
+
+
+CHECK_KEYS = (
+    "metric",
+    "segment",
+    "check",
+    "baseline",
+    "now",
+    "change",
+    "limit",
+    "status",
+    "reason",
+)
+
+
+def _show(metric: str, value: float) -> str:
+    if metric in RATIO_KEYS:
+        return f"{value * 100:.1f}%"
+    if metric in MONEY_KEYS:
+        return f"{value:,.2f}"
+    return f"{value:g}"
+
+
+def _order_key(item: tuple[tuple[str, str, str], Any]) -> tuple:
+    (metric, seg, period), _ = item
+    rank = DEFAULT_COMPARED.index(metric) if metric in DEFAULT_COMPARED else len(DEFAULT_COMPARED)
+    return (period, seg != "Total", seg, rank, metric)
+
+
+def _rule_for(thresholds: Thresholds | None, metric: str, seg: str) -> Rule | None:
+    if thresholds is None:
+        return None
+    for where, rules in thresholds.segments:
+        if segment_name(where) == seg and metric in rules:
+            return rules[metric]
+    return thresholds.rules.get(metric)
+
+
+def is_money(metric: str) -> bool:
+    """True for metrics in currency units (not ratios)."""
+    return metric in MONEY_KEYS
