@@ -29,7 +29,6 @@ LABELS: dict[str, str] = {
     "numerator_arr": "Numerator",
     "denominator_arr": "Denominator",
     "metric": "Metric",
-    "segment": "Segment",
     "check": "Against",
     "baseline": "Baseline",
     "now": "Now",
@@ -156,7 +155,11 @@ def display_columns(result: Result) -> list[tuple[str, str, str]]:
     cols += [(d, d, "text") for d in result.by]
     schema = result.frame.schema
     cols += [
-        (k, _label(k), "text" if k in TEXT_KEYS or schema[k] == pl.String else "number")
+        (
+            k,
+            "Segment" if result.command == "check" and k == "segment" else _label(k),
+            "text" if k in TEXT_KEYS or schema[k] == pl.String else "number",
+        )  # fmt: skip
         for k in keys
     ]
     return cols
