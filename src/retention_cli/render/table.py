@@ -159,7 +159,7 @@ def display_columns(result: Result) -> list[tuple[str, str, str]]:
             k,
             "Segment" if result.command == "check" and k == "segment" else _label(k),
             "text" if k in TEXT_KEYS or schema[k] == pl.String else "number",
-        )  # fmt: skip
+        )
         for k in keys
     ]
     return cols
