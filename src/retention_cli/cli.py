@@ -149,6 +149,30 @@ DelimiterOpt = Annotated[
         "--delimiter", help="Field delimiter [default: detected: comma, semicolon or tab]."
     ),
 ]
+
+
+class OnInvalid(str, Enum):
+    """``--on-invalid``: stop on a bad row, or leave it out and report it."""
+
+    error = "error"
+    skip = "skip"
+
+
+OnInvalidOpt = Annotated[
+    OnInvalid,
+    typer.Option(
+        "--on-invalid",
+        help="error: stop at bad rows (exit 2); skip: leave them out, count them and go on.",
+    ),
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects",
+        help="With --on-invalid skip: write the skipped rows here (CSV, with line and reason).",
+        dir_okay=False,
+    ),
+]
 SpendOpt = Annotated[
     str | None,
     typer.Option(
@@ -236,6 +260,27 @@ def _emit(result, fmt: OutputFormat | None, output: Path | None, *, quiet: bool)
         print(f"wrote {output}", file=sys.stderr)
 
 
+def _report_skipped(loaded, rejects: Path | None, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+    """Say what --on-invalid skip left out, and write --rejects."""
+    if loaded.skipped and not quiet:
+        src = loaded.source
+        print(
+            f"read {src.rows_read:,} rows, used {loaded.rows_used:,}, skipped {loaded.skipped:,}",
+            file=sys.stderr,
+        )
+    if rejects is not None:
+        if loaded.rejects is None:
+            import polars as pl
+
+            frame = pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String})
+        else:
+            frame = loaded.rejects
+        with _open_output(rejects) as fh:
+            fh.write(frame.write_csv(line_terminator="\n"))
+        if not quiet:
+            print(f"wrote {loaded.skipped:,} skipped row(s) to {rejects}", file=sys.stderr)
+
+
 def _open_output(path: Path, *, append: bool = False):  # type: ignore[no-untyped-def]
     from retention_cli.errors import UsageError
 
@@ -268,13 +313,15 @@ def _metric_command(
     debug: bool,
     metric: str = "nrr",
     spend: str | None = None,
+    on_invalid: OnInvalid = OnInvalid.error,
+    rejects: Path | None = None,
 ) -> None:
     try:
         from retention_cli.calendar import FiscalCalendar
         from retention_cli.config import load_config
         from retention_cli.inputs import parse_column_overrides
         from retention_cli.metrics.cohorts import CohortMetric
-        from retention_cli.service import RunOptions, run
+        from retention_cli.service import RunOptions, load_input, run_loaded
         from retention_cli.spend import load_spend
 
         config = load_config(config_path)
@@ -293,8 +340,11 @@ def _metric_command(
             delimiter=delimiter,
             cohort_metric=CohortMetric(getattr(metric, "value", metric)),
             spend=spent,
+            on_invalid=on_invalid.value,
         )
-        result = run(command, file, config, opts)
+        loaded = load_input(file, config, opts)
+        _report_skipped(loaded, rejects, quiet=quiet)
+        result = run_loaded(command, loaded, config, opts)
         _emit(result, fmt, output, quiet=quiet)
     except typer.Exit:
         raise
@@ -321,6 +371,8 @@ def nrr(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    on_invalid: OnInvalidOpt = OnInvalid.error,
+    rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -329,7 +381,7 @@ def nrr(
         "nrr", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
         bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
-        debug=debug,
+        debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
 
 
@@ -348,6 +400,8 @@ def bridge_cmd(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    on_invalid: OnInvalidOpt = OnInvalid.error,
+    rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -356,7 +410,7 @@ def bridge_cmd(
         "bridge", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
-        debug=debug,
+        debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
 
 
@@ -377,6 +431,8 @@ def churn(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    on_invalid: OnInvalidOpt = OnInvalid.error,
+    rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -385,7 +441,7 @@ def churn(
         "churn", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
-        debug=debug,
+        debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
 
 
@@ -406,6 +462,8 @@ def mix(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    on_invalid: OnInvalidOpt = OnInvalid.error,
+    rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -414,7 +472,7 @@ def mix(
         "mix", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
-        debug=debug,
+        debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
 
 
@@ -433,6 +491,8 @@ def cohorts(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    on_invalid: OnInvalidOpt = OnInvalid.error,
+    rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -441,7 +501,7 @@ def cohorts(
         "cohorts", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
         bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
-        debug=debug, metric=metric,
+        debug=debug, on_invalid=on_invalid, rejects=rejects, metric=metric,
     )  # fmt: skip
 
 
@@ -462,6 +522,8 @@ def economics(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    on_invalid: OnInvalidOpt = OnInvalid.error,
+    rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -470,7 +532,7 @@ def economics(
         "economics", file, fmt=fmt, output=output, grain=grain, window=12, method=method,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
-        debug=debug, spend=spend,
+        debug=debug, on_invalid=on_invalid, rejects=rejects, spend=spend,
     )  # fmt: skip
 
 
@@ -493,6 +555,8 @@ def report(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    on_invalid: OnInvalidOpt = OnInvalid.error,
+    rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -501,7 +565,7 @@ def report(
         "report", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
-        debug=debug, metric=metric, spend=spend,
+        debug=debug, on_invalid=on_invalid, rejects=rejects, metric=metric, spend=spend,
     )  # fmt: skip
 
 
@@ -586,6 +650,8 @@ def check_cmd(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    on_invalid: OnInvalidOpt = OnInvalid.error,
+    rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -650,8 +716,11 @@ def check_cmd(
             date_format=date_format,
             delimiter=delimiter,
             spend=load_spend(spend, FiscalCalendar(cfg.fiscal_year)) if spend else None,
+            on_invalid=on_invalid.value,
         )
-        report = compute_report(load_input(file, cfg, opts), cfg, opts)
+        loaded = load_input(file, cfg, opts)
+        _report_skipped(loaded, rejects, quiet=quiet)
+        report = compute_report(loaded, cfg, opts)
         now_doc = document(report)
         warnings = list(report.warnings)
         if base_doc is not None:
@@ -747,6 +816,8 @@ def explain_cmd(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    on_invalid: OnInvalidOpt = OnInvalid.error,
+    rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -770,9 +841,12 @@ def explain_cmd(
         opts = RunOptions(
             grain=grain, window=window, method=method, bridge=bridge, shape=shape,
             columns=parse_column_overrides(column), date_format=date_format, delimiter=delimiter,
+            on_invalid=on_invalid.value,
         )  # fmt: skip
+        loaded = load_input(file, cfg, opts)
+        _report_skipped(loaded, rejects, quiet=quiet)
         result = explain_result(
-            load_input(file, cfg, opts),
+            loaded,
             cfg,
             opts,
             period=period,

@@ -28,6 +28,7 @@ LINE = "_line"
 MOVEMENT_TYPES = ("new", "expansion", "contraction", "churn", "reactivation")
 ADDING_TYPES = ("new", "expansion", "reactivation")
 MAX_PROBLEMS_KEPT = 1000
+MAX_SETTLE_ROUNDS = 50
 
 
 REQUIRED: dict[Shape, tuple[str, ...]] = {
@@ -67,6 +68,8 @@ class Loaded:
     dimensions: list[str]
     warnings: list[str] = field(default_factory=list)
     skipped: int = 0
+    rejects: pl.DataFrame | None = None
+    """With ``on_invalid="skip"``: the skipped rows as read, plus ``line`` and ``reason``."""
 
     @property
     def rows_used(self) -> int:
@@ -322,12 +325,16 @@ def _problem(cond: pl.Expr, message: str | pl.Expr) -> pl.Expr:
     return pl.when(cond).then(msg).otherwise(None)
 
 
-def _collect_problems(
-    df: pl.DataFrame, checks: list[tuple[str, str, pl.Expr]]
-) -> tuple[list[Problem], int]:
-    """Evaluate ``(column, raw_column, message_expr)`` checks; first problems and total."""
+def problem_frame(df: pl.DataFrame, checks: list[tuple[str, str, pl.Expr]]) -> pl.DataFrame:
+    """Every problem the ``(column, raw_column, message_expr)`` checks find in ``df``.
+
+    Columns ``_line``, ``_check`` (index of the check), ``column``, ``message``,
+    ``value``; sorted by line, then check.
+    """
+    empty = pl.DataFrame(schema={LINE: pl.Int64, "_check": pl.Int32, "column": pl.String,
+                                 "message": pl.String, "value": pl.String})  # fmt: skip
     if not checks or df.height == 0:
-        return [], 0
+        return empty
     parts = []
     for i, (column, raw, expr) in enumerate(checks):
         parts.append(
@@ -343,14 +350,23 @@ def _collect_problems(
             )
             .filter(pl.col("message").is_not_null())
         )
-    found = pl.concat(parts).sort(LINE, "_check").collect()
-    if found.height == 0:
-        return [], 0
-    problems = [
+    return pl.concat(parts).sort(LINE, "_check").collect()
+
+
+def problems_of(found: pl.DataFrame) -> list[Problem]:
+    """The first :data:`MAX_PROBLEMS_KEPT` rows of a :func:`problem_frame` as Problems."""
+    return [
         Problem(r["message"], line=r[LINE], column=r["column"], value=r["value"])
         for r in found.head(MAX_PROBLEMS_KEPT).iter_rows(named=True)
     ]
-    return problems, found.height
+
+
+def _collect_problems(
+    df: pl.DataFrame, checks: list[tuple[str, str, pl.Expr]]
+) -> tuple[list[Problem], int]:
+    """Evaluate checks; the first problems and the total."""
+    found = problem_frame(df, checks)
+    return problems_of(found), found.height
 
 
 def _raise_if(path: str, problems: list[Problem], total: int, hint: str | None = None) -> None:
@@ -369,8 +385,9 @@ def load(
     shape: Shape | None = None,
     date_format: str | None = None,
     separator: str | None = None,
+    on_invalid: str = "error",
 ) -> Loaded:
-    """Read, map, parse and check an input file (strict: any problem raises).
+    """Read, map, parse and check an input file.
 
     Parameters
     ----------
@@ -384,6 +401,11 @@ def load(
         A ``strftime`` format for dates that are not ISO (e.g. ``%m/%d/%Y``).
     separator
         Field delimiter; detected from the header line when omitted.
+    on_invalid
+        ``error`` (default): any problem raises. ``skip``: rows with problems
+        are left out and kept in ``Loaded.rejects`` with their reason; a
+        movement that contradicts its account's running ARR is left out too,
+        earliest first, until the rest agree.
 
     Raises
     ------
@@ -391,7 +413,9 @@ def load(
         With every problem found (first ones kept), each naming line, column and value.
     """
     raw, source = read_table(path, separator=separator)
-    return parse_table(raw, source, columns=columns, shape=shape, date_format=date_format)
+    return parse_table(
+        raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid
+    )
 
 
 def load_frame(
@@ -401,6 +425,7 @@ def load_frame(
     shape: Shape | str | None = None,
     date_format: str | None = None,
     name: str = "<frame>",
+    on_invalid: str = "error",
 ) -> Loaded:
     """Like :func:`load`, for a DataFrame already in memory (e.g. in a notebook).
 
@@ -414,7 +439,9 @@ def load_frame(
     data.write_csv(buf)
     source = Source(name, hashlib.sha256(buf.getvalue()).hexdigest(), data.height)
     shape = Shape(shape) if isinstance(shape, str) else shape
-    return parse_table(raw, source, columns=columns, shape=shape, date_format=date_format)
+    return parse_table(
+        raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid
+    )
 
 
 def parse_table(
@@ -424,8 +451,12 @@ def parse_table(
     columns: Mapping[str, str] | None = None,
     shape: Shape | None = None,
     date_format: str | None = None,
+    on_invalid: str = "error",
 ) -> Loaded:
     """Map, parse and check an all-text table (see :func:`load`)."""
+    if on_invalid not in ("error", "skip"):
+        msg = f"--on-invalid: {on_invalid!r} is not one of: error, skip"
+        raise UsageError(msg)
     name = source.path
     headers = [c for c in raw.columns if c != LINE]
     if source.rows_read == 0:
@@ -554,8 +585,13 @@ def parse_table(
         if stage:
             lf = lf.with_columns(**stage)
     staged = lf.collect()
-    problems, total = _collect_problems(staged, checks)
-    _raise_if(name, problems, total)
+    found = problem_frame(staged, checks)
+    rejected: list[pl.DataFrame] = []
+    if found.height:
+        if on_invalid == "error":
+            raise InputError(name, problems_of(found), total=found.height)
+        rejected.append(found)
+        staged = staged.filter(~pl.col(LINE).is_in(found[LINE].unique().implode()))
     frame = staged.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
     n_rounded = staged.select(pl.sum_horizontal(pl.col(c).sum() for c in rounded_cols)).item()
     if n_rounded:
@@ -565,9 +601,41 @@ def parse_table(
         )
     loaded = Loaded(frame, shape, source, dims, warnings)
     if shape is Shape.movements:
-        _check_movement_states(loaded)
+        rejected += _settle_movement_states(loaded, skip=on_invalid == "skip")
     elif shape is Shape.snapshots:
-        _check_snapshot_duplicates(loaded)
+        rejected += _check_snapshot_duplicates(loaded, skip=on_invalid == "skip")
+    if rejected:
+        reasons = (
+            pl.concat(rejected)
+            .sort(LINE, "_check")
+            .group_by(LINE, maintain_order=True)
+            .agg(
+                pl.format("{}: {}", "column", "message").unique(maintain_order=True).str.join("; ")
+                .alias("reason")
+            )
+        )  # fmt: skip
+        loaded.skipped = reasons.height
+        line_col = "line" if "line" not in raw.columns else "rejected_line"
+        reason_col = "reason" if "reason" not in raw.columns else "rejected_reason"
+        loaded.rejects = (
+            raw.join(reasons.rename({"reason": "_reason"}), on=LINE)
+            .sort(LINE)
+            .select(
+                pl.col(LINE).alias(line_col),
+                pl.exclude(LINE, "_reason"),
+                pl.col("_reason").alias(reason_col),
+            )
+        )
+        if loaded.frame.height == 0:
+            raise InputError(
+                name,
+                [
+                    Problem(
+                        f"every one of the {source.rows_read:,} rows is invalid; nothing left to use"
+                    )
+                ],
+                hint="run `retention validate` on the file to see every problem",
+            )
     return loaded
 
 
@@ -589,9 +657,10 @@ def cents_text(expr: pl.Expr) -> pl.Expr:
     return pl.format("{}{}.{}", sign, a // 100, (a % 100).cast(pl.String).str.zfill(2))
 
 
-def _check_movement_states(loaded: Loaded) -> None:
-    """Movements that contradict the account's running ARR (SPEC §2.3)."""
-    df = loaded.frame.lazy().sort("account_id", "date", LINE)
+def movement_state_problems(frame: pl.DataFrame) -> pl.DataFrame:
+    """Movements that contradict the account's running ARR, in date order (SPEC §2.3):
+    a :func:`problem_frame`."""
+    df = frame.lazy().sort("account_id", "date", LINE)
     after = pl.col("amount").cum_sum().over("account_id")
     df = df.with_columns(
         _after=after,
@@ -653,21 +722,52 @@ def _check_movement_states(loaded: Loaded) -> None:
         ),
     ]
     df = df.with_columns(_amount=cents_text(pl.col("amount").abs())).collect()
-    problems, total = _collect_problems(df, checks)
-    _raise_if(
-        loaded.source.path,
-        problems,
-        total,
-        hint="movement logs are checked against each account's running ARR, in date order",
-    )
+    return problem_frame(df, checks).with_columns(pl.col("_check") + 100)
 
 
-def _check_snapshot_duplicates(loaded: Loaded) -> None:
-    """Two snapshots of one account on one date must agree (SPEC §2.3)."""
+STATE_HINT = "movement logs are checked against each account's running ARR, in date order"
+
+
+def _settle_movement_states(loaded: Loaded, *, skip: bool) -> list[pl.DataFrame]:
+    """Raise on state problems, or (``skip``) drop the earliest problem row of each
+    account until the rest agree; return the dropped rows' problems."""
+    found = movement_state_problems(loaded.frame)
+    if found.height == 0:
+        return []
+    if not skip:
+        raise InputError(
+            loaded.source.path, problems_of(found), total=found.height, hint=STATE_HINT
+        )
+    dropped = []
+    for _ in range(MAX_SETTLE_ROUNDS):
+        if found.height == 0:
+            break
+        # a later row may only look wrong because of an earlier one: drop the first per account
+        first = (
+            found.join(loaded.frame.select(LINE, "account_id", "date"), on=LINE)
+            .sort("account_id", "date", LINE)
+            .group_by("account_id", maintain_order=True)
+            .first()
+            .select(LINE)
+        )
+        out = found.join(first, on=LINE)
+        dropped.append(out)
+        loaded.frame = loaded.frame.filter(~pl.col(LINE).is_in(out[LINE].implode()))
+        found = movement_state_problems(loaded.frame)
+    if found.height:  # still contradicting after many rounds: drop the rest at once
+        dropped.append(found)
+        loaded.frame = loaded.frame.filter(~pl.col(LINE).is_in(found[LINE].implode()))
+    return dropped
+
+
+def _check_snapshot_duplicates(loaded: Loaded, *, skip: bool = False) -> list[pl.DataFrame]:
+    """Two snapshots of one account on one date must agree (SPEC §2.3): raise, or
+    (``skip``) leave out every row of a conflicting pair and return their problems."""
     df = loaded.frame
     key = ["account_id", "date"]
     dup = df.lazy().filter(pl.len().over(key) > 1)
     conflicting = dup.filter(pl.col("arr").n_unique().over(key) > 1).sort(LINE).collect()
+    dropped = []
     if conflicting.height:
         checks = [
             (
@@ -680,18 +780,25 @@ def _check_snapshot_duplicates(loaded: Loaded) -> None:
                 ),
             )
         ]
-        problems, total = _collect_problems(
-            conflicting.with_columns(_arr=cents_text(pl.col("arr"))), checks
-        )
-        _raise_if(
-            loaded.source.path, problems, total, hint="keep one snapshot per account and date"
-        )
+        found = problem_frame(conflicting.with_columns(_arr=cents_text(pl.col("arr"))), checks)
+        found = found.with_columns(pl.col("_check") + 200)
+        if not skip:
+            raise InputError(
+                loaded.source.path,
+                problems_of(found),
+                total=found.height,
+                hint="keep one snapshot per account and date",
+            )
+        dropped.append(found)
+        df = df.filter(~pl.col(LINE).is_in(found[LINE].implode()))
+        loaded.frame = df
     n_dup = df.height - df.select(key).unique().height
     if n_dup:
         loaded.frame = df.unique(subset=key, keep="first", maintain_order=True)
         loaded.warnings.append(
             f"{n_dup:,} repeated snapshot row(s) (same account, date and ARR) counted once"
         )
+    return dropped
 
 
 def parse_column_overrides(items: list[str] | None) -> dict[str, str]:

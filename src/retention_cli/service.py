@@ -63,6 +63,7 @@ class RunOptions:
     delimiter: str | None = None
     cohort_metric: CohortMetric = CohortMetric.nrr
     spend: Spend | None = None
+    on_invalid: str = "error"
 
 
 def ledger_from_frame(
@@ -152,6 +153,7 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
         shape=opts.shape,
         date_format=opts.date_format,
         separator=opts.delimiter,
+        on_invalid=opts.on_invalid,
     )
 
 
@@ -297,6 +299,7 @@ class _Run:
             "sha256": src.sha256,
             "rows_read": src.rows_read,
             "rows_used": self.loaded.rows_used,
+            "rows_skipped": self.loaded.skipped,
             "shape": self.loaded.shape.value,
         }
 
@@ -511,7 +514,11 @@ def calendar_result(config: Config, year: str, grain: Grain = Grain.month) -> Re
 
 def run(command: str, path: str, config: Config, opts: RunOptions) -> Result | Report:
     """Load ``path`` and run ``command`` (or ``report``) on it."""
-    loaded = load_input(path, config, opts)
+    return run_loaded(command, load_input(path, config, opts), config, opts)
+
+
+def run_loaded(command: str, loaded: Loaded, config: Config, opts: RunOptions) -> Result | Report:
+    """Run ``command`` (or ``report``) on already loaded data."""
     if command == "report":
         return compute_report(loaded, config, opts)
     return compute(command, loaded, config, opts)
@@ -527,4 +534,5 @@ __all__ = [
     "ledger_from_frame",
     "load_input",
     "run",
+    "run_loaded",
 ]
