@@ -788,6 +788,45 @@ def check_cmd(
         _fail(exc, debug=debug)
 
 
+@app.command("validate")
+def validate_cmd(
+    file: FileArg,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    config: ConfigOpt = None,
+    shape: ShapeOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    rejects: RejectsOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Data-quality report: every check on every row; exit 0 clean, 2 when there are errors."""
+    try:
+        from retention_cli.config import load_config
+        from retention_cli.inputs import parse_column_overrides
+        from retention_cli.service import RunOptions, load_input
+        from retention_cli.validate import validate_result
+
+        cfg = load_config(config)
+        opts = RunOptions(
+            shape=shape, columns=parse_column_overrides(column), date_format=date_format,
+            delimiter=delimiter, on_invalid="report",
+        )  # fmt: skip
+        loaded = load_input(file, cfg, opts)
+        if rejects is not None:
+            _report_skipped(loaded, rejects, quiet=True)
+        result = validate_result(loaded, cfg)
+        _emit(result, fmt, output, quiet=quiet)
+        if (result.frame["severity"] == "error").any():
+            raise typer.Exit(ExitCode.UNUSABLE)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(exc, debug=debug)
+
+
 @app.command("explain")
 def explain_cmd(
     file: FileArg,

@@ -70,6 +70,8 @@ class Loaded:
     skipped: int = 0
     rejects: pl.DataFrame | None = None
     """With ``on_invalid="skip"``: the skipped rows as read, plus ``line`` and ``reason``."""
+    problems: pl.DataFrame | None = None
+    """With ``on_invalid="skip"``: every problem found (a :func:`problem_frame`)."""
 
     @property
     def rows_used(self) -> int:
@@ -454,6 +456,8 @@ def parse_table(
     on_invalid: str = "error",
 ) -> Loaded:
     """Map, parse and check an all-text table (see :func:`load`)."""
+    keep_empty = on_invalid == "report"  # validate: skip, and never stop for want of rows
+    on_invalid = "skip" if keep_empty else on_invalid
     if on_invalid not in ("error", "skip"):
         msg = f"--on-invalid: {on_invalid!r} is not one of: error, skip"
         raise UsageError(msg)
@@ -605,6 +609,7 @@ def parse_table(
     elif shape is Shape.snapshots:
         rejected += _check_snapshot_duplicates(loaded, skip=on_invalid == "skip")
     if rejected:
+        loaded.problems = pl.concat(rejected).sort(LINE, "_check")
         reasons = (
             pl.concat(rejected)
             .sort(LINE, "_check")
@@ -626,7 +631,7 @@ def parse_table(
                 pl.col("_reason").alias(reason_col),
             )
         )
-        if loaded.frame.height == 0:
+        if loaded.frame.height == 0 and not keep_empty:
             raise InputError(
                 name,
                 [

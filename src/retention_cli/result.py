@@ -97,11 +97,15 @@ class Result:
     notes: tuple[str, ...] = field(default_factory=tuple)
     table_limit: int | None = None
     """The terminal table shows the first rows only (``explain --top``)."""
+    head: tuple[str, ...] = ("period", "start", "end")
+    """The columns that say what a row is about, before ``by`` and ``keys``."""
+    rows_key: str = "periods"
+    """The JSON key of the rows."""
 
     @property
     def columns(self) -> list[str]:
-        """Output columns in order: period, start, end, by..., keys."""
-        return ["period", "start", "end", *self.by, *self.keys]
+        """Output columns in order: head (period, start, end), by..., keys."""
+        return [*self.head, *self.by, *self.keys]
 
     @property
     def definitions_sha256(self) -> str:

@@ -19,7 +19,7 @@ def document(result: Result | Report) -> dict:
         data = {name: rows(section) for name, section in result.sections.items()}
         notes = [*result.notes, *(n for s in result.sections.values() for n in s.notes)]
     else:
-        data, notes = {"periods": rows(result)}, list(result.notes)
+        data, notes = {result.rows_key: rows(result)}, list(result.notes)
     return {
         "schema_version": SCHEMA_VERSION,
         "command": result.command,

@@ -84,6 +84,16 @@ LABELS: dict[str, str] = {
     "cs_efficiency": "CS efficiency",
 }
 
+COMMAND_LABELS = {
+    ("check", "segment"): "Segment",
+    ("validate", "check"): "Check",
+    ("validate", "severity"): "Severity",
+    ("validate", "column"): "Column",
+    ("validate", "rows"): "Rows",
+    ("validate", "examples"): "First rows",
+}
+"""Headers that depend on the command (a key that is also a data column elsewhere)."""
+
 TEXT_KEYS = frozenset(
     {"window_start", "start", "end", "fiscal_year", "quarter", "account_id", "class"}
 )
@@ -149,15 +159,15 @@ def display_columns(result: Result) -> list[tuple[str, str, str]]:
     hidden = TABLE_HIDDEN.get(result.command, frozenset())
     keys = [k for k in TABLE_KEYS.get(result.command, result.keys) if k not in hidden]
     first = "Cohort" if result.command == "cohorts" else "Period"
-    cols = (
-        [] if result.command == "explain" else [("period", first, "text")]
-    )  # explain: in the title
+    # explain names its period in the title; validate's rows are not about a period
+    show = "period" in result.head and result.command != "explain"
+    cols = [("period", first, "text")] if show else []
     cols += [(d, d, "text") for d in result.by]
     schema = result.frame.schema
     cols += [
         (
             k,
-            "Segment" if result.command == "check" and k == "segment" else _label(k),
+            COMMAND_LABELS.get((result.command, k)) or _label(k),
             "text" if k in TEXT_KEYS or schema[k] == pl.String else "number",
         )
         for k in keys

@@ -1,0 +1,152 @@
+"""``retention validate``: every check of SPEC §2.3 on one file, as one table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from retention_cli.calendar import FiscalCalendar
+from retention_cli.config import Config
+from retention_cli.inputs import LINE, Loaded
+from retention_cli.ledger import build_ledger
+from retention_cli.options import Shape
+from retention_cli.result import Result
+
+VALIDATE_KEYS = ("check", "severity", "column", "rows", "examples")
+EXAMPLES = 3
+
+
+def _normalise(message: pl.Expr) -> pl.Expr:
+    """A check's name: its message with the row's own numbers and names taken out."""
+    return (
+        message.str.replace_all(
+            r"^account .+ has snapshots on \S+ ", "an account has snapshots on one date "
+        )
+        .str.replace_all(r"ARR (is )?-?\d+\.\d{2}", "ARR …")
+        .str.replace_all(r"for \d+ month\(s\)", "for some months")
+    )
+
+
+def snapshot_gaps(loaded: Loaded, calendar: FiscalCalendar) -> pl.DataFrame:
+    """Snapshot accounts missing for some months and back later (a problem frame).
+
+    The ledger reads such a gap as churn and reactivation (or carries the ARR
+    through with ``snapshots.carry_forward``); a warning lets the user see it.
+    """
+    df = loaded.frame.lazy().with_columns(_m=calendar.period_expr(pl.col("date")))
+    gaps = (
+        df.sort("account_id", "_m", LINE)
+        .with_columns(_gap=pl.col("_m") - pl.col("_m").shift(1).over("account_id") - 1)
+        .filter(pl.col("_gap") > 0)
+        .select(
+            pl.col(LINE),
+            pl.lit(300, pl.Int32).alias("_check"),
+            pl.lit("date").alias("column"),
+            pl.format(
+                "account missing from the snapshots for {} month(s), then back",
+                pl.col("_gap"),
+            ).alias("message"),
+            pl.col("account_id").alias("value"),
+        )
+    )
+    return gaps.collect()
+
+
+def validate(
+    loaded: Loaded, config: Config, *, carry_forward_note: bool = True
+) -> tuple[pl.DataFrame, list[str]]:
+    """The validation table for a file loaded with ``on_invalid="report"``.
+
+    Returns the rows (``check, severity, column, rows, examples``; errors
+    first) and the warnings that are not tied to rows.
+    """
+    path = loaded.source.path
+    parts = []
+    if loaded.problems is not None and loaded.problems.height:
+        parts.append(loaded.problems.with_columns(severity=pl.lit("error")))
+    cal = FiscalCalendar(config.fiscal_year)
+    if loaded.shape is Shape.snapshots and loaded.frame.height:
+        gaps = snapshot_gaps(loaded, cal)
+        if gaps.height:
+            what = (
+                "its last ARR is carried through (snapshots.carry_forward)"
+                if config.snapshots.carry_forward
+                else "read as churn, then reactivation"
+            )
+            gaps = gaps.with_columns(pl.format("{}: {}", pl.col("message"), pl.lit(what)))
+            parts.append(gaps.with_columns(severity=pl.lit("warning")))
+    warnings = list(loaded.warnings)
+    if loaded.frame.height:
+        try:
+            ledger = build_ledger(loaded, cal, config=config, dimensions=[])
+            warnings += ledger.warnings
+        except Exception as exc:  # a ledger-level problem is itself a finding
+            warnings.append(getattr(exc, "message", str(exc)))
+    schema = {"check": pl.String, "severity": pl.String, "column": pl.String,
+              "rows": pl.Int64, "examples": pl.String}  # fmt: skip
+    if not parts:
+        table = pl.DataFrame(schema=schema)
+    else:
+        found = pl.concat(parts, how="diagonal_relaxed")
+        example = pl.format(
+            "{}:{}{}",
+            pl.lit(path),
+            pl.col(LINE),
+            pl.when(pl.col("value").is_not_null())
+            .then(pl.format(" ({})", pl.col("value").str.slice(0, 40)))
+            .otherwise(pl.lit("")),
+        )
+        table = (
+            found.with_columns(check=_normalise(pl.col("message")), _ex=example)
+            .group_by("severity", "check", "column")
+            .agg(
+                pl.col(LINE).n_unique().cast(pl.Int64).alias("rows"),
+                pl.col("_ex").head(EXAMPLES).str.join("; ").alias("examples"),
+                pl.col(LINE).min().alias("_first"),
+            )
+            .sort(pl.col("severity") != "error", "_first")
+            .select(*schema)
+        )
+    return table, warnings
+
+
+def validate_result(loaded: Loaded, config: Config) -> Result:
+    """The :class:`Result` of ``retention validate``."""
+    table, warnings = validate(loaded, config)
+    errors = int(table.filter(pl.col("severity") == "error")["rows"].sum() or 0)
+    n_err = table.filter(pl.col("severity") == "error").height
+    n_warn = table.filter(pl.col("severity") == "warning").height + len(warnings)
+    src = loaded.source
+    if n_err:
+        title = (
+            f"{src.path}: {n_err} kind(s) of error in {errors:,} of {src.rows_read:,} rows, "
+            f"{n_warn} warning(s)"
+        )
+    else:
+        title = f"{src.path}: no errors in {src.rows_read:,} rows, {n_warn} warning(s)"
+    info: dict[str, Any] = {
+        "path": src.path,
+        "sha256": src.sha256,
+        "rows_read": src.rows_read,
+        "rows_used": loaded.rows_used,
+        "rows_skipped": loaded.skipped,
+        "shape": loaded.shape.value,
+    }
+    return Result(
+        command="validate",
+        title=title,
+        frame=table,
+        keys=VALIDATE_KEYS,
+        by=(),
+        input=info,
+        options={},
+        definitions={"calendar": config.fiscal_year.model_dump(mode="json")},
+        caption=(
+            "errors stop every command (exit 2) unless --on-invalid skip leaves those rows out; "
+            "warnings do not"
+        ),
+        notes=tuple(warnings),
+        head=(),
+        rows_key="checks",
+    )
