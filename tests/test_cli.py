@@ -73,7 +73,14 @@ def test_every_command_and_format(runner: CliRunner, command: str, fmt: str) -> 
         doc = json.loads(r.stdout)
         assert doc["schema_version"] == 1
         assert doc["command"] == command
-        assert set(doc["input"]) == {"path", "sha256", "rows_read", "rows_used", "rows_skipped", "shape"}
+        assert set(doc["input"]) == {
+            "path",
+            "sha256",
+            "rows_read",
+            "rows_used",
+            "rows_skipped",
+            "shape",
+        }
         assert doc["input"]["rows_read"] == doc["input"]["rows_used"] == 635
         assert doc["input"]["shape"] == "movements"
         for p in doc["periods"]:

@@ -162,6 +162,13 @@ def read_table(path: str, *, separator: str | None = None) -> tuple[pl.DataFrame
             raise_if_empty=True,
         )
     except Exception as exc:  # polars' CSV errors are several classes; all mean "unreadable"
+        ragged = _ragged_rows(data, separator)
+        if ragged:
+            raise InputError(
+                name,
+                ragged,
+                hint="quote values that contain the delimiter, or check --delimiter",
+            ) from None
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise InputError(
             name,
@@ -170,6 +177,31 @@ def read_table(path: str, *, separator: str | None = None) -> tuple[pl.DataFrame
         ) from None
     df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
     return df, Source(name, digest, df.height)
+
+
+def _ragged_rows(data: bytes, separator: str) -> list[Problem]:
+    """Rows with more fields than the header (what makes a CSV unreadable), by line."""
+    import csv
+
+    text = data.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    problems = []
+    try:
+        width = len(next(reader))
+        for row in reader:
+            if len(row) > width:
+                problems.append(
+                    Problem(
+                        f"{len(row)} fields, but the header has {width}",
+                        line=reader.line_num,
+                        value=separator.join(row)[:60],
+                    )
+                )
+                if len(problems) >= 20:
+                    break
+    except (csv.Error, StopIteration):
+        return problems
+    return problems
 
 
 # --------------------------------------------------------------------------- mapping
