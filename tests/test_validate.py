@@ -248,4 +248,68 @@ def test_ragged_row_is_named_by_line(runner: CliRunner, in_tmp: Path) -> None:
     (in_tmp / "r.csv").write_text(MOVES_HEAD + "2025-01-05,A,new,100\n2025-01-06,C,new,1,extra\n")
     out = run(runner, "nrr", "r.csv")
     assert out.exit_code == 2
-    assert "error: r.csv:3: 5 fields, but the header has 4 ('2025-01-06,C,new,1,extra')" in out.stderr
+    assert (
+        "error: r.csv:3: 5 fields, but the header has 4 ('2025-01-06,C,new,1,extra')" in out.stderr
+    )
+
+
+# ----------------------------------------------------------------------------- currencies
+FX = "fx:\n  reporting_currency: USD\n  rates: {EUR: 1.0856, GBP: '1.2650'}\n"
+
+
+def test_currency_conversion_is_exact_and_churn_still_reaches_zero(
+    runner: CliRunner, in_tmp: Path
+) -> None:
+    (in_tmp / "fx.yaml").write_text(FX)
+    (in_tmp / "m.csv").write_text(
+        "date,account_id,type,amount,currency\n"
+        "2025-01-05,A,new,333.33,EUR\n"
+        "2025-02-05,A,expansion,333.33,EUR\n"
+        "2025-03-05,A,churn,666.66,EUR\n"
+        "2025-01-05,B,new,100,usd\n"
+    )
+    out = run(runner, "bridge", "m.csv", "-c", "fx.yaml", "-f", "json")
+    assert out.exit_code == 0, out.stderr
+    rows = {r["period"]: r for r in json.loads(out.stdout)["periods"]}
+    # A's running ARR converted: 333.33 x 1.0856 = 361.863 -> 361.86; 666.66 x 1.0856 = 723.726 -> 723.73
+    assert rows["2025-01"]["new_arr"] == 461.86  # 361.86 + B's 100.00 USD
+    assert rows["2025-02"]["expansion_arr"] == 361.87  # 723.73 - 361.86
+    assert rows["2025-03"]["churned_arr"] == 723.73  # the whole converted ARR: back to zero
+    assert rows["2025-03"]["end_arr"] == 100.0
+    assert "converted EUR to USD" in out.stderr
+    assert json.loads(out.stdout)["definitions"]["fx"]["rates"] == {
+        "EUR": "1.0856",
+        "GBP": "1.2650",
+    }
+
+
+def test_currency_without_a_rate_is_an_error_never_one(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "fx.yaml").write_text(FX)
+    (in_tmp / "s.csv").write_text(
+        "date,account_id,arr,currency\n2025-01-31,A,100,GBP\n2025-01-31,B,100,JPY\n2025-01-31,C,5,\n"
+    )
+    out = run(runner, "nrr", "s.csv", "-c", "fx.yaml")
+    assert out.exit_code == 2
+    assert (
+        "s.csv:3: currency: no fx rate for this currency (fx.rates has: EUR, GBP, USD) ('JPY')"
+        in out.stderr
+    )
+    assert "s.csv:4: currency: missing currency" in out.stderr
+    report = run(runner, "validate", "s.csv", "-c", "fx.yaml", "-f", "json")
+    assert report.exit_code == 2
+    skipped = run(runner, "bridge", "s.csv", "-c", "fx.yaml", "--on-invalid", "skip", "-f", "json")
+    assert json.loads(skipped.stdout)["periods"][0]["end_arr"] == 126.5  # 100 GBP x 1.265
+    (in_tmp / "s.csv").write_text(
+        "date,account_id,arr,currency\n2025-01-31,A,100,GBP\n2025-01-31,B,1,EUR\n"
+    )
+    several = run(runner, "nrr", "s.csv")  # no fx section, several currencies
+    assert several.exit_code == 2
+    assert "and no fx rates to convert them" in several.stderr
+
+
+def test_bad_fx_config(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "fx.yaml").write_text("fx:\n  reporting_currency: USD\n  rates: {EUR: -1}\n")
+    (in_tmp / "m.csv").write_text(MOVES_HEAD + "2025-01-05,A,new,100\n")
+    out = run(runner, "nrr", "m.csv", "-c", "fx.yaml")
+    assert out.exit_code == 2
+    assert "rate for EUR must be a positive number" in out.stderr

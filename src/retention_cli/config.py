@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +22,7 @@ CANONICAL_COLUMNS = (
     "mrr",
     "start_date",
     "end_date",
+    "currency",
 )
 DEFAULT_CONFIG_NAME = "retention.yaml"
 MONTH_NAMES = (
@@ -89,6 +92,50 @@ class Economics(_Strict):
     )
 
 
+class Fx(_Strict):
+    """Currency conversion (SPEC §2.2): each rate is reporting-currency units per
+    one unit of the currency, e.g. ``EUR: 1.0856`` for USD reporting."""
+
+    reporting_currency: str = Field(..., description="ISO code every amount is converted to")
+    rates: dict[str, Decimal] = Field(default_factory=dict)
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        code = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            msg = f"{value!r} is not a 3-letter currency code"
+            raise ValueError(msg)
+        return code
+
+    @field_validator("rates", mode="before")
+    @classmethod
+    def _rates(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for code, rate in value.items():
+            key = str(code).strip().upper()
+            if not re.fullmatch(r"[A-Z]{3}", key):
+                msg = f"{code!r} is not a 3-letter currency code"
+                raise ValueError(msg)
+            text = str(rate).strip()  # str(1.0856) == "1.0856": exact, not the binary float
+            try:
+                dec = Decimal(text)
+            except InvalidOperation:
+                msg = f"rate for {key} is not a number: {rate!r}"
+                raise ValueError(msg) from None
+            if not dec.is_finite() or dec <= 0:
+                msg = f"rate for {key} must be a positive number, not {rate!r}"
+                raise ValueError(msg)
+            out[key] = dec
+        return out
+
+    def rate_text(self) -> dict[str, str]:
+        """Every known currency's rate as exact text, the reporting currency at 1."""
+        return {self.reporting_currency: "1", **{k: str(v) for k, v in self.rates.items()}}
+
+
 class Config(_Strict):
     """The whole ``retention.yaml``."""
 
@@ -97,6 +144,7 @@ class Config(_Strict):
     policies: Policies = Field(default_factory=Policies)
     snapshots: Snapshots = Field(default_factory=Snapshots)
     economics: Economics = Field(default_factory=Economics)
+    fx: Fx | None = None
 
     @field_validator("columns")
     @classmethod

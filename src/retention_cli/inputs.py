@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from retention_cli.config import CANONICAL_COLUMNS
+from retention_cli.config import CANONICAL_COLUMNS, Fx
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.options import Shape
 
@@ -420,6 +420,7 @@ def load(
     date_format: str | None = None,
     separator: str | None = None,
     on_invalid: str = "error",
+    fx: Fx | None = None,
 ) -> Loaded:
     """Read, map, parse and check an input file.
 
@@ -440,6 +441,9 @@ def load(
         are left out and kept in ``Loaded.rejects`` with their reason; a
         movement that contradicts its account's running ARR is left out too,
         earliest first, until the rest agree.
+    fx
+        The config's ``fx``: a ``currency`` column is converted to its
+        reporting currency (a currency with no rate is a row problem).
 
     Raises
     ------
@@ -448,8 +452,9 @@ def load(
     """
     raw, source = read_table(path, separator=separator)
     return parse_table(
-        raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid
-    )
+        raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid,
+        fx=fx,
+    )  # fmt: skip
 
 
 def load_frame(
@@ -460,6 +465,7 @@ def load_frame(
     date_format: str | None = None,
     name: str = "<frame>",
     on_invalid: str = "error",
+    fx: Fx | None = None,
 ) -> Loaded:
     """Like :func:`load`, for a DataFrame already in memory (e.g. in a notebook).
 
@@ -474,8 +480,9 @@ def load_frame(
     source = Source(name, hashlib.sha256(buf.getvalue()).hexdigest(), data.height)
     shape = Shape(shape) if isinstance(shape, str) else shape
     return parse_table(
-        raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid
-    )
+        raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid,
+        fx=fx,
+    )  # fmt: skip
 
 
 def parse_table(
@@ -486,6 +493,7 @@ def parse_table(
     shape: Shape | None = None,
     date_format: str | None = None,
     on_invalid: str = "error",
+    fx: Fx | None = None,
 ) -> Loaded:
     """Map, parse and check an all-text table (see :func:`load`)."""
     keep_empty = on_invalid == "report"  # validate: skip, and never stop for want of rows
@@ -515,6 +523,8 @@ def parse_table(
     used = {mapping[c] for c in REQUIRED_COLUMNS[shape] if c in mapping}
     if value_col:
         used.add(value_col)
+    if "currency" in mapping:
+        used.add(mapping["currency"])
     dims = [h for h in headers if h not in used and h not in mapping.values()]
     # every value is parsed once, into staged "_"-columns; checks and outputs read those
     stages: list[dict[str, pl.Expr]] = [{}, {}, {}, {}]
@@ -613,6 +623,23 @@ def parse_table(
         arr = money_checks(value_name(multiplier), value_col, multiplier)
         checks.append((value_name(multiplier), value_col, _problem(arr < 0, "negative ARR")))
         out["arr"] = arr
+    if "currency" in mapping:
+        cur_col = mapping["currency"]
+        stages[0]["_currency"] = pl.col(cur_col).str.strip_chars().str.to_uppercase()
+        checks.append(("currency", cur_col, _problem(blank(cur_col), "missing currency")))
+        if fx is not None:
+            known = fx.rate_text()
+            checks.append(
+                (
+                    "currency",
+                    cur_col,
+                    _problem(
+                        ~blank(cur_col) & ~pl.col("_currency").is_in(list(known)),
+                        f"no fx rate for this currency (fx.rates has: {', '.join(sorted(known))})",
+                    ),
+                )
+            )
+        out["_currency"] = pl.col("_currency")
     for d in dims:
         out[d] = pl.col(d).str.strip_chars()
 
@@ -640,6 +667,8 @@ def parse_table(
         rejected += _settle_movement_states(loaded, skip=on_invalid == "skip")
     elif shape is Shape.snapshots:
         rejected += _check_snapshot_duplicates(loaded, skip=on_invalid == "skip")
+    if "_currency" in loaded.frame.columns:
+        _convert_currency(loaded, fx)
     if rejected:
         loaded.problems = pl.concat(rejected).sort(LINE, "_check")
         reasons = (
@@ -685,6 +714,72 @@ REQUIRED_COLUMNS: dict[Shape, tuple[str, ...]] = {
 def value_name(multiplier: int) -> str:
     """Canonical name of the value column (``arr``, or ``mrr`` when it is ×12)."""
     return "mrr" if multiplier == 12 else "arr"
+
+
+def _convert_currency(loaded: Loaded, fx: Fx | None) -> None:
+    """Convert money to the reporting currency, exactly, rounding half away from zero.
+
+    Movements convert each account's running ARR (so a churn still takes it to
+    exactly zero) and take the differences; snapshots and subscriptions
+    convert each row. Without ``fx`` a file in one currency is left as it is.
+    """
+    df = loaded.frame
+    name = loaded.source.path
+    currencies = sorted(c for c in df["_currency"].unique().to_list() if c is not None)
+    if fx is None:
+        if len(currencies) > 1:
+            raise InputError(
+                name,
+                [
+                    Problem(
+                        f"amounts in {len(currencies)} currencies ({', '.join(currencies)}) "
+                        "and no fx rates to convert them"
+                    )
+                ],
+                hint="add an fx section to the config: fx: {reporting_currency: USD, rates: {EUR: 1.08}}",
+            )
+        if currencies:
+            loaded.warnings.append(
+                f"all amounts are in {currencies[0]} (no fx section: not converted)"
+            )
+        loaded.frame = df.drop("_currency")
+        return
+    rate = pl.col("_currency").replace_strict(fx.rate_text(), default=None).cast(pl.Decimal(38, 12))
+
+    def convert(cents: pl.Expr) -> pl.Expr:
+        exact = cents.cast(pl.Decimal(38, 0)) * rate
+        return exact.round(0, mode="half_away_from_zero").cast(pl.Int64)
+
+    if loaded.shape is Shape.movements:
+        mixed = (
+            df.group_by("account_id")
+            .agg(pl.col("_currency").n_unique())
+            .filter(pl.col("_currency") > 1)
+        )
+        if mixed.height:
+            raise InputError(
+                name,
+                [
+                    Problem(f"account {a!r} has movements in more than one currency")
+                    for a in mixed["account_id"].head(20).to_list()
+                ],
+                total=mixed.height,
+                hint="give each account's movements in one currency",
+            )
+        order = df.sort("account_id", "date", LINE)
+        running = pl.col("amount").cum_sum().over("account_id")
+        converted = convert(running)
+        df = order.with_columns(
+            amount=converted - converted.shift(1).over("account_id").fill_null(0)
+        )
+    else:
+        df = df.with_columns(arr=convert(pl.col("arr")))
+    others = [c for c in currencies if c != fx.reporting_currency]
+    if others:
+        loaded.warnings.append(
+            f"converted {', '.join(others)} to {fx.reporting_currency} with the config's fx rates"
+        )
+    loaded.frame = df.drop("_currency")
 
 
 def cents_text(expr: pl.Expr) -> pl.Expr:

@@ -75,7 +75,9 @@ def ledger_from_frame(
 ) -> Ledger:
     """Build a ledger straight from an in-memory DataFrame (see ``load_frame``)."""
     config = config or Config()
-    loaded = load_frame(data, shape=shape, columns={**config.columns, **(columns or {})})
+    loaded = load_frame(
+        data, shape=shape, columns={**config.columns, **(columns or {})}, fx=config.fx
+    )
     return build_ledger(loaded, FiscalCalendar(config.fiscal_year), config=config)
 
 
@@ -88,6 +90,8 @@ def definitions(config: Config, opts: RunOptions, command: str = "nrr") -> dict[
         "policies": config.policies.model_dump(mode="json"),
         "calendar": config.fiscal_year.model_dump(mode="json"),
     }
+    if config.fx is not None:
+        out["fx"] = config.fx.model_dump(mode="json")
     if command in ("cohorts", "report"):
         out["cohort_metric"] = opts.cohort_metric.value
     if command in ("economics", "report"):
@@ -154,6 +158,7 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
         date_format=opts.date_format,
         separator=opts.delimiter,
         on_invalid=opts.on_invalid,
+        fx=config.fx,
     )
 
 
@@ -316,6 +321,8 @@ class _Run:
             "fiscal_year": self.config.fiscal_year.model_dump(mode="json"),
             "policies": self.config.policies.model_dump(mode="json"),
         }
+        if self.config.fx is not None:
+            out["fx"] = self.config.fx.model_dump(mode="json")
         if command in ("cohorts", "report"):
             out["metric"] = o.cohort_metric.value
         if command in ("economics", "report"):
