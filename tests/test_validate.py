@@ -313,3 +313,22 @@ def test_bad_fx_config(runner: CliRunner, in_tmp: Path) -> None:
     out = run(runner, "nrr", "m.csv", "-c", "fx.yaml")
     assert out.exit_code == 2
     assert "rate for EUR must be a positive number" in out.stderr
+
+
+# ----------------------------------------------------------------------------- init
+def test_init_writes_a_valid_starter_and_never_overwrites(runner: CliRunner, in_tmp: Path) -> None:
+    from retention_cli.config import Config, load_config
+
+    out = run(runner, "init")
+    assert out.exit_code == 0, out.stderr
+    text = (in_tmp / "retention.yaml").read_text()
+    for section in ("columns:", "fiscal_year:", "policies:", "# fx:", "economics:"):
+        assert section in text
+    assert load_config(in_tmp / "retention.yaml") == Config()  # the starter is the defaults
+    (in_tmp / "retention.yaml").write_text("policies: {reactivation: as_new}\n")
+    again = run(runner, "init")
+    assert again.exit_code == 2
+    assert "retention.yaml already exists; not overwriting it" in again.stderr
+    assert "as_new" in (in_tmp / "retention.yaml").read_text()
+    assert run(runner, "init", "--force").exit_code == 0
+    assert (in_tmp / "retention.yaml").read_text() == text

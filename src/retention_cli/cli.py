@@ -788,6 +788,34 @@ def check_cmd(
         _fail(exc, debug=debug)
 
 
+@app.command("init")
+def init_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(help="Where to write the starter config.", dir_okay=False),
+    ] = Path("retention.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented starter config (retention.yaml)."""
+    try:
+        from retention_cli.config import STARTER_CONFIG
+        from retention_cli.errors import UsageError
+
+        if path.exists() and not force:
+            msg = f"{path} already exists; not overwriting it"
+            raise UsageError(msg, hint="pass --force to replace it, or give another path")
+        with _open_output(path) as fh:
+            fh.write(STARTER_CONFIG)
+        if not quiet:
+            print(f"wrote {path}: edit it, then run e.g. `retention nrr data.csv`", file=sys.stderr)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        _fail(exc, debug=debug)
+
+
 @app.command("validate")
 def validate_cmd(
     file: FileArg,

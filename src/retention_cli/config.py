@@ -156,6 +156,50 @@ class Config(_Strict):
         return value
 
 
+STARTER_CONFIG = """\
+# retention.yaml: read from the working directory (or --config FILE).
+# Every key is optional; delete what you do not need. `retention --help` lists the commands.
+
+# Your file's headers for the canonical columns, when they differ
+# (headers match ignoring case, spaces, hyphens and underscores anyway).
+columns:
+  # account_id: "Customer ID"
+  # date: "Event Date"
+  # type: "Movement"
+  # amount: "Amount (USD)"
+  # arr: "ARR"
+  # mrr: "MRR"            # MRR is turned into ARR x 12
+  # start_date: "Start"
+  # end_date: "End"       # exclusive; empty = still active
+  # currency: "Currency"
+
+fiscal_year:
+  start_month: 1          # 1-12: the month the fiscal year starts in (2 = February)
+  label: end              # FY named by the calendar year it ends in (end) or starts in (start)
+  calendar: standard      # fiscal months are calendar months
+
+policies:
+  reactivation: reactivation   # a returning account counts as reactivation; or as_new
+
+snapshots:
+  carry_forward: false    # true: an account missing from a month keeps its last ARR
+
+economics:
+  cac_lag: 0              # reported periods between S&M spend and the logos it wins
+  ltv_cap_years: 5        # LTV is at most this many years of ARPA x gross margin
+  # gross_margin: 0.78    # for periods the --spend file gives none for
+
+# Convert a `currency` column into one reporting currency (reporting-currency
+# units per unit of each currency). A currency without a rate is an error.
+# fx:
+#   reporting_currency: USD
+#   rates:
+#     EUR: 1.0856
+#     GBP: 1.2650
+"""
+"""What ``retention init`` writes: every section, commented."""
+
+
 def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
     near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     if near:
@@ -198,6 +242,8 @@ def parse_config(data: Any, *, source: str = "config") -> Config:
     if not isinstance(data, dict):
         msg = f"{source}: the config must be a mapping of keys to values, not {type(data).__name__}"
         raise ConfigError(msg)
+    # a section whose keys are all commented out (`columns:` alone) means "the defaults"
+    data = {k: v for k, v in data.items() if not (v is None and k in Config.model_fields)}
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
