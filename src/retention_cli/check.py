@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from retention_cli.errors import RetentionError
+from retention_cli.metrics.churn import CHURN_KEYS
+from retention_cli.metrics.retention import RETENTION_KEYS
 from retention_cli.result import MONEY_KEYS, RATIO_KEYS, SCHEMA_VERSION, Result
 
 HIGHER_IS_BETTER = frozenset(
@@ -39,15 +41,8 @@ NEUTRAL = frozenset({"expansion_share", "acquisition_share", "reactivation_share
 CHECKABLE = HIGHER_IS_BETTER | LOWER_IS_BETTER | NEUTRAL
 """Every metric key a threshold may name."""
 DEFAULT_COMPARED = (
-    "nrr",
-    "grr",
-    "logo_retention",
-    "logo_churn_rate",
-    "gross_revenue_churn",
-    "net_revenue_churn",
-    "period_logo_churn_rate",
-    "period_gross_revenue_churn",
-    "period_net_revenue_churn",
+    *(k for k in RETENTION_KEYS if k in RATIO_KEYS),
+    *(k for k in CHURN_KEYS if k.startswith("period_")),
 )
 """Metrics compared with a baseline unless ``--metrics`` names others."""
 ROW_KEYS = frozenset({"period", "start", "end", "window_start"})
