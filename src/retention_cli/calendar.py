@@ -23,11 +23,15 @@ from retention_cli.options import Grain
 _MONTH_LABEL = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER_LABEL = re.compile(r"^FY(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _YEAR_LABEL = re.compile(r"^FY(\d{4})$", re.IGNORECASE)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
 class FiscalCalendar:
-    """A standard fiscal calendar: fiscal months are calendar months.
+    """A fiscal calendar: standard (fiscal months are calendar months) or a week
+    calendar (4-4-5, 4-5-4, 5-4-4: fiscal months of whole weeks; a 53-week year
+    puts its extra week in the last month). Labels name a fiscal month by its
+    nominal calendar month (the month it stands for), in either kind.
 
     Parameters
     ----------
@@ -41,16 +45,80 @@ class FiscalCalendar:
     def _offset(self) -> int:
         return self.fiscal_year.start_month - 1
 
+    # -- week calendars (4-4-5 and friends) -----------------------------------
+    @property
+    def _weekday(self) -> int:
+        """ISO weekday (Monday = 1) that fiscal weeks end on."""
+        return WEEKDAYS.index(self.fiscal_year.week_ends_on) + 1
+
+    def year_end(self, start_year: int) -> dt.date:
+        """Last day of the week-calendar fiscal year that starts in ``start_year``.
+
+        The anchor is the last day of the month before ``start_month`` (in the
+        year the fiscal year ends); the year ends on the last ``week_ends_on``
+        on or before it, or (``nearest``) on the one nearest to it.
+        """
+        month = (self.fiscal_year.start_month - 2) % 12 + 1
+        year = start_year + (1 if self.fiscal_year.start_month > 1 else 0)
+        anchor = dt.date(year, month, _stdcal.monthrange(year, month)[1])
+        back = (anchor.isoweekday() - self._weekday) % 7
+        if self.fiscal_year.year_end == "nearest" and back > 3:
+            return anchor + dt.timedelta(days=7 - back)
+        return anchor - dt.timedelta(days=back)
+
+    def _year_end_expr(self, start_year: pl.Expr) -> pl.Expr:
+        month = (self.fiscal_year.start_month - 2) % 12 + 1
+        year = start_year + (1 if self.fiscal_year.start_month > 1 else 0)
+        anchor = pl.date(year, month, 1).dt.month_end()
+        back = (anchor.dt.weekday().cast(pl.Int32) - self._weekday) % 7
+        nearest = self.fiscal_year.year_end == "nearest"
+        shift = pl.when(back > 3).then(7 - back).otherwise(-back) if nearest else -back
+        return anchor + pl.duration(days=shift)
+
+    def _week_month_lookup(self) -> dict[int, int]:
+        """Week of the year (0..52) → fiscal month (0..11); week 52 (a 53rd) is in month 11."""
+        weeks = self.fiscal_year.weeks or ()
+        out, week = {}, 0
+        for month, n in enumerate(weeks):
+            for _ in range(n):
+                out[week] = month
+                week += 1
+        out[52] = 11
+        return out
+
     # -- dates -> period index ------------------------------------------------
     def period_expr(self, date: pl.Expr) -> pl.Expr:
         """Expression: the period index of the fiscal month containing ``date``."""
-        return (
-            date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32) - (1 + self._offset)
+        if self.fiscal_year.weeks is None:
+            return (
+                date.dt.year().cast(pl.Int32) * 12
+                + date.dt.month().cast(pl.Int32)
+                - (1 + self._offset)
+            )
+        y = date.dt.year().cast(pl.Int32)
+        # the fiscal year ends within days of the anchor month's end: y-1, y or y+1
+        start_year = (
+            pl.when(date <= self._year_end_expr(y - 1))
+            .then(y - 1)
+            .when(date <= self._year_end_expr(y))
+            .then(y)
+            .otherwise(y + 1)
         )
+        first_day = self._year_end_expr(start_year - 1) + pl.duration(days=1)
+        week = ((date - first_day).dt.total_days() // 7).cast(pl.Int32)
+        month = week.replace_strict(self._week_month_lookup(), return_dtype=pl.Int32)
+        return start_year * 12 + month
 
     def period_of(self, day: dt.date) -> int:
         """The period index of the fiscal month containing ``day``."""
-        return day.year * 12 + day.month - 1 - self._offset
+        if self.fiscal_year.weeks is None:
+            return day.year * 12 + day.month - 1 - self._offset
+        y = day.year
+        start_year = (
+            y - 1 if day <= self.year_end(y - 1) else y if day <= self.year_end(y) else y + 1
+        )
+        first_day = self.year_end(start_year - 1) + dt.timedelta(days=1)
+        return start_year * 12 + self._week_month_lookup()[(day - first_day).days // 7]
 
     # -- period index -> dates and labels -------------------------------------
     def _calendar_month(self, index: int) -> tuple[int, int]:
@@ -59,13 +127,22 @@ class FiscalCalendar:
 
     def month_start(self, index: int) -> dt.date:
         """First day of fiscal month ``index``."""
-        y, m = self._calendar_month(index)
-        return dt.date(y, m, 1)
+        weeks = self.fiscal_year.weeks
+        if weeks is None:
+            y, m = self._calendar_month(index)
+            return dt.date(y, m, 1)
+        start_year, month = divmod(index, 12)
+        first_day = self.year_end(start_year - 1) + dt.timedelta(days=1)
+        return first_day + dt.timedelta(weeks=sum(weeks[:month]))
 
     def month_end(self, index: int) -> dt.date:
         """Last day of fiscal month ``index``."""
-        y, m = self._calendar_month(index)
-        return dt.date(y, m, _stdcal.monthrange(y, m)[1])
+        if self.fiscal_year.weeks is None:
+            y, m = self._calendar_month(index)
+            return dt.date(y, m, _stdcal.monthrange(y, m)[1])
+        if index % 12 == 11:
+            return self.year_end(index // 12)
+        return self.month_start(index + 1) - dt.timedelta(days=1)
 
     def grain_last(self, index: int, grain: Grain) -> int:
         """Index of the last fiscal month of the ``grain`` period containing ``index``."""

@@ -120,6 +120,13 @@ FromOpt = Annotated[
 ToOpt = Annotated[
     str | None, typer.Option("--to", help="Last period to report: a date or a label.")
 ]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Report as things stood on this day (a date, or a label: its last day); later rows are left out.",
+    ),
+]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -313,6 +320,7 @@ def _metric_command(
     debug: bool,
     metric: str = "nrr",
     spend: str | None = None,
+    as_of: str | None = None,
     on_invalid: OnInvalid = OnInvalid.error,
     rejects: Path | None = None,
 ) -> None:
@@ -334,6 +342,7 @@ def _metric_command(
             by=tuple(b.strip() for b in (by or "").split(",") if b.strip()),
             date_from=date_from,
             date_to=date_to,
+            as_of=as_of,
             shape=shape,
             columns=parse_column_overrides(column),
             date_format=date_format,
@@ -366,6 +375,7 @@ def nrr(
     by: ByOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     shape: ShapeOpt = None,
     column: ColumnOpt = None,
@@ -379,7 +389,7 @@ def nrr(
     """Net and gross revenue retention (NRR, GRR) and logo retention per period."""
     _metric_command(
         "nrr", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
-        bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
@@ -395,6 +405,7 @@ def bridge_cmd(
     by: ByOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     shape: ShapeOpt = None,
     column: ColumnOpt = None,
@@ -408,7 +419,7 @@ def bridge_cmd(
     """The ARR bridge: start, new, reactivation, expansion, contraction, churn, end."""
     _metric_command(
         "bridge", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
@@ -426,6 +437,7 @@ def churn(
     by: ByOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     shape: ShapeOpt = None,
     column: ColumnOpt = None,
@@ -439,7 +451,7 @@ def churn(
     """Logo and revenue churn: this period's rates and the trailing-window rates."""
     _metric_command(
         "churn", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
@@ -457,6 +469,7 @@ def mix(
     by: ByOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     shape: ShapeOpt = None,
     column: ColumnOpt = None,
@@ -470,7 +483,7 @@ def mix(
     """Growth mix: expansion vs acquisition share, quick ratio, retained vs acquired ARR."""
     _metric_command(
         "mix", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
@@ -486,6 +499,7 @@ def cohorts(
     by: ByOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     shape: ShapeOpt = None,
     column: ColumnOpt = None,
@@ -499,7 +513,7 @@ def cohorts(
     """Acquisition cohorts: each cohort's ARR (or logos) by periods since acquisition."""
     _metric_command(
         "cohorts", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
-        bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects, metric=metric,
     )  # fmt: skip
@@ -517,6 +531,7 @@ def economics(
     by: ByOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     shape: ShapeOpt = None,
     column: ColumnOpt = None,
@@ -530,7 +545,7 @@ def economics(
     """Unit economics: CAC, payback, LTV, LTV:CAC, magic number, burn multiple, CS efficiency."""
     _metric_command(
         "economics", file, fmt=fmt, output=output, grain=grain, window=12, method=method,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects, spend=spend,
     )  # fmt: skip
@@ -550,6 +565,7 @@ def report(
     by: ByOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
     shape: ShapeOpt = None,
     column: ColumnOpt = None,
@@ -563,7 +579,7 @@ def report(
     """Every section in one document: bridge, retention, churn, mix, cohorts, economics."""
     _metric_command(
         "report", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, config_path=config,
+        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects, metric=metric, spend=spend,
     )  # fmt: skip

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from retention_cli.errors import ConfigError
 
@@ -42,16 +49,50 @@ class FiscalYear(_Strict):
     label: Literal["end", "start"] = Field(
         "end", description="name the fiscal year by the calendar year it ends in, or starts in"
     )
-    calendar: Literal["standard"] = Field(
-        "standard", description="fiscal months are calendar months"
+    calendar: Literal["standard", "4-4-5", "4-5-4", "5-4-4"] = Field(
+        "standard",
+        description="standard: fiscal months are calendar months; 4-4-5, 4-5-4, 5-4-4: weeks "
+        "per month in each quarter",
     )
+    week_ends_on: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = Field("saturday", description="week calendars: the weekday every fiscal week ends on")
+    year_end: Literal["last", "nearest"] = Field(
+        "last",
+        description="week calendars: the year ends on the last week_ends_on of the month before "
+        "start_month, or on the one nearest that month's last day",
+    )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if self.calendar == "standard":  # week settings mean nothing here: keep records equal
+            data.pop("week_ends_on", None)
+            data.pop("year_end", None)
+        return data
+
+    @property
+    def weeks(self) -> tuple[int, ...] | None:
+        """Weeks in each of the 12 fiscal months (53-week years add one to the last); None
+        for the standard calendar."""
+        if self.calendar == "standard":
+            return None
+        quarter = tuple(int(n) for n in self.calendar.split("-"))
+        return quarter * 4
 
     def describe(self) -> str:
         """One line for captions, e.g. ``standard calendar, FY starts February, named by end year``."""
-        return (
+        text = (
             f"{self.calendar} calendar, FY starts {MONTH_NAMES[self.start_month - 1]}, "
             f"named by {self.label} year"
         )
+        if self.calendar != "standard":
+            day, before = self.week_ends_on.capitalize(), MONTH_NAMES[(self.start_month - 2) % 12]
+            if self.year_end == "last":
+                text += f", year ends on the last {day} of {before}"
+            else:
+                text += f", year ends on the {day} nearest the end of {before}"
+        return text
 
 
 class Policies(_Strict):

@@ -6,6 +6,7 @@ it, so the three shapes give the same answer for the same history.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -88,6 +89,7 @@ def build_ledger(
     *,
     config: Config | None = None,
     dimensions: list[str] | None = None,
+    as_of: dt.date | None = None,
 ) -> Ledger:
     """Turn a loaded input into the ledger.
 
@@ -101,6 +103,10 @@ def build_ledger(
         Supplies ``snapshots.carry_forward``.
     dimensions
         Dimension columns to carry (default: all of the file's).
+    as_of
+        Only what was known on this day: later rows are left out (a
+        subscription ending later is still active) and the ledger ends with the
+        fiscal month containing it.
 
     Notes
     -----
@@ -118,6 +124,15 @@ def build_ledger(
     dims = list(loaded.dimensions if dimensions is None else dimensions)
     df = loaded.frame.lazy()
     warnings: list[str] = []
+    cap = None
+    if as_of is not None:
+        # movements and subscriptions run to the month of as_of (nothing changed since the
+        # last row); snapshots stop at their last month (a later month is not yet known)
+        if loaded.shape is not Shape.snapshots:
+            cols = ["start_date", "end_date"] if loaded.shape is Shape.subscriptions else ["date"]
+            latest = max(d for c in cols if (d := loaded.frame[c].max()) is not None)
+            cap = min(calendar.period_of(as_of), calendar.period_of(latest))  # type: ignore[arg-type]
+        df = _known_on(df, loaded, as_of)
     if loaded.shape is Shape.subscriptions:
         rows = df.with_columns(
             _p0=calendar.period_expr(pl.col("start_date")),
@@ -128,6 +143,7 @@ def build_ledger(
             pl.max_horizontal(pl.col("_p0").max(), pl.col("_p1").max()).alias("hi"),
         ).collect()
         first, last = span["lo"][0], span["hi"][0]
+        last = max(last, cap) if cap is not None else last
         # active on the last day of p  <=>  start <= end(p) < end_date
         #                              <=>  p0 <= p <= p1 - 1   (p1 = period of end_date)
         active = (
@@ -160,6 +176,7 @@ def build_ledger(
             pl.col("period").min().alias("lo"), pl.col("period").max().alias("hi")
         ).collect()
         first, last = span["lo"][0], span["hi"][0]
+        last = max(last, cap) if cap is not None else last
         if loaded.shape is Shape.movements:
             points = rows.group_by("account_id", "period").agg(
                 pl.col("amount").sum().alias("delta")
@@ -199,6 +216,9 @@ def build_ledger(
             opening = True
         dim_rows = rows
         order = ["date", LINE]
+    if as_of is not None:
+        last = min(last, calendar.period_of(as_of))
+        dense = dense.filter(pl.col("period") <= last)
     frame = dense.rename({"value": "arr"}).select(
         "account_id", pl.col("period").cast(pl.Int32), pl.col("arr").cast(pl.Int64)
     )
@@ -219,6 +239,21 @@ def build_ledger(
         dimensions=tuple(dims),
         warnings=tuple(warnings),
     )
+
+
+def _known_on(df: pl.LazyFrame, loaded: Loaded, as_of: dt.date) -> pl.LazyFrame:
+    """The rows as they stood on ``as_of``; an error if nothing is left."""
+    day = pl.lit(as_of)
+    if loaded.shape is Shape.subscriptions:
+        out = df.filter(pl.col("start_date") <= day).with_columns(
+            end_date=pl.when(pl.col("end_date") > day).then(None).otherwise(pl.col("end_date"))
+        )
+    else:
+        out = df.filter(pl.col("date") <= day)
+    if out.select(pl.len()).collect().item() == 0:
+        msg = f"--as-of {as_of}: no data on or before that day"
+        raise InputError(loaded.source.path, [Problem(msg)])
+    return out
 
 
 def _empty_periods(

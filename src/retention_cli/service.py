@@ -57,6 +57,7 @@ class RunOptions:
     by: tuple[str, ...] = ()
     date_from: str | None = None
     date_to: str | None = None
+    as_of: str | None = None
     shape: Shape | None = None
     columns: dict[str, str] = field(default_factory=dict)
     date_format: str | None = None
@@ -172,9 +173,9 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
         dims = ", ".join(map(repr, loaded.dimensions)) or "none"
         msg = f"--by: no dimension column {', '.join(map(repr, unknown))} in the file (its dimensions: {dims})"
         raise UsageError(msg)
-    return build_ledger(
-        loaded, FiscalCalendar(config.fiscal_year), config=config, dimensions=list(opts.by)
-    )
+    cal = FiscalCalendar(config.fiscal_year)
+    as_of = cal.resolve(opts.as_of, option="--as-of")[1] if opts.as_of else None
+    return build_ledger(loaded, cal, config=config, dimensions=list(opts.by), as_of=as_of)
 
 
 class _Run:
@@ -248,6 +249,13 @@ class _Run:
             )
         notes += null_notes(frame, keys, self.by)
         warnings = [*self.loaded.warnings, *led.warnings]
+        if o.as_of:
+            day = cal.resolve(o.as_of, option="--as-of")[1]
+            if day < cal.month_end(led.last_period):
+                warnings.append(
+                    f"as of {day}: {cal.label(led.last_period, Grain.month)} counts only what "
+                    "was known by that day"
+                )
         if o.spend is not None and command == "economics":
             warnings += o.spend.warnings
             missing = [d for d in self.by if d not in o.spend.dimensions]
@@ -318,6 +326,7 @@ class _Run:
             "by": self.by,
             "from": o.date_from,
             "to": o.date_to,
+            "as_of": o.as_of,
             "fiscal_year": self.config.fiscal_year.model_dump(mode="json"),
             "policies": self.config.policies.model_dump(mode="json"),
         }
