@@ -193,6 +193,12 @@ CohortMetricOpt = Annotated[
         "--metric", help="Cohort cells: nrr (ARR kept), grr (capped per account) or logos."
     ),
 ]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet", help="For .xlsx input: the sheet's name or 1-based number [default: the first]."
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or messages on stderr.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
 
@@ -317,6 +323,7 @@ def _metric_command(
     date_format: str | None,
     delimiter: str | None,
     quiet: bool,
+    sheet: str | None = None,
     debug: bool,
     metric: str = "nrr",
     spend: str | None = None,
@@ -347,6 +354,7 @@ def _metric_command(
             columns=parse_column_overrides(column),
             date_format=date_format,
             delimiter=delimiter,
+            sheet=sheet,
             cohort_metric=CohortMetric(getattr(metric, "value", metric)),
             spend=spent,
             on_invalid=on_invalid.value,
@@ -381,6 +389,7 @@ def nrr(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
@@ -390,7 +399,7 @@ def nrr(
     _metric_command(
         "nrr", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
         bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
 
@@ -411,6 +420,7 @@ def bridge_cmd(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
@@ -420,7 +430,7 @@ def bridge_cmd(
     _metric_command(
         "bridge", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
 
@@ -443,6 +453,7 @@ def churn(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
@@ -452,7 +463,7 @@ def churn(
     _metric_command(
         "churn", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
 
@@ -475,6 +486,7 @@ def mix(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
@@ -484,7 +496,7 @@ def mix(
     _metric_command(
         "mix", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects,
     )  # fmt: skip
 
@@ -505,6 +517,7 @@ def cohorts(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
@@ -514,7 +527,7 @@ def cohorts(
     _metric_command(
         "cohorts", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
         bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects, metric=metric,
     )  # fmt: skip
 
@@ -537,6 +550,7 @@ def economics(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
@@ -546,7 +560,7 @@ def economics(
     _metric_command(
         "economics", file, fmt=fmt, output=output, grain=grain, window=12, method=method,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects, spend=spend,
     )  # fmt: skip
 
@@ -571,6 +585,7 @@ def report(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
@@ -580,7 +595,7 @@ def report(
     _metric_command(
         "report", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
         bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, quiet=quiet,
+        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects, metric=metric, spend=spend,
     )  # fmt: skip
 
@@ -666,6 +681,7 @@ def check_cmd(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
@@ -731,6 +747,7 @@ def check_cmd(
             columns=parse_column_overrides(column),
             date_format=date_format,
             delimiter=delimiter,
+            sheet=sheet,
             spend=load_spend(spend, FiscalCalendar(cfg.fiscal_year)) if spend else None,
             on_invalid=on_invalid.value,
         )
@@ -842,6 +859,7 @@ def validate_cmd(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -856,7 +874,7 @@ def validate_cmd(
         cfg = load_config(config)
         opts = RunOptions(
             shape=shape, columns=parse_column_overrides(column), date_format=date_format,
-            delimiter=delimiter, on_invalid="report",
+            delimiter=delimiter, sheet=sheet, on_invalid="report",
         )  # fmt: skip
         loaded = load_input(file, cfg, opts)
         if rejects is not None:
@@ -899,6 +917,7 @@ def explain_cmd(
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
     delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
@@ -924,7 +943,7 @@ def explain_cmd(
         opts = RunOptions(
             grain=grain, window=window, method=method, bridge=bridge, shape=shape,
             columns=parse_column_overrides(column), date_format=date_format, delimiter=delimiter,
-            on_invalid=on_invalid.value,
+            sheet=sheet, on_invalid=on_invalid.value,
         )  # fmt: skip
         loaded = load_input(file, cfg, opts)
         _report_skipped(loaded, rejects, quiet=quiet)

@@ -110,16 +110,25 @@ def read_bytes(path: str) -> tuple[bytes, str]:
     return data, path
 
 
-def read_table(path: str, *, separator: str | None = None) -> tuple[pl.DataFrame, Source]:
+def read_table(
+    path: str, *, separator: str | None = None, sheet: str | None = None
+) -> tuple[pl.DataFrame, Source]:
     """Read a data file as all-``String`` columns plus ``_line``.
 
-    File kinds: ``.csv``, ``.tsv``, ``.csv.gz``/``.tsv.gz``, ``.parquet``, and
-    ``-`` for CSV on standard input. Nothing is type-inferred: every value is
-    parsed later by explicit rules.
+    File kinds: ``.csv``, ``.tsv``, ``.csv.gz``/``.tsv.gz``, ``.parquet``,
+    ``.xlsx`` (the first sheet, or ``sheet`` by name or 1-based number; ``_line``
+    is the spreadsheet row), and ``-`` for CSV on standard input. Nothing is
+    type-inferred: every value is parsed later by explicit rules.
     """
     data, name = read_bytes(path)
     digest = hashlib.sha256(data).hexdigest()
     lower = name.lower()
+    if lower.endswith((".xlsx", ".xlsm")):
+        df = _read_xlsx(data, name, sheet)
+        return df, Source(name, digest, df.height)
+    if sheet is not None:
+        msg = f"--sheet is for .xlsx files, not {name!r}"
+        raise UsageError(msg)
     if lower.endswith(".parquet"):
         try:
             df = pl.read_parquet(io.BytesIO(data))
@@ -177,6 +186,48 @@ def read_table(path: str, *, separator: str | None = None) -> tuple[pl.DataFrame
         ) from None
     df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
     return df, Source(name, digest, df.height)
+
+
+def _read_xlsx(data: bytes, name: str, sheet: str | None) -> pl.DataFrame:
+    """The chosen sheet as text, one ``_line`` per spreadsheet row (the header is row 1)."""
+    try:
+        import fastexcel
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise InputError(name, [Problem("reading .xlsx needs the fastexcel package")]) from None
+    try:
+        reader = fastexcel.read_excel(data)
+        names = list(reader.sheet_names)
+    except Exception as exc:  # fastexcel raises its own error classes for a broken file
+        raise InputError(name, [Problem(f"not a readable .xlsx file ({exc})")]) from None
+    if not names:
+        raise InputError(name, [Problem("the workbook has no sheets")])
+    chosen: str | int = 0
+    if sheet is not None:
+        if sheet in names:
+            chosen = sheet
+        elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+            chosen = int(sheet) - 1
+        else:
+            raise InputError(
+                name,
+                [Problem(f"no sheet {sheet!r}")],
+                hint=f"the workbook's sheets are: {', '.join(map(repr, names))}",
+            )
+    try:
+        df = reader.load_sheet(chosen, dtypes="string").to_polars()
+    except Exception as exc:
+        raise InputError(
+            name,
+            [
+                Problem(
+                    f"cannot read sheet {names[chosen] if isinstance(chosen, int) else chosen!r} ({exc})"
+                )
+            ],
+        ) from None
+    if df.width == 0:
+        raise InputError(name, [Problem("the sheet is empty", line=1)])
+    df = df.select(pl.all().cast(pl.String))
+    return df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
 
 
 def _ragged_rows(data: bytes, separator: str) -> list[Problem]:
@@ -421,6 +472,7 @@ def load(
     separator: str | None = None,
     on_invalid: str = "error",
     fx: Fx | None = None,
+    sheet: str | None = None,
 ) -> Loaded:
     """Read, map, parse and check an input file.
 
@@ -450,7 +502,7 @@ def load(
     InputError
         With every problem found (first ones kept), each naming line, column and value.
     """
-    raw, source = read_table(path, separator=separator)
+    raw, source = read_table(path, separator=separator, sheet=sheet)
     return parse_table(
         raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid,
         fx=fx,

@@ -62,6 +62,7 @@ class RunOptions:
     columns: dict[str, str] = field(default_factory=dict)
     date_format: str | None = None
     delimiter: str | None = None
+    sheet: str | None = None
     cohort_metric: CohortMetric = CohortMetric.nrr
     spend: Spend | None = None
     on_invalid: str = "error"
@@ -158,6 +159,7 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
         shape=opts.shape,
         date_format=opts.date_format,
         separator=opts.delimiter,
+        sheet=opts.sheet,
         on_invalid=opts.on_invalid,
         fx=config.fx,
     )
