@@ -217,7 +217,10 @@ columns:
 fiscal_year:
   start_month: 1          # 1-12: the month the fiscal year starts in (2 = February)
   label: end              # FY named by the calendar year it ends in (end) or starts in (start)
-  calendar: standard      # fiscal months are calendar months
+  calendar: standard      # fiscal months are calendar months; or 4-4-5, 4-5-4, 5-4-4 (weeks)
+  # week_ends_on: saturday  # week calendars: the weekday each fiscal week ends on
+  # year_end: last          # week calendars: last <weekday> of the month before start_month,
+  #                         # or nearest (the one nearest that month's end; NRF retail)
 
 policies:
   reactivation: reactivation   # a returning account counts as reactivation; or as_new
