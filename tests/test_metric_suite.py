@@ -446,3 +446,59 @@ def test_economics_by_segment_with_segment_spend(runner: CliRunner, in_tmp: Path
     assert q3[None]["cac"] == 6000.0
     assert q3["Enterprise"]["cac"] is None
     assert any(n.startswith("segment rows have no spend metrics") for n in doc["notes"])
+
+
+# ----------------------------------------------------------------------------- policies
+def _snapshots(values: dict[str, dict[str, int]], **policies: object) -> rc.Ledger:
+    rows = [(day, acc, str(v)) for acc, path in values.items() for day, v in path.items() if v]
+    frame = pl.DataFrame(rows, schema=["date", "account_id", "arr"], orient="row")
+    config = rc.Config(policies=rc.Policies(**policies))
+    return rc.ledger_from_frame(frame, shape="snapshots", config=config)
+
+
+# A: 100 in Jan and Feb, missing Mar and Apr (2 months), back in May at 120.
+# B: 50 in Jan, missing Feb-Apr (3 months), back in May at 50.
+PATHS = {
+    "A": {"2025-01-31": 100, "2025-02-28": 100, "2025-05-31": 120},
+    "B": {"2025-01-31": 50, "2025-05-31": 50},
+    "Z": {"2025-01-31": 1, "2025-02-28": 1, "2025-03-31": 1, "2025-04-30": 1, "2025-05-31": 1},
+}
+
+
+def test_churn_grace_carries_a_short_gap() -> None:
+    plain = rc.bridge(_snapshots(PATHS))
+    graced = rc.bridge(_snapshots(PATHS, churn_grace=2))
+    # without grace: A churns 100 in March and reactivates at 120 in May
+    assert row(plain, "2025-03")["churned_arr"] == 100_00
+    assert row(plain, "2025-05")["reactivation_arr"] == (120 + 50) * 100
+    # grace 2: A's 2-month gap is bridged (no churn, no return; +20 expansion in May);
+    # B's 3-month gap is longer than the grace: churn in February, reactivation in May
+    assert row(graced, "2025-03")["churned_arr"] == 0
+    may = row(graced, "2025-05")
+    assert (may["reactivation_arr"], may["expansion_arr"]) == (50_00, 20_00)
+    assert row(graced, "2025-02")["churned_arr"] == 50_00
+    # the ledger itself carries A's 100 through March and April
+    nrr = row(rc.retention(_snapshots(PATHS, churn_grace=2), window=3), "2025-04")
+    assert nrr["_cohort_end_arr"] == 100_00 + 1_00  # A carried, B gone, Z flat (cohort at Jan)
+
+
+def test_reactivation_window_turns_late_returns_into_new() -> None:
+    b = rc.bridge(_snapshots(PATHS, reactivation_window=2))
+    may = row(b, "2025-05")
+    # A was at zero for 2 months (within the window): reactivation 120;
+    # B for 3 months (more than 2): new 50, a new logo
+    assert (may["reactivation_arr"], may["new_arr"]) == (120_00, 50_00)
+    assert (may["reactivated_logos"], may["new_logos"]) == (1, 1)
+
+
+def test_policies_are_named_in_every_output(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "p.yaml").write_text("policies: {churn_grace: 1, reactivation_window: 6}\n")
+    out = runner.invoke(app, ["bridge", TINY_MOVES, "-c", "p.yaml", "-f", "json"])
+    doc = json.loads(out.stdout)
+    assert doc["definitions"]["policies"] == {
+        "reactivation": "reactivation", "reactivation_window": 6, "churn_grace": 1,
+    }  # fmt: skip
+    table = runner.invoke(app, ["bridge", TINY_MOVES, "-c", "p.yaml"])
+    caption = " ".join(table.stdout.split())
+    assert "within 6 month(s) of churn, else as new" in caption
+    assert "gaps of up to 1 month(s) bridged (churn_grace)" in caption

@@ -129,15 +129,22 @@ def check_identity(b: pl.DataFrame) -> None:
     grain=st.sampled_from(list(rc.Grain)),
     mode=st.sampled_from(list(rc.BridgeMode)),
     as_new=st.booleans(),
+    grace=st.integers(0, 2),
+    window=st.one_of(st.none(), st.integers(0, 3)),
 )
 def test_bridge_identity_and_segment_sums(
-    h: dict, grain: rc.Grain, mode: rc.BridgeMode, as_new: bool
+    h: dict, grain: rc.Grain, mode: rc.BridgeMode, as_new: bool, grace: int, window: int | None
 ) -> None:
-    policies = Policies(reactivation="as_new" if as_new else "reactivation")
+    policies = Policies(
+        reactivation="as_new" if as_new else "reactivation",
+        churn_grace=grace,
+        reactivation_window=window,
+    )
+    config = rc.Config(policies=policies)
     for frame, shape in ((as_movements(h), "movements"), (as_snapshots(h), "snapshots")):
         if frame.height == 0:
             continue
-        L = ledger_of(frame, shape)
+        L = rc.ledger_from_frame(frame, shape=shape, config=config)
         b = rc.bridge(L, grain=grain, mode=mode, by=["segment"], policies=policies)
         check_identity(b)
         total = b.filter(pl.col("segment").is_null()).drop("segment")

@@ -102,6 +102,28 @@ class Policies(_Strict):
         "reactivation",
         description="count a returning account as reactivation, or as new",
     )
+    reactivation_window: int | None = Field(
+        None,
+        ge=0,
+        description="a return after more than this many fiscal months at zero ARR counts as new "
+        "(default: no limit)",
+    )
+    churn_grace: int = Field(
+        0,
+        ge=0,
+        le=120,
+        description="a gap of at most this many fiscal months at zero ARR, then back, is not churn: "
+        "the account's ARR is carried through it",
+    )
+
+    def describe(self) -> str:
+        """One line for captions, e.g. ``returns counted as reactivation``."""
+        text = f"returns counted as {self.reactivation.replace('_', ' ')}"
+        if self.reactivation_window is not None and self.reactivation == "reactivation":
+            text += f" within {self.reactivation_window} month(s) of churn, else as new"
+        if self.churn_grace:
+            text += f" · gaps of up to {self.churn_grace} month(s) bridged (churn_grace)"
+        return text
 
 
 class Snapshots(_Strict):
@@ -224,6 +246,8 @@ fiscal_year:
 
 policies:
   reactivation: reactivation   # a returning account counts as reactivation; or as_new
+  # reactivation_window: 12    # a return after more than 12 months at zero ARR counts as new
+  churn_grace: 0               # months at zero ARR (then back) treated as never having left
 
 snapshots:
   carry_forward: false    # true: an account missing from a month keeps its last ARR

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from retention_cli.calendar import FiscalCalendar
-from retention_cli.config import Config
+from retention_cli.config import Config, Policies
 from retention_cli.errors import InputError, Problem
 from retention_cli.inputs import LINE, Loaded
 from retention_cli.options import Grain, Shape
@@ -45,6 +45,9 @@ class Ledger:
     opening_balance: bool
     dimensions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    policies: Policies = field(default_factory=Policies)
+    """The config's definition policies (``churn_grace`` is already applied to
+    ``frame``); metrics use them unless given others."""
 
     def collect(self) -> pl.DataFrame:
         """The ledger as a DataFrame."""
@@ -219,6 +222,13 @@ def build_ledger(
     if as_of is not None:
         last = min(last, calendar.period_of(as_of))
         dense = dense.filter(pl.col("period") <= last)
+    if config.policies.churn_grace:
+        dense, n_gaps = _bridge_gaps(dense, config.policies.churn_grace)
+        if n_gaps:
+            warnings.append(
+                f"churn_grace {config.policies.churn_grace}: {n_gaps:,} gap(s) at zero ARR bridged "
+                "(the account's ARR carried through; no churn, no reactivation)"
+            )
     frame = dense.rename({"value": "arr"}).select(
         "account_id", pl.col("period").cast(pl.Int32), pl.col("arr").cast(pl.Int64)
     )
@@ -238,7 +248,36 @@ def build_ledger(
         opening_balance=opening,
         dimensions=tuple(dims),
         warnings=tuple(warnings),
+        policies=config.policies,
     )
+
+
+def _bridge_gaps(dense: pl.LazyFrame, grace: int) -> tuple[pl.LazyFrame, int]:
+    """Carry an account's ARR through a run of at most ``grace`` zero months that
+    ends with the account back (SPEC §4 ``churn_grace``); also count the runs."""
+    over = {"partition_by": "account_id", "order_by": "period"}
+    pos = pl.col("value") > 0
+    last_p = pl.when(pos).then(pl.col("period")).forward_fill().over(**over)
+    last_v = pl.when(pos).then(pl.col("value")).forward_fill().over(**over)
+    next_p = pl.when(pos).then(pl.col("period")).backward_fill().over(**over)
+    marked = dense.with_columns(
+        _fill=(pl.col("value") == 0)
+        & last_p.is_not_null()
+        & next_p.is_not_null()
+        & (next_p - last_p - 1 <= grace),
+        _last_v=last_v,
+        _run=last_p,
+    )
+    runs = (
+        marked.filter(pl.col("_fill"))
+        .select(pl.struct("account_id", "_run").n_unique())
+        .collect()
+        .item()
+    )
+    filled = marked.with_columns(
+        value=pl.when(pl.col("_fill")).then(pl.col("_last_v")).otherwise(pl.col("value"))
+    ).drop("_fill", "_last_v", "_run")
+    return filled, int(runs)
 
 
 def _known_on(df: pl.LazyFrame, loaded: Loaded, as_of: dt.date) -> pl.LazyFrame:

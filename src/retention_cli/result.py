@@ -56,6 +56,9 @@ RATIO_KEYS = frozenset(
         "acquisition_share",
         "reactivation_share",
         "gross_margin",
+        "top1_share",
+        "top10_share",
+        "top20_share",
     }
 )
 """Keys whose values are fractions (1.083 = 108.3%); so are cohort ages (``month_3``)."""

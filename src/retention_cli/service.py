@@ -25,7 +25,7 @@ from retention_cli.metrics.bridge import _order
 from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, CohortMetric, cohorts
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
 from retention_cli.metrics.explain import explain, find_period
-from retention_cli.metrics.mix import MIX_KEYS, acquired, mix_from
+from retention_cli.metrics.mix import MIX_KEYS, acquired, concentration, mix_from
 from retention_cli.options import BridgeMode, Grain, Method, Shape
 from retention_cli.result import Report, Result
 from retention_cli.spend import SPEND_COLUMNS, Spend, spend_by_period
@@ -103,7 +103,7 @@ def definitions(config: Config, opts: RunOptions, command: str = "nrr") -> dict[
 
 def _caption(command: str, config: Config, opts: RunOptions) -> str:
     cal = config.fiscal_year.describe()
-    policy = f"returns counted as {config.policies.reactivation.replace('_', ' ')}"
+    policy = config.policies.describe()
     window = f"trailing {opts.window}-month window"
     if command == "bridge":
         return f"{opts.bridge.value} bridge at {opts.grain.value} grain · {policy} · {cal}"
@@ -205,7 +205,10 @@ class _Run:
             return churn(self._get("bridge"), self._get("retention"), by=by)
         if name == "mix":
             acq = acquired(led, grain=o.grain, window=o.window, by=by)
-            frame = mix_from(self._get("bridge"), self._get("retention"), acq, by=by)
+            conc = concentration(led, grain=o.grain, by=by)
+            frame = mix_from(
+                self._get("bridge"), self._get("retention"), acq, by=by, concentration_frame=conc
+            )
             return _order(frame, reporting_periods(led, o.grain), by)
         if name == "cohorts":
             return cohorts(led, grain=o.grain, metric=o.cohort_metric, by=by)

@@ -107,6 +107,26 @@ def _first_arr(ledger: Ledger) -> pl.LazyFrame:
     )
 
 
+def _late_returns(ledger: Ledger, window: int) -> pl.LazyFrame:
+    """Per account and month with ARR: whether its current run of ARR began with a
+    return after more than ``window`` months at zero (``reactivation_window``)."""
+    over = {"partition_by": "account_id", "order_by": "period"}
+    pos = pl.col("arr") > 0
+    last_pos_before = pl.when(pos).then(pl.col("period")).forward_fill().shift(1).over(**over)
+    prev = pl.col("arr").shift(1).over(**over).fill_null(0)
+    starts = pos & (prev == 0)
+    late = pl.when(starts).then(
+        last_pos_before.is_not_null() & (pl.col("period") - last_pos_before - 1 > window)
+    )
+    return (
+        ledger.frame.select("account_id", "period", "arr")
+        .with_columns(_late=late)
+        .with_columns(pl.col("_late").forward_fill().over(**over))
+        .filter(pos)
+        .select("account_id", "period", "_late")
+    )
+
+
 def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policies) -> pl.LazyFrame:
     """Per account and step ``(_key, _from, _to, _dim_at)``: the movement amounts.
 
@@ -131,12 +151,12 @@ def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policie
         both = both.join(dims, on=["account_id", "_dim_at"], how="left")
     both = both.with_columns(pl.col("_a").fill_null(0), pl.col("_b").fill_null(0))
     both = both.join(_first_arr(ledger), on="account_id", how="left")
-    moves = classify(
-        pl.col("_a"),
-        pl.col("_b"),
-        had_arr_before=pl.col("_first_arr").fill_null(2**31 - 1) <= pl.col("_from"),
-        policies=policies,
-    )
+    had_before = pl.col("_first_arr").fill_null(2**31 - 1) <= pl.col("_from")
+    if policies.reactivation_window is not None:
+        late = _late_returns(ledger, policies.reactivation_window).rename({"period": "_to"})
+        both = both.join(late, on=["account_id", "_to"], how="left")
+        had_before = had_before & ~pl.col("_late").fill_null(False)
+    moves = classify(pl.col("_a"), pl.col("_b"), had_arr_before=had_before, policies=policies)
     return both.with_columns(
         **moves,
         start_logos=(pl.col("_a") > 0).cast(pl.Int64),
@@ -167,7 +187,9 @@ def bridge(
         Dimension columns to split by; a total row (dimensions null) comes first
         in each period.
     policies
-        ``reactivation: as_new`` counts returning accounts as new.
+        ``reactivation: as_new`` counts returning accounts as new;
+        ``reactivation_window`` counts late returns as new. Default: the
+        ledger's (from the config it was built with).
 
     Returns
     -------
@@ -204,7 +226,7 @@ def bridge(
     ``a`` expands by 20.00 and ``b`` is new with 50.00 (values in cents).
     """
     by = list(by or [])
-    policies = policies or Policies()
+    policies = policies or ledger.policies
     periods = reporting_periods(ledger, grain)
     known = ledger.first_period if ledger.opening_balance else -(2**31)
     if mode is BridgeMode.net or grain is Grain.month:

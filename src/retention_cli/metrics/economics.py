@@ -94,7 +94,7 @@ def economics(
     periods_spend = (
         spend_by_period(spend, ledger.calendar, grain, by) if spend is not None else None
     )
-    policies = policies or Policies()
+    policies = policies or ledger.policies
     return economics_from(
         ledger,
         bridge(ledger, grain=grain, mode=mode, policies=policies, by=by),

@@ -136,7 +136,7 @@ def explain(
         keys = RETENTION_EXPLAIN_KEYS
     else:
         pairs = _pairs(ledger, p, grain, mode)
-        steps = _steps(ledger, pairs, dims, policies or Policies())
+        steps = _steps(ledger, pairs, dims, policies or ledger.policies)
         moves = [k for k in BRIDGE_KEYS if k.endswith("_arr") and k not in ("start_arr", "end_arr")]
         per = steps.group_by("account_id").agg(
             *(pl.col(k).sum() for k in moves),

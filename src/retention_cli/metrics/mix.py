@@ -28,7 +28,11 @@ MIX_KEYS = (
     "retention_to_acquisition",
     "arpa",
     "new_logo_acv",
+    "top1_share",
+    "top10_share",
+    "top20_share",
 )
+TOP_N = (1, 10, 20)
 
 
 def divide_cents(num: pl.Expr, den: pl.Expr) -> pl.Expr:
@@ -95,12 +99,35 @@ def acquired(
     ).select("period", *by, "acquired_arr", "acquired_logos")
 
 
+def concentration(
+    ledger: Ledger, *, grain: Grain = Grain.month, by: list[str] | None = None
+) -> pl.DataFrame:
+    """Share of end ARR held by the largest 1, 10 and 20 accounts, per period (and segment).
+
+    Columns ``period, [by...], top1_share, top10_share, top20_share``; null when
+    there is no ARR at the period end. Segments use the values at the period end.
+    """
+    by = list(by or [])
+    periods = reporting_periods(ledger, grain)
+    at_e = periods.lazy().select(pl.col("period").alias("_key"), pl.col("_last").alias("period"))
+    rows = at_e.join(ledger.frame.filter(pl.col("arr") > 0), on="period")
+    top = pl.col("arr").sort(descending=True)
+    aggs = [pl.col("arr").sum().alias("_total")] + [
+        top.head(n).sum().alias(f"_top{n}") for n in TOP_N
+    ]
+    agg = _aggregate(rows, by, aggs).collect().rename({"_key": "period"})
+    return agg.with_columns(
+        _ratio(f"_top{n}", "_total").alias(f"top{n}_share") for n in TOP_N
+    ).select("period", *by, *(f"top{n}_share" for n in TOP_N))
+
+
 def mix_from(
     bridge_frame: pl.DataFrame,
     retention_frame: pl.DataFrame,
     acquired_frame: pl.DataFrame,
     *,
     by: list[str] | None = None,
+    concentration_frame: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The growth mix from an already computed bridge, retention and :func:`acquired`.
 
@@ -123,6 +150,16 @@ def mix_from(
             nulls_equal=True,
         )
         .join(acquired_frame, on=keys, how="left", nulls_equal=True)
+        .join(
+            concentration_frame
+            if concentration_frame is not None
+            else acquired_frame.select(keys).with_columns(
+                pl.lit(None, pl.Float64).alias(f"top{n}_share") for n in TOP_N
+            ),
+            on=keys,
+            how="left",
+            nulls_equal=True,
+        )
         .with_columns(
             pl.when(pl.col("_bridged").is_null()).then(0).otherwise(pl.col(k)).alias(k)
             for k in BRIDGE_KEYS
@@ -182,7 +219,9 @@ def mix(
     end ARR. ARPA = end ARR / end logos and new-logo ACV = new ARR / new logos,
     rounded half away from zero to the cent. With ``by``, retained ARR follows
     the cohort's segment at the window start (as NRR does); everything else the
-    segment at the period end (as the bridge does).
+    segment at the period end (as the bridge does). ``top1_share``,
+    ``top10_share`` and ``top20_share`` are the share of end ARR held by the
+    largest 1, 10 and 20 accounts (a due-diligence staple).
 
     Examples
     --------
@@ -205,8 +244,11 @@ def mix(
     1,200 + 500 = 1,700 and c, acquired since, holds 300 (values in cents).
     """
     by = list(by or [])
-    policies = policies or Policies()
+    policies = policies or ledger.policies
     b = bridge(ledger, grain=grain, mode=mode, by=by, policies=policies)
     r = retention(ledger, grain=grain, window=window, method=method, by=by)
     a = acquired(ledger, grain=grain, window=window, by=by)
-    return _order(mix_from(b, r, a, by=by), reporting_periods(ledger, grain), by)
+    c = concentration(ledger, grain=grain, by=by)
+    return _order(
+        mix_from(b, r, a, by=by, concentration_frame=c), reporting_periods(ledger, grain), by
+    )
