@@ -502,3 +502,33 @@ def test_policies_are_named_in_every_output(runner: CliRunner, in_tmp: Path) -> 
     caption = " ".join(table.stdout.split())
     assert "within 6 month(s) of churn, else as new" in caption
     assert "gaps of up to 1 month(s) bridged (churn_grace)" in caption
+
+
+def test_variants_each_differ_on_a_history_built_for_it(runner: CliRunner, in_tmp: Path) -> None:
+    # window 3 at 2025-05: the cohort is who has ARR at the end of February
+    #   X: 1000 in Feb, cut to 500 in Mar, back to 1000 in Apr   (bridge GRR sees the cut)
+    #   Y: 1000 in Feb, gone in Mar, back at 1000 in Apr         (returns excluded: lost)
+    #   W: 500 in Jan, gone in Feb, back at 800 in Mar           (grace 1: W never left)
+    rows = ["date,account_id,arr"]
+    paths = {
+        "X": {2: 1000, 3: 500, 4: 1000, 5: 1000},
+        "Y": {2: 1000, 4: 1000, 5: 1000},
+        "W": {1: 500, 3: 800, 4: 800, 5: 800},
+    }
+    ends = {1: "01-31", 2: "02-28", 3: "03-31", 4: "04-30", 5: "05-31"}
+    rows += [f"2025-{ends[m]},{a},{v}" for a, p in paths.items() for m, v in p.items()]
+    (in_tmp / "s.csv").write_text("\n".join(rows) + "\n")
+    out = runner.invoke(app, ["nrr", "s.csv", "--variants", "--window", "3", "-f", "json", "-q"])
+    assert out.exit_code == 0, out.stderr
+    got = {r["variant"]: (r["nrr"], r["grr"]) for r in json.loads(out.stdout)["periods"]}
+    assert got == {
+        # cohort X + Y = 2000 at Feb; 1000 + 1000 at May
+        "as configured": (1.0, 1.0),
+        # (2000 - 500 cut - 1000 churn) / 2000; NRR the same
+        "bridge method": (1.0, 0.25),
+        # Y was at zero in March: counts 0 -> 1000 / 2000
+        "returns excluded": (0.5, 0.5),
+        # W carried through February (500) joins the cohort: (1000 + 1000 + 800) / 2500,
+        # GRR (1000 + 1000 + min(800, 500)) / 2500
+        "churn_grace 1": (2800 / 2500, 1.0),
+    }

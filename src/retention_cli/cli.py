@@ -392,12 +392,19 @@ def nrr(
     sheet: SheetOpt = None,
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
+    variants: Annotated[
+        bool,
+        typer.Option(
+            "--variants",
+            help="NRR and GRR under each definition side by side (latest period, or --from/--to).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Net and gross revenue retention (NRR, GRR) and logo retention per period."""
     _metric_command(
-        "nrr", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
+        "variants" if variants else "nrr", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
         bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
         shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
         debug=debug, on_invalid=on_invalid, rejects=rejects,

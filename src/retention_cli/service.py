@@ -509,6 +509,80 @@ def _reconcile(frame: pl.DataFrame, headline: pl.DataFrame, metric: str, label: 
     return [f"{text}, exactly the headline figure"]
 
 
+VARIANT_KEYS = ("variant", "nrr", "grr", "nrr_change", "grr_change", "what")
+
+
+def variants_result(loaded: Loaded, config: Config, opts: RunOptions) -> Result:
+    """``nrr --variants``: NRR and GRR under each documented definition, side by side.
+
+    Rows per period (the latest unless ``--from``/``--to``) and variant: as
+    configured, the other method, returns excluded, and another churn grace;
+    ``nrr_change``/``grr_change`` are the differences from the configured
+    figures (fractions: 0.012 = 1.2 percentage points).
+    """
+    job = _Run(loaded, config, opts)
+    led, by, o = job.ledger, list(opts.by), opts
+    other = Method.bridge if o.method is Method.cohort else Method.cohort
+    grace = config.policies.churn_grace
+    alt_grace = 0 if grace else 1
+    alt_config = config.model_copy(
+        update={"policies": config.policies.model_copy(update={"churn_grace": alt_grace})}
+    )
+    alt_ledger = prepare(loaded, alt_config, opts)
+    base: dict[str, Any] = {"grain": o.grain, "window": o.window, "by": by}
+    how = {
+        Method.cohort: "compares each cohort account's end ARR with its start: a cut won back "
+        "inside the window does not lower GRR",
+        Method.bridge: "sums the cohort's monthly movements: a cut won back inside the window "
+        "still lowers GRR (NRR is the same)",
+    }
+    variants = [
+        ("as configured", retention(led, method=o.method, **base),
+         f"{o.method.value} method, {config.policies.describe()}"),
+        (f"{other.value} method", retention(led, method=other, **base), how[other]),
+        ("returns excluded", retention(led, method=Method.cohort, count_returns=False, **base),
+         "a cohort account at zero ARR at any month end in the window counts as lost, "
+         "even if it came back"),
+        (f"churn_grace {alt_grace}", retention(alt_ledger, method=o.method, **base),
+         f"churn_grace {alt_grace}: " + ("every month at zero ARR is churn" if alt_grace == 0
+          else "one month at zero ARR, then back, is not churn")),
+    ]  # fmt: skip
+    keys = ["period", "start", "end", *by]
+    first = variants[0][1].select(*keys, pl.col("nrr").alias("_n0"), pl.col("grr").alias("_g0"))
+    parts = []
+    for rank, (name, frame, what) in enumerate(variants):
+        parts.append(
+            frame.select(*keys, "nrr", "grr")
+            .join(first.drop("start", "end"), on=["period", *by], how="left", nulls_equal=True)
+            .with_columns(
+                variant=pl.lit(name),
+                what=pl.lit(what),
+                nrr_change=pl.col("nrr") - pl.col("_n0"),
+                grr_change=pl.col("grr") - pl.col("_g0"),
+                _rank=pl.lit(rank),
+            )
+            .with_row_index("_row")
+        )
+    frame = pl.concat(parts).sort("_row", "_rank").drop("_row", "_rank", "_n0", "_g0")
+    frame = _filter_periods(frame, led.calendar, o)
+    if not (o.date_from or o.date_to):
+        frame = frame.filter(pl.col("period") == frame["period"][-1])
+    frame = frame.select(*keys, *VARIANT_KEYS)
+    return Result(
+        command="variants",
+        title="NRR and GRR under each definition",
+        frame=frame,
+        keys=VARIANT_KEYS,
+        by=tuple(by),
+        input=job.input,
+        options={**job.options("nrr"), "variants": True},
+        definitions=definitions(config, o),
+        caption=f"trailing {o.window}-month window · changes are from the configured definition, "
+        f"in percentage points · {config.fiscal_year.describe()}",
+        warnings=(*loaded.warnings, *led.warnings),
+    )
+
+
 CALENDAR_KEYS = ("fiscal_year", "quarter", "days")
 
 
@@ -542,6 +616,8 @@ def run_loaded(command: str, loaded: Loaded, config: Config, opts: RunOptions) -
     """Run ``command`` (or ``report``) on already loaded data."""
     if command == "report":
         return compute_report(loaded, config, opts)
+    if command == "variants":
+        return variants_result(loaded, config, opts)
     return compute(command, loaded, config, opts)
 
 
@@ -556,4 +632,5 @@ __all__ = [
     "load_input",
     "run",
     "run_loaded",
+    "variants_result",
 ]

@@ -34,6 +34,7 @@ def retention(
     window: int = 12,
     method: Method = Method.cohort,
     by: list[str] | None = None,
+    count_returns: bool = True,
 ) -> pl.DataFrame:
     """NRR, GRR and logo retention over a trailing window, per reported period.
 
@@ -50,6 +51,10 @@ def retention(
     by
         Dimension columns; an account belongs to the segment it was in at the
         window start. A total row (dimensions null) comes first in each period.
+    count_returns
+        False: a cohort account that was at zero ARR at any month end inside
+        the window counts as lost even if it came back (a definition variant
+        some tools use; the default counts its ARR at the end).
 
     Returns
     -------
@@ -88,6 +93,15 @@ def retention(
         lf = lf.with_columns(_cum_loss=loss.cum_sum().over("account_id", order_by="period"))
     else:
         lf = lf.with_columns(_cum_loss=pl.lit(0, dtype=pl.Int64))
+    if count_returns:
+        lf = lf.with_columns(_end_arr=pl.col("arr"))
+    else:  # ARR at the window end, or 0 if the account was at zero at any month end inside it
+        low = pl.col("arr").rolling_min(window_size=window, min_samples=1)
+        lf = lf.with_columns(
+            _end_arr=pl.when(low.over("account_id", order_by="period") == 0)
+            .then(pl.lit(0, pl.Int64))
+            .otherwise(pl.col("arr"))
+        )
     cohort = pairs.lazy().join(
         lf.filter(pl.col("arr") > 0).select(
             "account_id",
@@ -102,7 +116,7 @@ def retention(
         lf.select(
             "account_id",
             pl.col("period").alias("_e"),
-            pl.col("arr").alias("_arr_e"),
+            pl.col("_end_arr").alias("_arr_e"),
             pl.col("_cum_loss").alias("_loss_e"),
         ),
         on=["account_id", "_e"],

@@ -29,6 +29,10 @@ LABELS: dict[str, str] = {
     "numerator_arr": "Numerator",
     "denominator_arr": "Denominator",
     "metric": "Metric",
+    "variant": "Definition",
+    "nrr_change": "Δ NRR",
+    "grr_change": "Δ GRR",
+    "what": "What differs",
     "check": "Against",
     "baseline": "Baseline",
     "now": "Now",
@@ -86,6 +90,9 @@ LABELS: dict[str, str] = {
     "burn_multiple": "Burn multiple",
     "cs_efficiency": "CS efficiency",
 }
+
+PP_KEYS = frozenset({"nrr_change", "grr_change"})
+"""Differences of two ratios, shown in percentage points."""
 
 COMMAND_LABELS = {
     ("check", "segment"): "Segment",
@@ -148,6 +155,9 @@ def fmt_value(key: str, value: Any) -> str:
         return fmt_money(value)
     if is_ratio(key):
         return fmt_ratio(value)
+    if key in PP_KEYS:
+        text = f"{value * 100:+.1f}pp"
+        return "0.0pp" if text in ("+0.0pp", "-0.0pp") else text
     if key == "cac_payback_months":
         return f"{value:,.1f}"
     if is_factor(key):
