@@ -146,3 +146,11 @@ def test_as_of_leaves_out_later_rows(runner: CliRunner) -> None:
     early = runner.invoke(app, ["nrr", tiny, "--as-of", "2020-01-01"])
     assert early.exit_code == 2
     assert "no data on or before that day" in early.stderr
+
+
+def test_bundled_nrf_config_is_the_nrf_calendar() -> None:
+    from retention_cli.config import load_config
+
+    cal = FiscalCalendar(load_config(EXAMPLES.parent / "configs" / "nrf-454.yaml").fiscal_year)
+    assert cal.resolve("FY2024") == (D(2024, 2, 4), D(2025, 2, 1))
+    assert cal.resolve("FY2023") == (D(2023, 1, 29), D(2024, 2, 3))
