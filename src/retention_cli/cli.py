@@ -80,7 +80,7 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write to FILE (format from its extension: .json .csv .md .txt).",
+        help="Write to FILE (format from its extension: .json .csv .md .txt .xlsx .html).",
         dir_okay=False,
     ),
 ]
@@ -255,6 +255,20 @@ def _emit(result, fmt: OutputFormat | None, output: Path | None, *, quiet: bool)
     if not quiet:
         for w in result.warnings:
             print(f"warning: {w}", file=sys.stderr)
+    if fmt is OutputFormat.xlsx:
+        if output is None:
+            msg = "xlsx is a binary format: give -o FILE.xlsx"
+            raise UsageError(msg)
+        from retention_cli.render.xlsx import write_xlsx
+
+        try:
+            write_xlsx(result, str(output))
+        except OSError as exc:
+            msg = f"--output: cannot write {str(output)!r} ({exc.strerror or exc})"
+            raise UsageError(msg) from None
+        if not quiet:
+            print(f"wrote {output}", file=sys.stderr)
+        return
     if fmt is OutputFormat.table:
         if output is None:
             render_table(result, make_console())

@@ -18,7 +18,12 @@ FORMAT_BY_SUFFIX = {
     ".md": OutputFormat.markdown,
     ".markdown": OutputFormat.markdown,
     ".txt": OutputFormat.table,
+    ".xlsx": OutputFormat.xlsx,
+    ".html": OutputFormat.html,
+    ".htm": OutputFormat.html,
 }
+BINARY_FORMATS = frozenset({OutputFormat.xlsx})
+"""Formats written to a file only (``-o``), never to the terminal."""
 
 
 def render_text(result, fmt: OutputFormat) -> str:  # type: ignore[no-untyped-def]
@@ -33,4 +38,4 @@ def render_text(result, fmt: OutputFormat) -> str:  # type: ignore[no-untyped-de
     raise ValueError(msg)
 
 
-__all__ = ["FORMAT_BY_SUFFIX", "render_text"]
+__all__ = ["BINARY_FORMATS", "FORMAT_BY_SUFFIX", "render_text"]
