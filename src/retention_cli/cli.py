@@ -6,6 +6,7 @@ that ``retention --help`` and ``--version`` start fast.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from enum import Enum
@@ -199,6 +200,18 @@ SheetOpt = Annotated[
         "--sheet", help="For .xlsx input: the sheet's name or 1-based number [default: the first]."
     ),
 ]
+
+
+def _no_color(value: bool) -> None:  # noqa: FBT001 - typer callback signature
+    if value:
+        os.environ["NO_COLOR"] = "1"
+
+
+NoColorOpt = Annotated[
+    bool,
+    typer.Option("--no-color", help="No colour in tables (also: NO_COLOR set, or not a terminal).",
+                 callback=_no_color),
+]  # fmt: skip
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or messages on stderr.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
 
@@ -373,9 +386,13 @@ def _metric_command(
             spend=spent,
             on_invalid=on_invalid.value,
         )
-        loaded = load_input(file, config, opts)
+        from retention_cli.render.table import busy
+
+        with busy(f"retention {command}: reading {file}", enabled=not quiet):
+            loaded = load_input(file, config, opts)
         _report_skipped(loaded, rejects, quiet=quiet)
-        result = run_loaded(command, loaded, config, opts)
+        with busy(f"retention {command}: computing", enabled=not quiet):
+            result = run_loaded(command, loaded, config, opts)
         _emit(result, fmt, output, quiet=quiet)
     except typer.Exit:
         raise
@@ -414,6 +431,7 @@ def nrr(
         ),
     ] = False,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Net and gross revenue retention (NRR, GRR) and logo retention per period."""
@@ -445,6 +463,7 @@ def bridge_cmd(
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """The ARR bridge: start, new, reactivation, expansion, contraction, churn, end."""
@@ -478,6 +497,7 @@ def churn(
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Logo and revenue churn: this period's rates and the trailing-window rates."""
@@ -511,6 +531,7 @@ def mix(
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Growth mix: expansion vs acquisition share, quick ratio, retained vs acquired ARR."""
@@ -542,6 +563,7 @@ def cohorts(
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Acquisition cohorts: each cohort's ARR (or logos) by periods since acquisition."""
@@ -575,6 +597,7 @@ def economics(
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Unit economics: CAC, payback, LTV, LTV:CAC, magic number, burn multiple, CS efficiency."""
@@ -610,6 +633,7 @@ def report(
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Every section in one document: bridge, retention, churn, mix, cohorts, economics."""
@@ -706,6 +730,7 @@ def check_cmd(
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """CI gate: recompute, compare with a baseline and/or thresholds; exit 1 on a regression."""
@@ -850,6 +875,7 @@ def init_cmd(
     ] = Path("retention.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write a commented starter config (retention.yaml)."""
@@ -883,6 +909,7 @@ def validate_cmd(
     sheet: SheetOpt = None,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Data-quality report: every check on every row; exit 0 clean, 2 when there are errors."""
@@ -942,6 +969,7 @@ def explain_cmd(
     on_invalid: OnInvalidOpt = OnInvalid.error,
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """The accounts behind one number, adding up exactly to it (csv/json: every account)."""
@@ -995,6 +1023,7 @@ def calendar_cmd(
     output: OutputOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """The fiscal periods of one year with their start and end dates."""

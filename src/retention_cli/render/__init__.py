@@ -34,6 +34,10 @@ def render_text(result, fmt: OutputFormat) -> str:  # type: ignore[no-untyped-de
         return to_csv(result)
     if fmt is OutputFormat.markdown:
         return to_markdown(result)
+    if fmt is OutputFormat.html:
+        from retention_cli.render.html import to_html
+
+        return to_html(result)
     msg = f"no text renderer for {fmt.value!r}"
     raise ValueError(msg)
 

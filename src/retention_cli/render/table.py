@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import IO, Any
 
 import polars as pl
 
-from retention_cli.render.values import is_factor, is_money, is_ratio
+from retention_cli.render.values import heat_rgb, is_factor, is_money, is_ratio
 from retention_cli.result import AGE_KEY, Report, Result
 
 DASH = "—"
@@ -216,6 +218,25 @@ def cells(result: Result, cols: list[tuple[str, str, str]]) -> list[list[str]]:
     return out
 
 
+@contextmanager
+def busy(message: str, *, enabled: bool, delay: float = 1.0) -> Iterator[None]:
+    """A spinner on stderr while the block runs, shown only once it has taken
+    ``delay`` seconds, and only when stderr is a terminal and ``enabled``."""
+    if not enabled or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    status = Console(stderr=True).status(message)
+    timer = threading.Timer(delay, status.start)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        status.stop()
+
+
 def make_console(file: IO[str] | None = None, *, no_color: bool = False):  # type: ignore[no-untyped-def]
     """A Console that is plain when not a terminal or when ``NO_COLOR`` is set.
 
@@ -242,23 +263,55 @@ def make_console(file: IO[str] | None = None, *, no_color: bool = False):  # typ
     )
 
 
+BAR_WIDTH = 16
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def movement_bars(result: Result) -> list[tuple[int, int]]:
+    """Per bridge row: lengths of the gained (new + reactivation + expansion) and lost
+    (contraction + churn) bars, scaled so the largest movement fills the width."""
+    rows = result.frame.to_dicts()
+
+    def amounts(r: dict[str, Any]) -> tuple[int, int]:
+        if r["new_arr"] is None:  # a snapshot file's opening balance
+            return 0, 0
+        return (r["new_arr"] + r["reactivation_arr"] + r["expansion_arr"],
+                r["contraction_arr"] + r["churned_arr"])  # fmt: skip
+
+    pairs = [amounts(r) for r in rows]
+    top = max((max(g, lo) for g, lo in pairs), default=0)
+    if top <= 0:
+        return [(0, 0)] * len(rows)
+
+    def size(v: int) -> int:
+        return 0 if v <= 0 else max(1, round(v / top * BAR_WIDTH))
+
+    return [(size(g), size(lo)) for g, lo in pairs]
+
+
+def sparkline(result: Result, key: str) -> str:
+    """``NRR ▃▅▆▇▆▅ 90.7% (FY2026-Q2)``: the trend of a ratio over the total rows."""
+    rows = result.frame.to_dicts()
+    if result.by:
+        rows = [r for r in rows if all(r[d] is None for d in result.by)]
+    values = [(r["period"], r[key]) for r in rows if r[key] is not None]
+    if len(values) < 2:
+        return ""
+    nums = [v for _, v in values]
+    lo, hi = min(nums), max(nums)
+    span = hi - lo or 1.0
+    marks = "".join(SPARKS[min(int((v - lo) / span * (len(SPARKS) - 1) + 0.5), 7)] for v in nums)
+    return (
+        f"{LABELS.get(key, key)} trend {marks} {fmt_ratio(nums[-1])} ({values[-1][0]}; "
+        f"low {fmt_ratio(lo)}, high {fmt_ratio(hi)})"
+    )
+
+
 def heat_style(value: float | None) -> str:
-    """Background colour of a cohort cell: red at 50% or less, through yellow at
-    80%, to green at 100%, deeper green above."""
+    """Rich style of a cohort cell: white on :func:`~retention_cli.render.values.heat_rgb`."""
     if value is None:
         return ""
-    stops = [(0.5, (178, 34, 34)), (0.8, (204, 170, 0)), (1.0, (46, 139, 87)), (1.3, (0, 90, 50))]
-    if value <= stops[0][0]:
-        rgb = stops[0][1]
-    elif value >= stops[-1][0]:
-        rgb = stops[-1][1]
-    else:
-        for (x0, c0), (x1, c1) in itertools.pairwise(stops):
-            if x0 <= value <= x1:
-                t = (value - x0) / (x1 - x0)
-                rgb = tuple(round(a + (b - a) * t) for a, b in zip(c0, c1, strict=True))
-                break
-    r, g, b = rgb
+    r, g, b = heat_rgb(value)
     return f"bold white on rgb({r},{g},{b})"
 
 
@@ -286,13 +339,18 @@ def render_table(result: Result | Report, console: Any) -> None:
     )
     for _, label, kind in cols:
         table.add_column(label, justify="left" if kind == "text" else "right", no_wrap=True)
+    bars = movement_bars(result) if result.command == "bridge" else None
+    if bars is not None:
+        table.add_column("Movement (+ gained, − lost)", no_wrap=True)
     heat = result.command == "cohorts"
     shown = result
     if result.table_limit is not None and result.frame.height > result.table_limit:
         shown = replace(result, frame=result.frame.head(result.table_limit))
-    for row, line in zip(shown.frame.iter_rows(named=True), cells(shown, cols), strict=True):
+    for i, (row, line) in enumerate(
+        zip(shown.frame.iter_rows(named=True), cells(shown, cols), strict=True)
+    ):
         total = bool(result.by) and all(row[d] is None for d in result.by)
-        styled: list[Any] = line
+        styled: list[Any] = list(line)
         if heat:
             styled = [
                 Text(text, style=heat_style(row[key])) if AGE_KEY.match(key) else text
@@ -300,6 +358,14 @@ def render_table(result: Result | Report, console: Any) -> None:
             ]
         if result.command == "check":
             total = row["status"] == "fail"
+        if bars is not None:
+            gain, loss = bars[i]
+            bar = Text()
+            if gain:
+                bar.append("+" + "█" * gain, "green")
+            if loss:
+                bar.append((" " if gain else "") + "−" + "█" * loss, "red")
+            styled.append(bar)
         table.add_row(*styled, style="bold" if total else None)
     # never squeeze a column into "1,006,7…": a table wider than the screen prints whole
     from rich.measure import Measurement
@@ -316,5 +382,10 @@ def render_table(result: Result | Report, console: Any) -> None:
         console.print(
             f"… and {more:,} more rows (--top changes how many; -f csv lists all)", markup=False
         )
+    if result.command == "nrr":
+        for key in ("nrr", "grr"):
+            line = sparkline(result, key)
+            if line:
+                console.print(line, markup=False)
     for note in result.notes:
         console.print(f"note: {note}", markup=False)

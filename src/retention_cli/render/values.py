@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import polars as pl
@@ -53,3 +54,19 @@ def is_factor(key: str) -> bool:
 def is_money(key: str) -> bool:
     """True for money-valued keys."""
     return key in MONEY_KEYS
+
+
+HEAT_STOPS = ((0.5, (178, 34, 34)), (0.8, (204, 170, 0)), (1.0, (46, 139, 87)), (1.3, (0, 90, 50)))
+
+
+def heat_rgb(value: float) -> tuple[int, int, int]:
+    """Heat-map colour of a ratio: red at 50% or less, through yellow at 80%, to
+    green at 100%, deeper green above (the value is always printed too)."""
+    if value <= HEAT_STOPS[0][0]:
+        return HEAT_STOPS[0][1]
+    for (x0, c0), (x1, c1) in itertools.pairwise(HEAT_STOPS):
+        if x0 <= value <= x1:
+            t = (value - x0) / (x1 - x0)
+            r, g, b = (round(a + (b - a) * t) for a, b in zip(c0, c1, strict=True))
+            return (r, g, b)
+    return HEAT_STOPS[-1][1]
