@@ -6,7 +6,6 @@ that ``retention --help`` and ``--version`` start fast.
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from enum import Enum
@@ -203,14 +202,27 @@ SheetOpt = Annotated[
 
 
 def _no_color(value: bool) -> None:  # noqa: FBT001 - typer callback signature
-    if value:
-        os.environ["NO_COLOR"] = "1"
+    _FLAGS["no_color"] = bool(value)
 
+
+_FLAGS: dict[str, bool] = {"stamp": False, "no_color": False}
+"""Process-wide output flags set by option callbacks (--stamp, --no-color)."""
 
 NoColorOpt = Annotated[
     bool,
     typer.Option("--no-color", help="No colour in tables (also: NO_COLOR set, or not a terminal).",
                  callback=_no_color),
+]  # fmt: skip
+
+
+def _stamp(value: bool) -> None:  # noqa: FBT001 - typer callback signature
+    _FLAGS["stamp"] = bool(value)
+
+
+StampOpt = Annotated[
+    bool,
+    typer.Option("--stamp", help="Record the time of the run in JSON, HTML and XLSX output.",
+                 callback=_stamp),
 ]  # fmt: skip
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or messages on stderr.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
@@ -268,6 +280,12 @@ def _emit(result, fmt: OutputFormat | None, output: Path | None, *, quiet: bool)
     if not quiet:
         for w in result.warnings:
             print(f"warning: {w}", file=sys.stderr)
+    if _FLAGS["stamp"]:
+        import dataclasses
+        import datetime as dt
+
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        result = dataclasses.replace(result, stamp=now)
     if fmt is OutputFormat.xlsx:
         if output is None:
             msg = "xlsx is a binary format: give -o FILE.xlsx"
@@ -284,7 +302,7 @@ def _emit(result, fmt: OutputFormat | None, output: Path | None, *, quiet: bool)
         return
     if fmt is OutputFormat.table:
         if output is None:
-            render_table(result, make_console())
+            render_table(result, make_console(no_color=_FLAGS["no_color"]))
             return
         with _open_output(output) as fh:
             render_table(result, make_console(fh, no_color=True))
@@ -432,6 +450,7 @@ def nrr(
     ] = False,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Net and gross revenue retention (NRR, GRR) and logo retention per period."""
@@ -464,6 +483,7 @@ def bridge_cmd(
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """The ARR bridge: start, new, reactivation, expansion, contraction, churn, end."""
@@ -498,6 +518,7 @@ def churn(
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Logo and revenue churn: this period's rates and the trailing-window rates."""
@@ -532,6 +553,7 @@ def mix(
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Growth mix: expansion vs acquisition share, quick ratio, retained vs acquired ARR."""
@@ -564,6 +586,7 @@ def cohorts(
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Acquisition cohorts: each cohort's ARR (or logos) by periods since acquisition."""
@@ -598,6 +621,7 @@ def economics(
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Unit economics: CAC, payback, LTV, LTV:CAC, magic number, burn multiple, CS efficiency."""
@@ -634,6 +658,7 @@ def report(
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Every section in one document: bridge, retention, churn, mix, cohorts, economics."""
@@ -731,6 +756,7 @@ def check_cmd(
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """CI gate: recompute, compare with a baseline and/or thresholds; exit 1 on a regression."""
@@ -876,6 +902,7 @@ def init_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write a commented starter config (retention.yaml)."""
@@ -910,6 +937,7 @@ def validate_cmd(
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Data-quality report: every check on every row; exit 0 clean, 2 when there are errors."""
@@ -970,6 +998,7 @@ def explain_cmd(
     rejects: RejectsOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """The accounts behind one number, adding up exactly to it (csv/json: every account)."""
@@ -1024,6 +1053,7 @@ def calendar_cmd(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """The fiscal periods of one year with their start and end dates."""

@@ -104,6 +104,8 @@ class Result:
     """The columns that say what a row is about, before ``by`` and ``keys``."""
     rows_key: str = "periods"
     """The JSON key of the rows."""
+    stamp: str | None = None
+    """When the run happened (only with ``--stamp``: output is otherwise timeless)."""
 
     @property
     def columns(self) -> list[str]:
@@ -128,6 +130,7 @@ class Report:
     notes: tuple[str, ...] = field(default_factory=tuple)
     command: str = "report"
     title: str = "Retention report"
+    stamp: str | None = None
 
     @property
     def definitions_sha256(self) -> str:

@@ -201,6 +201,8 @@ def _meta(result: Result | Report) -> str:
         parts.append(f"input {info.get('path')} (sha256 {str(info.get('sha256', ''))[:12]}…, "
                      f"{info.get('rows_used', 0):,} of {info.get('rows_read', 0):,} rows used)")  # fmt: skip
     parts.append(f"definitions sha256 {result.definitions_sha256[:12]}…")
+    if result.stamp:
+        parts.append(f"generated {result.stamp}")
     return f'<p class="meta">{escape(" · ".join(parts))}</p>'
 
 

@@ -20,10 +20,12 @@ def document(result: Result | Report) -> dict:
         notes = [*result.notes, *(n for s in result.sections.values() for n in s.notes)]
     else:
         data, notes = {result.rows_key: rows(result)}, list(result.notes)
+    stamp = {"generated_at": result.stamp} if result.stamp else {}
     return {
         "schema_version": SCHEMA_VERSION,
         "command": result.command,
         "generated_by": f"retention {__version__}",
+        **stamp,
         "input": result.input,
         "options": result.options,
         "definitions": result.definitions,

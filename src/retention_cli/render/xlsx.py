@@ -85,6 +85,7 @@ def _definitions(sheet: Any, result: Result | Report, formats: dict[str, Any]) -
     lines: list[tuple[str, str]] = [
         ("command", result.command),
         ("generated_by", f"retention {__version__}"),
+        *((("generated_at", result.stamp),) if result.stamp else ()),
         *((f"input.{k}", str(v)) for k, v in info.items()),
         *((f"definitions.{k}", _flat(v)) for k, v in result.definitions.items()),
         ("definitions_sha256", result.definitions_sha256),
@@ -131,7 +132,10 @@ def write_xlsx(result: Result | Report, path: str) -> None:
             "default_date_format": "yyyy-mm-dd",
         },
     )
-    book.set_properties({"created": FIXED_TIME, "title": result.title, "author": "retention"})
+    created = (
+        dt.datetime.fromisoformat(result.stamp).replace(tzinfo=None) if result.stamp else FIXED_TIME
+    )
+    book.set_properties({"created": created, "title": result.title, "author": "retention"})
     formats = {
         "header": book.add_format({"bold": True, "bottom": 1}),
         "money": book.add_format({"num_format": "#,##0.00"}),
