@@ -336,6 +336,8 @@ _ISO_DAY = (
     r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _ISO_MONTH = r"^(\d{4}-\d{2})$"
+_PLAIN_DAY = r"^\d{4}-\d{2}-\d{2}$"
+_PLAIN_MONEY = r"^-?\d{1,15}(?:\.\d{1,2})?$"
 _CURRENCY = r"^(?:[A-Z]{3}\s*)?[$€£¥]?\s*|\s*(?:[$€£¥]|\s[A-Z]{3})$"
 _NUMBER = r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?$"
 
@@ -367,7 +369,16 @@ def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return s.str.replace_all(",", ""), neg, ok
 
 
-def money_stages(col: pl.Expr, name: str, *, multiplier: int = 1) -> list[dict[str, pl.Expr]]:
+def _all_match(raw: pl.DataFrame, col: str, pattern: str) -> bool:
+    """True when every (non-null) value of ``col`` matches ``pattern`` (one cheap pass)."""
+    if raw.height == 0:
+        return False
+    return bool(raw.select(pl.col(col).str.contains(pattern).all()).item())
+
+
+def money_stages(
+    col: pl.Expr, name: str, *, multiplier: int = 1, plain: bool = False
+) -> list[dict[str, pl.Expr]]:
     """Exact money parsing (SPEC §2.2) as successive ``with_columns`` passes.
 
     Each pass only reads columns made by earlier ones, so every value is parsed
@@ -375,7 +386,20 @@ def money_stages(col: pl.Expr, name: str, *, multiplier: int = 1) -> list[dict[s
     integer cents, ``Int64``, rounded half away from zero; null when unparsable
     or out of range), ``{name}_ok`` (well formed) and ``{name}_rounded`` (the
     rounding changed the value: sub-cent input).
+
+    ``plain=True`` says every value is ``-?digits[.d[d]]`` (see
+    :func:`_all_match`): then an exact decimal cast does it in one pass.
     """
+    if plain:
+        cents = (col.cast(pl.Decimal(18, 2), strict=False) * (100 * multiplier)).cast(
+            pl.Int64, strict=False
+        )
+        return [
+            {name: cents, f"{name}_ok": pl.lit(True), f"{name}_rounded": pl.lit(False)},
+            {},
+            {},
+            {},
+        ]
     digits, neg, ok = _money_parts(col)
     d, n, k, dec, whole = (f"{name}_{x}" for x in ("digits", "neg", "ok", "dec", "whole"))
     return [
@@ -592,7 +616,11 @@ def parse_table(
     def date_checks(canonical: str, *, optional: bool = False) -> pl.Expr:
         col = mapping[canonical]
         staged = f"_{canonical}"
-        stages[0][staged] = parse_date(pl.col(col), date_format=date_format)
+        if date_format is None and _all_match(raw, col, _PLAIN_DAY):
+            # fast path: every value is YYYY-MM-DD (impossible dates still come out null)
+            stages[0][staged] = pl.col(col).str.to_date("%Y-%m-%d", strict=False)
+        else:
+            stages[0][staged] = parse_date(pl.col(col), date_format=date_format)
         parsed = pl.col(staged)
         fmt = date_format or "YYYY-MM-DD"
         if not optional:
@@ -608,8 +636,9 @@ def parse_table(
 
     def money_checks(canonical: str, col: str, mult: int) -> pl.Expr:
         staged = f"_{canonical}"
+        plain = _all_match(raw, col, _PLAIN_MONEY)
         for stage, exprs in zip(
-            stages, money_stages(pl.col(col), staged, multiplier=mult), strict=True
+            stages, money_stages(pl.col(col), staged, multiplier=mult, plain=plain), strict=True
         ):
             stage.update(exprs)
         cents, ok = pl.col(staged), pl.col(f"{staged}_ok")

@@ -25,7 +25,8 @@ class Ledger:
     Attributes
     ----------
     frame
-        Columns ``account_id`` (String), ``period`` (Int32 period index, see
+        Columns ``account_id`` (UInt32: the account's rank by name; ``accounts``
+        maps it back), ``period`` (Int32 period index, see
         :mod:`retention_cli.calendar`), ``arr`` (Int64 cents at the period end),
         then one String column per dimension (its value as of that period).
         Each account has one row per period from its first period to
@@ -48,6 +49,9 @@ class Ledger:
     policies: Policies = field(default_factory=Policies)
     """The config's definition policies (``churn_grace`` is already applied to
     ``frame``); metrics use them unless given others."""
+    accounts: pl.DataFrame | None = None
+    """``account_id`` (the code in ``frame``) → ``account`` (the name in the input).
+    Integer codes make every join and group over accounts cheap."""
 
     def collect(self) -> pl.DataFrame:
         """The ledger as a DataFrame."""
@@ -136,6 +140,17 @@ def build_ledger(
             latest = max(d for c in cols if (d := loaded.frame[c].max()) is not None)
             cap = min(calendar.period_of(as_of), calendar.period_of(latest))  # type: ignore[arg-type]
         df = _known_on(df, loaded, as_of)
+    # integer account codes (rank by name: the same for every shape of one history)
+    accounts = loaded.frame.select(
+        pl.col("account_id").unique().sort().alias("account")
+    ).with_row_index("account_id")
+    df = (
+        df.rename({"account_id": "_name"})
+        .join(accounts.lazy().rename({"account": "_name"}), on="_name")
+        .drop("_name")
+        .collect()  # read by several queries below: join once
+        .lazy()
+    )
     if loaded.shape is Shape.subscriptions:
         rows = df.with_columns(
             _p0=calendar.period_expr(pl.col("start_date")),
@@ -189,18 +204,21 @@ def build_ledger(
             )
             opening = False
         else:
-            latest = (
-                rows.sort("account_id", "period", "date", LINE)
-                .group_by("account_id", "period", maintain_order=True)
-                .agg(pl.col("arr").last().alias("value"), pl.len().alias("_n"))
+            latest_df = (
+                rows.group_by("account_id", "period")
+                .agg(
+                    pl.col("arr").sort_by("date", LINE).last().alias("value"), pl.len().alias("_n")
+                )
+                .collect()
             )
-            n_multi = latest.filter(pl.col("_n") > 1).select(pl.len()).collect().item()
+            latest = latest_df.lazy()
+            n_multi = latest_df.filter(pl.col("_n") > 1).height
             if n_multi:
                 warnings.append(
                     f"{n_multi:,} account-period(s) have several snapshots; the latest date in "
                     "each period was used"
                 )
-            empty = _empty_periods(rows, first, last, calendar)
+            empty = _empty_periods(latest, first, last, calendar)
             if empty:
                 shown = ", ".join(empty[:12]) + (
                     f" and {len(empty) - 12:,} more" if len(empty) > 12 else ""
@@ -239,7 +257,7 @@ def build_ledger(
         )
     frame = frame.sort("account_id", "period")
     data = frame.collect()
-    _check_non_negative(data, loaded)
+    _check_non_negative(data, loaded, accounts)
     return Ledger(
         frame=data.lazy(),
         calendar=calendar,
@@ -249,6 +267,7 @@ def build_ledger(
         dimensions=tuple(dims),
         warnings=tuple(warnings),
         policies=config.policies,
+        accounts=accounts,
     )
 
 
@@ -302,9 +321,10 @@ def _empty_periods(
     return [calendar.label(p, Grain.month) for p in range(first, last + 1) if p not in present]
 
 
-def _check_non_negative(data: pl.DataFrame, loaded: Loaded) -> None:
+def _check_non_negative(data: pl.DataFrame, loaded: Loaded, accounts: pl.DataFrame) -> None:
     bad = data.filter(pl.col("arr") < 0)
     if bad.height:
-        r = bad.row(0, named=True)
+        bad = bad.join(accounts, on="account_id").drop("account_id")
+        r = bad.rename({"account": "account_id"}).row(0, named=True)
         msg = f"account {r['account_id']!r} has negative ARR ({r['arr'] / 100:.2f}) at the end of a period"
         raise InputError(loaded.source.path, [Problem(msg)], total=bad.height)

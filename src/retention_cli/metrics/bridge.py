@@ -133,24 +133,56 @@ def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policie
     An account's dimensions are its values as of fiscal month ``_dim_at``, so
     every step of one reported period puts the account in one segment.
     """
-    lf = pairs.lazy()
-    start = lf.join(
-        ledger.frame.select(
-            "account_id", pl.col("period").alias("_from"), pl.col("arr").alias("_a")
-        ),
-        on="_from",
+    monthly = (
+        pairs.height > 0
+        and pairs.select(
+            ((pl.col("_to") - pl.col("_from") == 1) & (pl.col("_dim_at") == pl.col("_to"))).all()
+        ).item()
     )
-    end = lf.join(
-        ledger.frame.select("account_id", pl.col("period").alias("_to"), pl.col("arr").alias("_b")),
-        on="_to",
-    )
-    keys = ["_key", "_from", "_to", "_dim_at", "account_id"]
-    both = start.join(end, on=keys, how="full", coalesce=True)
-    if by:
-        dims = ledger.frame.select("account_id", pl.col("period").alias("_dim_at"), *by)
-        both = both.join(dims, on=["account_id", "_dim_at"], how="left")
-    both = both.with_columns(pl.col("_a").fill_null(0), pl.col("_b").fill_null(0))
-    both = both.join(_first_arr(ledger), on="account_id", how="left")
+    if monthly and pairs["_to"].is_unique().all():
+        # fast path (one step per fiscal month): the dense ledger's previous row is the
+        # previous month, so no joins are needed; every account present then is present now
+        over = {"partition_by": "account_id", "order_by": "period"}
+        keyed = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
+        both = (
+            ledger.frame.with_columns(
+                _a=pl.col("arr").shift(1).over(**over).fill_null(0),
+                _first_arr=pl.col("period").filter(pl.col("arr") > 0).min().over("account_id"),
+            )
+            .filter(pl.col("period").is_in(list(keyed)))
+            .select(
+                pl.col("period").replace_strict(keyed, return_dtype=pl.String).alias("_key"),
+                (pl.col("period") - 1).alias("_from"),
+                pl.col("period").alias("_to"),
+                pl.col("period").alias("_dim_at"),
+                "account_id",
+                "_a",
+                pl.col("arr").alias("_b"),
+                "_first_arr",
+                *by,
+            )
+        )
+    else:
+        lf = pairs.lazy()
+        start = lf.join(
+            ledger.frame.select(
+                "account_id", pl.col("period").alias("_from"), pl.col("arr").alias("_a")
+            ),
+            on="_from",
+        )
+        end = lf.join(
+            ledger.frame.select(
+                "account_id", pl.col("period").alias("_to"), pl.col("arr").alias("_b")
+            ),
+            on="_to",
+        )
+        keys = ["_key", "_from", "_to", "_dim_at", "account_id"]
+        both = start.join(end, on=keys, how="full", coalesce=True)
+        if by:
+            dims = ledger.frame.select("account_id", pl.col("period").alias("_dim_at"), *by)
+            both = both.join(dims, on=["account_id", "_dim_at"], how="left")
+        both = both.with_columns(pl.col("_a").fill_null(0), pl.col("_b").fill_null(0))
+        both = both.join(_first_arr(ledger), on="account_id", how="left")
     had_before = pl.col("_first_arr").fill_null(2**31 - 1) <= pl.col("_from")
     if policies.reactivation_window is not None:
         late = _late_returns(ledger, policies.reactivation_window).rename({"period": "_to"})

@@ -167,6 +167,12 @@ def explain(
                 _move=pl.col("contraction_arr") + pl.col("churned_arr"),
             )
             keys = CHURN_EXPLAIN_KEYS
+    if ledger.accounts is not None:  # codes back to the names in the input
+        out = (
+            out.join(ledger.accounts.lazy(), on="account_id")
+            .drop("account_id")
+            .rename({"account": "account_id"})
+        )
     return (
         out.sort(["_move", "account_id"], descending=[True, False])
         .select(*head, "account_id", *dims, *keys)
