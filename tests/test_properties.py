@@ -230,6 +230,8 @@ def test_three_shapes_agree(h: dict, window: int, grain: rc.Grain) -> None:
     ledgers = {
         k: L.collect().filter(pl.col("period").is_between(first, last)) for k, L in frames.items()
     }
+    for L in ledgers.values():  # the ledger is in (account, period) order, as documented
+        assert L.equals(L.sort("account_id", "period"))
     assert ledgers["movements"].equals(ledgers["snapshots"])
     assert ledgers["movements"].equals(ledgers["subscriptions"])
     if all(L.last_period == last for L in frames.values()):

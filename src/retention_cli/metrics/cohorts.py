@@ -6,7 +6,7 @@ from enum import Enum
 
 import polars as pl
 
-from retention_cli.ledger import Ledger
+from retention_cli.ledger import Ledger, account_period_key
 from retention_cli.metrics.retention import _ratio
 from retention_cli.options import Grain
 
@@ -90,10 +90,14 @@ def cohorts(
         _at=pl.min_horizontal(pl.col("_p0") + pl.col("_age") * step, pl.lit(span)).cast(pl.Int32),
         _at0=pl.min_horizontal(pl.col("_p0"), pl.lit(span)).cast(pl.Int32),
     )
-    arr = ledger.frame.select("account_id", "period", "arr")
-    cells = ages.join(
-        arr.rename({"period": "_at", "arr": "_arr"}), on=["account_id", "_at"], how="left"
-    ).join(arr.rename({"period": "_at0", "arr": "_arr0"}), on=["account_id", "_at0"], how="left")
+    arr = ledger.frame.select(account_period_key().alias("_k"), "arr")
+    cells = (
+        ages.with_columns(_k=account_period_key("account_id", "_at"))
+        .join(arr.rename({"arr": "_arr"}), on="_k", how="left")
+        .with_columns(_k=account_period_key("account_id", "_at0"))
+        .join(arr.rename({"arr": "_arr0"}), on="_k", how="left")
+        .drop("_k")
+    )
     if by:
         dims = ledger.frame.select("account_id", pl.col("period").alias("_at0"), *by)
         cells = cells.join(dims, on=["account_id", "_at0"], how="left").with_columns(

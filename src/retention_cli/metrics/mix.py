@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.config import Policies
-from retention_cli.ledger import Ledger
+from retention_cli.ledger import Ledger, account_period_key
 from retention_cli.metrics.bridge import (
     BRIDGE_KEYS,
     _aggregate,
@@ -71,11 +71,9 @@ def acquired(
         ),
         on="_e",
     )
-    at_s = ledger.frame.filter(pl.col("arr") > 0).select(
-        "account_id", pl.col("period").alias("_s"), pl.lit(True).alias("_in_cohort")
-    )
-    outside = at_e.join(at_s, on=["account_id", "_s"], how="left").filter(
-        pl.col("_in_cohort").is_null()
+    at_s = ledger.frame.filter(pl.col("arr") > 0).select(account_period_key().alias("_k"))
+    outside = at_e.with_columns(_k=account_period_key("account_id", "_s")).join(
+        at_s, on="_k", how="anti"
     )
     agg = _aggregate(
         outside,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from retention_cli.ledger import Ledger
+from retention_cli.ledger import Ledger, account_period_key
 from retention_cli.metrics.bridge import _aggregate, _order, reporting_periods, with_every_segment
 from retention_cli.options import Grain, Method
 
@@ -112,16 +112,19 @@ def retention(
         ),
         on="_s",
     )
-    cohort = cohort.join(
-        lf.select(
-            "account_id",
-            pl.col("period").alias("_e"),
-            pl.col("_end_arr").alias("_arr_e"),
-            pl.col("_cum_loss").alias("_loss_e"),
-        ),
-        on=["account_id", "_e"],
-        how="left",
-    ).with_columns(pl.col("_arr_e", "_loss_e").fill_null(0))
+    cohort = (
+        cohort.with_columns(_k=account_period_key("account_id", "_e"))
+        .join(
+            lf.select(
+                account_period_key().alias("_k"),
+                pl.col("_end_arr").alias("_arr_e"),
+                pl.col("_cum_loss").alias("_loss_e"),
+            ),
+            on="_k",
+            how="left",
+        )
+        .with_columns(pl.col("_arr_e", "_loss_e").fill_null(0))
+    )
     if method is Method.bridge:
         kept = pl.col("_arr_s") - (pl.col("_loss_e") - pl.col("_loss_s"))
     else:
