@@ -8,6 +8,7 @@ header is line 1, so the first data record is line 2).
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import gzip
 import hashlib
@@ -147,19 +148,14 @@ def read_table(
         data = data[3:]
     if not data.strip():
         raise InputError(name, [Problem("the file is empty", line=1)])
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+    bad = _first_bad_utf8(data)
+    if bad is not None:
+        line = data[:bad].count(b"\n") + 1
         raise InputError(
             name,
-            [
-                Problem(
-                    "not valid UTF-8 text", line=line, value=repr(data[exc.start : exc.start + 8])
-                )
-            ],
+            [Problem("not valid UTF-8 text", line=line, value=repr(data[bad : bad + 8]))],
             hint="save the file as UTF-8 (CSV UTF-8 in Excel), or check that it is a CSV file",
-        ) from None
+        )
     if separator is None:
         separator = "\t" if lower.endswith(".tsv") else _sniff_separator(data[:65536])
     try:
@@ -186,6 +182,20 @@ def read_table(
         ) from None
     df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
     return df, Source(name, digest, df.height)
+
+
+def _first_bad_utf8(data: bytes, chunk: int = 1 << 22) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, or None; decodes in chunks so
+    a large file is never held twice."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), chunk):
+        try:
+            decoder.decode(view[start : start + chunk], final=start + chunk >= len(data))
+        except UnicodeDecodeError as exc:
+            # the decoder may hold up to 3 bytes of a split character from the previous chunk
+            return max(0, start + exc.start - len(exc.object) + len(view[start : start + chunk]))
+    return None
 
 
 def _read_xlsx(data: bytes, name: str, sheet: str | None) -> pl.DataFrame:
