@@ -988,7 +988,10 @@ def _check_snapshot_duplicates(loaded: Loaded, *, skip: bool = False) -> list[pl
     (``skip``) leave out every row of a conflicting pair and return their problems."""
     df = loaded.frame
     key = ["account_id", "date"]
-    dup = df.lazy().filter(pl.len().over(key) > 1)
+    repeated = df.select(pl.struct(key).is_duplicated()).to_series()
+    if not repeated.any():  # the usual case: one pass, and done
+        return []
+    dup = df.filter(repeated).lazy()
     conflicting = dup.filter(pl.col("arr").n_unique().over(key) > 1).sort(LINE).collect()
     dropped = []
     if conflicting.height:
