@@ -48,6 +48,7 @@ _EXPORTS = {
     "mix": "retention_cli.metrics",
     "cohorts": "retention_cli.metrics",
     "economics": "retention_cli.metrics",
+    "explain": "retention_cli.metrics.explain",
     "load_spend": "retention_cli.spend",
     "spend_by_period": "retention_cli.spend",
     "Economics": "retention_cli.config",
