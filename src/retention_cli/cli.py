@@ -823,7 +823,10 @@ def check_cmd(
             spend=load_spend(spend, FiscalCalendar(cfg.fiscal_year)) if spend else None,
             on_invalid=on_invalid.value,
         )
-        loaded = load_input(file, cfg, opts)
+        from retention_cli.render.table import busy
+
+        with busy(f"retention: reading {file}", enabled=not quiet):
+            loaded = load_input(file, cfg, opts)
         _report_skipped(loaded, rejects, quiet=quiet)
         report = compute_report(loaded, cfg, opts)
         now_doc = document(report)
@@ -952,7 +955,10 @@ def validate_cmd(
             shape=shape, columns=parse_column_overrides(column), date_format=date_format,
             delimiter=delimiter, sheet=sheet, on_invalid="report",
         )  # fmt: skip
-        loaded = load_input(file, cfg, opts)
+        from retention_cli.render.table import busy
+
+        with busy(f"retention: reading {file}", enabled=not quiet):
+            loaded = load_input(file, cfg, opts)
         if rejects is not None:
             _report_skipped(loaded, rejects, quiet=True)
         result = validate_result(loaded, cfg)
@@ -1023,7 +1029,10 @@ def explain_cmd(
             columns=parse_column_overrides(column), date_format=date_format, delimiter=delimiter,
             sheet=sheet, on_invalid=on_invalid.value,
         )  # fmt: skip
-        loaded = load_input(file, cfg, opts)
+        from retention_cli.render.table import busy
+
+        with busy(f"retention: reading {file}", enabled=not quiet):
+            loaded = load_input(file, cfg, opts)
         _report_skipped(loaded, rejects, quiet=quiet)
         result = explain_result(
             loaded,
