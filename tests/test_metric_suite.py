@@ -532,3 +532,10 @@ def test_variants_each_differ_on_a_history_built_for_it(runner: CliRunner, in_tm
         # GRR (1000 + 1000 + min(800, 500)) / 2500
         "churn_grace 1": (2800 / 2500, 1.0),
     }
+
+
+def test_burn_multiple_follows_the_formula_when_arr_shrinks(tmp_path: Path) -> None:
+    # FY2025-Q2: end of March 4500 -> end of June 4000 (C churned 1000, A +500): net new -500
+    e = _economics(tmp_path, "period,net_burn\nFY2025-Q2,100\nFY2025-Q3,0\n")
+    assert row(e, "FY2025-Q2")["burn_multiple"] == pytest.approx(100 / -500)  # -0.2
+    assert row(e, "FY2025-Q3")["burn_multiple"] == 0.0  # no burn, net new 2500

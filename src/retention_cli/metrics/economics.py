@@ -146,7 +146,7 @@ def economics_from(
     gross margin / annual gross revenue churn (1 - 12-month GRR), at most
     ``ltv_cap_years`` × ARPA × gross margin (also when churn is 0); magic
     number = net new ARR / the previous period's S&M; burn multiple = net burn
-    / net new ARR (null unless net new ARR > 0); CS efficiency = (expansion +
+    / net new ARR (null when it is 0; negative when ARR shrank); CS efficiency = (expansion +
     reactivation - contraction - churn) / customer-success spend. Money is in
     cents, rounded half away from zero.
     """
@@ -227,7 +227,7 @@ def economics_from(
             magic_number=pl.when(sm_prev > 0).then(
                 net_new.cast(pl.Float64) / sm_prev.cast(pl.Float64)
             ),
-            burn_multiple=pl.when(net_new > 0).then(
+            burn_multiple=pl.when(net_new != 0).then(
                 col("net_burn").cast(pl.Float64) / net_new.cast(pl.Float64)
             ),
             cs_efficiency=pl.when(col("customer_success") > 0).then(
@@ -266,7 +266,7 @@ def economics_from(
         ),
         "burn_multiple": _why(
             (col("net_burn").is_null(), "no complete net burn for the period"),
-            (net_new <= 0, "net new ARR is not positive"),
+            (net_new == 0, "net new ARR is 0"),
         ),
         "cs_efficiency": _why(
             (col("customer_success").is_null(), "no complete customer-success spend for the period"),
