@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from retention_cli.render.table import cells, display_columns
 from retention_cli.result import Report, Result
 
@@ -27,8 +29,14 @@ def _block(result: Result, *, warnings: bool) -> str:
     lines = [f"### {result.title}", ""]
     lines.append("| " + " | ".join(_escape(label) for _, label, _ in cols) + " |")
     lines.append("|" + "|".join(":---" if kind == "text" else "---:" for _, _, kind in cols) + "|")
-    for row in cells(result, cols):
+    shown = result
+    if result.table_limit is not None and result.frame.height > result.table_limit:
+        shown = replace(result, frame=result.frame.head(result.table_limit))
+    for row in cells(shown, cols):
         lines.append("| " + " | ".join(_escape(c) for c in row) + " |")
+    if shown is not result:
+        more = result.frame.height - shown.frame.height
+        lines += ["", f"… and {more:,} more rows (`--top` changes how many; `-f csv` lists all)"]
     lines += ["", f"_{_escape(result.caption)}_"]
     for n in result.notes:
         lines.append(f"- note: {_escape(n)}")
