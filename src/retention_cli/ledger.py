@@ -151,7 +151,10 @@ def build_ledger(
     calendar = calendar or FiscalCalendar()
     config = config or Config()
     dims = list(loaded.dimensions if dimensions is None else dimensions)
-    df = loaded.frame.lazy()
+    # only the columns this ledger needs (dimensions not asked for stay behind)
+    df = loaded.frame.lazy().select(
+        pl.exclude([d for d in loaded.dimensions if d not in dims])
+    )
     warnings: list[str] = []
     cap = None
     if as_of is not None:

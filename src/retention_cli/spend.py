@@ -18,6 +18,7 @@ from retention_cli.inputs import (
     LINE,
     Source,
     _collect_problems,
+    is_blank,
     money_cents,
     normalize_header,
     read_table,
@@ -111,7 +112,7 @@ def load_spend(path: str, calendar: FiscalCalendar, *, separator: str | None = N
     )
     exprs = []
     for col in columns:
-        blank = pl.col(col).str.strip_chars().fill_null("") == ""
+        blank = is_blank(pl.col(col))
         if col == "gross_margin":
             text = pl.col(col).str.strip_chars()
             pct = text.str.ends_with("%")
