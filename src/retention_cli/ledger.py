@@ -152,9 +152,7 @@ def build_ledger(
     config = config or Config()
     dims = list(loaded.dimensions if dimensions is None else dimensions)
     # only the columns this ledger needs (dimensions not asked for stay behind)
-    df = loaded.frame.lazy().select(
-        pl.exclude([d for d in loaded.dimensions if d not in dims])
-    )
+    df = loaded.frame.lazy().select(pl.exclude([d for d in loaded.dimensions if d not in dims]))
     warnings: list[str] = []
     cap = None
     if as_of is not None:
@@ -229,13 +227,16 @@ def build_ledger(
             )
             opening = False
         else:
-            latest_df = (
-                rows.group_by("account_id", "period")
-                .agg(
+            keyed = rows.select("account_id", "period", "arr", "date", LINE).collect()
+            if keyed.select(account_period_key().n_unique()).item() == keyed.height:
+                # one snapshot per account and month (the usual case): nothing to pick
+                latest_df = keyed.select(
+                    "account_id", "period", pl.col("arr").alias("value"), _n=pl.lit(1, pl.UInt32)
+                )
+            else:
+                latest_df = keyed.group_by("account_id", "period").agg(
                     pl.col("arr").sort_by("date", LINE).last().alias("value"), pl.len().alias("_n")
                 )
-                .collect()
-            )
             latest = latest_df.lazy()
             n_multi = latest_df.filter(pl.col("_n") > 1).height
             if n_multi:
