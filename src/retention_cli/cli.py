@@ -10,7 +10,7 @@ import sys
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -349,33 +349,11 @@ def _open_output(path: Path, *, append: bool = False):  # type: ignore[no-untype
         raise UsageError(msg) from None
 
 
-def _metric_command(
-    command: str,
-    file: str,
-    *,
-    fmt: OutputFormat | None,
-    output: Path | None,
-    grain: Grain,
-    window: int,
-    method: Method,
-    bridge: BridgeMode,
-    by: str | None,
-    date_from: str | None,
-    date_to: str | None,
-    config_path: Path | None,
-    shape: Shape | None,
-    column: list[str] | None,
-    date_format: str | None,
-    delimiter: str | None,
-    quiet: bool,
-    sheet: str | None = None,
-    debug: bool,
-    metric: str = "nrr",
-    spend: str | None = None,
-    as_of: str | None = None,
-    on_invalid: OnInvalid = OnInvalid.error,
-    rejects: Path | None = None,
-) -> None:
+def _metric_command(command: str, given: dict[str, Any]) -> None:
+    """Run a metric command from its own parameters (``locals()`` of the Typer
+    function); an option a command does not have takes its default."""
+    file, fmt, output = given["file"], given.get("fmt"), given.get("output")
+    quiet, debug = given.get("quiet", False), given.get("debug", False)
     try:
         from retention_cli.calendar import FiscalCalendar
         from retention_cli.config import load_config
@@ -384,31 +362,33 @@ def _metric_command(
         from retention_cli.service import RunOptions, load_input, run_loaded
         from retention_cli.spend import load_spend
 
-        config = load_config(config_path)
+        config = load_config(given.get("config"))
+        spend = given.get("spend")
         spent = load_spend(spend, FiscalCalendar(config.fiscal_year)) if spend else None
+        by = given.get("by") or ""
         opts = RunOptions(
-            grain=grain,
-            window=window,
-            method=method,
-            bridge=bridge,
-            by=tuple(b.strip() for b in (by or "").split(",") if b.strip()),
-            date_from=date_from,
-            date_to=date_to,
-            as_of=as_of,
-            shape=shape,
-            columns=parse_column_overrides(column),
-            date_format=date_format,
-            delimiter=delimiter,
-            sheet=sheet,
-            cohort_metric=CohortMetric(getattr(metric, "value", metric)),
+            grain=given.get("grain", Grain.month),
+            window=given.get("window", 12),
+            method=given.get("method", Method.cohort),
+            bridge=given.get("bridge", BridgeMode.net),
+            by=tuple(b.strip() for b in by.split(",") if b.strip()),
+            date_from=given.get("date_from"),
+            date_to=given.get("date_to"),
+            as_of=given.get("as_of"),
+            shape=given.get("shape"),
+            columns=parse_column_overrides(given.get("column")),
+            date_format=given.get("date_format"),
+            delimiter=given.get("delimiter"),
+            sheet=given.get("sheet"),
+            cohort_metric=CohortMetric(given.get("metric", CohortMetricChoice.nrr).value),
             spend=spent,
-            on_invalid=on_invalid.value,
+            on_invalid=given.get("on_invalid", OnInvalid.error).value,
         )
         from retention_cli.render.table import busy
 
         with busy(f"retention {command}: reading {file}", enabled=not quiet):
             loaded = load_input(file, config, opts)
-        _report_skipped(loaded, rejects, quiet=quiet)
+        _report_skipped(loaded, given.get("rejects"), quiet=quiet)
         with busy(f"retention {command}: computing", enabled=not quiet):
             result = run_loaded(command, loaded, config, opts)
         _emit(result, fmt, output, quiet=quiet)
@@ -454,12 +434,7 @@ def nrr(
     debug: DebugOpt = False,
 ) -> None:
     """Net and gross revenue retention (NRR, GRR) and logo retention per period."""
-    _metric_command(
-        "variants" if variants else "nrr", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
-        bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
-        debug=debug, on_invalid=on_invalid, rejects=rejects,
-    )  # fmt: skip
+    _metric_command("variants" if variants else "nrr", locals())
 
 
 @app.command("bridge")
@@ -487,12 +462,7 @@ def bridge_cmd(
     debug: DebugOpt = False,
 ) -> None:
     """The ARR bridge: start, new, reactivation, expansion, contraction, churn, end."""
-    _metric_command(
-        "bridge", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
-        debug=debug, on_invalid=on_invalid, rejects=rejects,
-    )  # fmt: skip
+    _metric_command("bridge", locals())
 
 
 @app.command()
@@ -522,12 +492,7 @@ def churn(
     debug: DebugOpt = False,
 ) -> None:
     """Logo and revenue churn: this period's rates and the trailing-window rates."""
-    _metric_command(
-        "churn", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
-        debug=debug, on_invalid=on_invalid, rejects=rejects,
-    )  # fmt: skip
+    _metric_command("churn", locals())
 
 
 @app.command()
@@ -557,12 +522,7 @@ def mix(
     debug: DebugOpt = False,
 ) -> None:
     """Growth mix: expansion vs acquisition share, quick ratio, retained vs acquired ARR."""
-    _metric_command(
-        "mix", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
-        debug=debug, on_invalid=on_invalid, rejects=rejects,
-    )  # fmt: skip
+    _metric_command("mix", locals())
 
 
 @app.command()
@@ -590,12 +550,7 @@ def cohorts(
     debug: DebugOpt = False,
 ) -> None:
     """Acquisition cohorts: each cohort's ARR (or logos) by periods since acquisition."""
-    _metric_command(
-        "cohorts", file, fmt=fmt, output=output, grain=grain, window=12, method=Method.cohort,
-        bridge=BridgeMode.net, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
-        debug=debug, on_invalid=on_invalid, rejects=rejects, metric=metric,
-    )  # fmt: skip
+    _metric_command("cohorts", locals())
 
 
 @app.command()
@@ -625,12 +580,7 @@ def economics(
     debug: DebugOpt = False,
 ) -> None:
     """Unit economics: CAC, payback, LTV, LTV:CAC, magic number, burn multiple, CS efficiency."""
-    _metric_command(
-        "economics", file, fmt=fmt, output=output, grain=grain, window=12, method=method,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
-        debug=debug, on_invalid=on_invalid, rejects=rejects, spend=spend,
-    )  # fmt: skip
+    _metric_command("economics", locals())
 
 
 @app.command()
@@ -662,12 +612,7 @@ def report(
     debug: DebugOpt = False,
 ) -> None:
     """Every section in one document: bridge, retention, churn, mix, cohorts, economics."""
-    _metric_command(
-        "report", file, fmt=fmt, output=output, grain=grain, window=window, method=method,
-        bridge=bridge, by=by, date_from=date_from, date_to=date_to, as_of=as_of, config_path=config,
-        shape=shape, column=column, date_format=date_format, delimiter=delimiter, sheet=sheet, quiet=quiet,
-        debug=debug, on_invalid=on_invalid, rejects=rejects, metric=metric, spend=spend,
-    )  # fmt: skip
+    _metric_command("report", locals())
 
 
 @app.command("check")
