@@ -419,8 +419,3 @@ def _rule_for(thresholds: Thresholds | None, metric: str, seg: str) -> Rule | No
         if segment_name(where) == seg and metric in rules:
             return rules[metric]
     return thresholds.rules.get(metric)
-
-
-def is_money(metric: str) -> bool:
-    """True for metrics in currency units (not ratios)."""
-    return metric in MONEY_KEYS

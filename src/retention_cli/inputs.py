@@ -494,11 +494,6 @@ def _collect_problems(
     return problems_of(found), found.height
 
 
-def _raise_if(path: str, problems: list[Problem], total: int, hint: str | None = None) -> None:
-    if total:
-        raise InputError(path, problems, total=total, hint=hint)
-
-
 def is_blank(col: pl.Expr) -> pl.Expr:
     """Null, empty or only whitespace (without materialising stripped copies)."""
     return col.str.contains(r"^\s*$").fill_null(True)

@@ -25,7 +25,6 @@ from retention_cli.inputs import (
 )
 from retention_cli.options import Grain
 
-SPEND_MONEY = ("sales_marketing", "customer_success", "net_burn")
 SPEND_COLUMNS = ("sales_marketing", "customer_success", "gross_margin", "net_burn")
 _ALIASES = {
     "period": ("period", "month", "quarter", "year", "date", "fiscalperiod"),

@@ -53,9 +53,7 @@ def snapshot_gaps(loaded: Loaded, calendar: FiscalCalendar) -> pl.DataFrame:
     return gaps.collect()
 
 
-def validate(
-    loaded: Loaded, config: Config, *, carry_forward_note: bool = True
-) -> tuple[pl.DataFrame, list[str]]:
+def validate(loaded: Loaded, config: Config) -> tuple[pl.DataFrame, list[str]]:
     """The validation table for a file loaded with ``on_invalid="report"``.
 
     Returns the rows (``check, severity, column, rows, examples``; errors

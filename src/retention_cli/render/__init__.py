@@ -22,8 +22,6 @@ FORMAT_BY_SUFFIX = {
     ".html": OutputFormat.html,
     ".htm": OutputFormat.html,
 }
-BINARY_FORMATS = frozenset({OutputFormat.xlsx})
-"""Formats written to a file only (``-o``), never to the terminal."""
 
 
 def render_text(result, fmt: OutputFormat) -> str:  # type: ignore[no-untyped-def]
@@ -42,4 +40,4 @@ def render_text(result, fmt: OutputFormat) -> str:  # type: ignore[no-untyped-de
     raise ValueError(msg)
 
 
-__all__ = ["BINARY_FORMATS", "FORMAT_BY_SUFFIX", "render_text"]
+__all__ = ["FORMAT_BY_SUFFIX", "render_text"]

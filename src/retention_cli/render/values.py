@@ -16,7 +16,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def safe_text(expr: pl.Expr) -> pl.Expr:
     """Neutralise spreadsheet formulas in input text (OWASP CSV injection): a value
     starting with ``= + - @``, tab or CR gets a leading apostrophe."""
-    bad = expr.str.contains(r"^[=+\-@\t\r]")
+    bad = expr.str.starts_with(FORMULA_PREFIXES[0])
+    for prefix in FORMULA_PREFIXES[1:]:
+        bad = bad | expr.str.starts_with(prefix)
     return pl.when(bad).then(pl.lit("'") + expr).otherwise(expr)
 
 
