@@ -422,22 +422,22 @@ def explain_result(
 ) -> Result:
     """``retention explain``: the accounts behind one headline figure, checked against it."""
     where = where or {}
-    job = _Run(loaded, config, replace(opts, by=tuple(where)))  # the headline figure
-    o = job.opts
-    # every dimension rides along in the per-account rows
-    led = prepare(loaded, config, replace(opts, by=tuple(loaded.dimensions)))
+    # one ledger for both: every dimension rides along in the per-account rows, and
+    # the headline is split by the restricting columns only
+    job = _Run(loaded, config, replace(opts, by=tuple(loaded.dimensions)))
+    led, o = job.ledger, job.opts
     frame = explain(
         led, period=period, metric=metric, grain=o.grain, window=o.window, method=o.method,
         mode=o.bridge, where=where, policies=config.policies,
     )  # fmt: skip
     label = frame["period"][0] if frame.height else find_period(led, o.grain, period)["period"]
-    seg = pl.lit(True)
-    for col, value in where.items():
-        seg = seg & (pl.col(col) == value)
-    if not where:
-        seg = pl.all_horizontal(pl.col(d).is_null() for d in job.by) if job.by else seg
-    kind = "retention" if metric in ("nrr", "grr") else "bridge"
-    headline = job._get(kind).filter((pl.col("period") == label) & seg)
+    split = list(where)
+    if metric in ("nrr", "grr"):
+        figures = retention(led, grain=o.grain, window=o.window, method=o.method, by=split)
+    else:
+        figures = bridge(led, grain=o.grain, mode=o.bridge, by=split, policies=config.policies)
+    seg = pl.all_horizontal(pl.col(c) == v for c, v in where.items()) if where else pl.lit(True)
+    headline = figures.filter((pl.col("period") == label) & seg)
     notes = _reconcile(frame, headline, metric, label)
     dims = list(led.dimensions)
     keys = tuple(c for c in frame.columns if c not in ("period", "start", "end"))
@@ -453,6 +453,7 @@ def explain_result(
         input=job.input,
         options={
             **job.options("explain"),
+            "by": [],
             "period": label,
             "metric": metric,
             "where": where,
@@ -460,7 +461,7 @@ def explain_result(
             "dimensions": dims,
         },
         definitions=definitions(config, o),
-        caption=_caption("nrr" if kind == "retention" else "bridge", config, o),
+        caption=_caption("nrr" if metric in ("nrr", "grr") else "bridge", config, o),
         warnings=(*loaded.warnings, *led.warnings),
         notes=tuple(notes),
         table_limit=top,
