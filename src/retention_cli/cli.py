@@ -720,7 +720,7 @@ def check_cmd(
         from retention_cli.inputs import parse_column_overrides
         from retention_cli.render.check import to_junit, to_summary
         from retention_cli.render.json import document
-        from retention_cli.service import RunOptions, compute_report, load_input
+        from retention_cli.service import REPORT_SECTIONS, RunOptions, compute_report, load_input
         from retention_cli.spend import load_spend
 
         if baseline is None and thresholds is None:
@@ -773,7 +773,9 @@ def check_cmd(
         with busy(f"retention: reading {file}", enabled=not quiet):
             loaded = load_input(file, cfg, opts)
         _report_skipped(loaded, rejects, quiet=quiet)
-        report = compute_report(loaded, cfg, opts)
+        # the cohort matrix has no checkable metric: do not compute it
+        wanted = tuple(s for s in REPORT_SECTIONS if s != "cohorts")
+        report = compute_report(loaded, cfg, opts, sections_wanted=wanted)
         now_doc = document(report)
         warnings = list(report.warnings)
         if base_doc is not None:

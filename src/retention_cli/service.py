@@ -389,12 +389,19 @@ def compute(command: str, loaded: Loaded, config: Config, opts: RunOptions) -> R
 REPORT_SECTIONS = ("bridge", "retention", "churn", "mix", "cohorts", "economics")
 
 
-def compute_report(loaded: Loaded, config: Config, opts: RunOptions) -> Report:
-    """Every metric section over one input (economics only with spend or a gross margin)."""
+def compute_report(
+    loaded: Loaded,
+    config: Config,
+    opts: RunOptions,
+    *,
+    sections_wanted: tuple[str, ...] = REPORT_SECTIONS,
+) -> Report:
+    """Every metric section over one input (economics only with spend or a gross margin);
+    ``sections_wanted`` leaves out the others (``check`` needs no cohort matrix)."""
     job = _Run(loaded, config, opts)
     sections: dict[str, Result] = {}
     notes: list[str] = []
-    for name in REPORT_SECTIONS:
+    for name in sections_wanted:
         if name == "economics" and opts.spend is None and config.economics.gross_margin is None:
             notes.append("economics left out: no --spend file and no economics.gross_margin")
             continue
