@@ -122,6 +122,21 @@ def check_identity(b: pl.DataFrame) -> None:
         assert (vals >= 0).all(), k
 
 
+def assert_segments_sum_to_total(frame: pl.DataFrame, keys: tuple[str, ...]) -> None:
+    """Per period, the ``segment`` rows of each additive key add up to the total row
+    (a segment with no row counts 0; a key unknown on the total row is skipped)."""
+    total = frame.filter(pl.col("segment").is_null()).drop("segment")
+    segs = (
+        frame.filter(pl.col("segment").is_not_null())
+        .group_by("period", maintain_order=True)
+        .agg(pl.col(k).sum() for k in keys)
+    )
+    joined = total.join(segs, on="period", how="left", suffix="_seg")
+    for k in keys:
+        known = joined.filter(pl.col(k).is_not_null())
+        assert (known[k] == known[f"{k}_seg"].fill_null(0)).all(), k
+
+
 @pytest.mark.slow
 @SETTINGS
 @given(
@@ -147,16 +162,7 @@ def test_bridge_identity_and_segment_sums(
         L = rc.ledger_from_frame(frame, shape=shape, config=config)
         b = rc.bridge(L, grain=grain, mode=mode, by=["segment"], policies=policies)
         check_identity(b)
-        total = b.filter(pl.col("segment").is_null()).drop("segment")
-        segs = (
-            b.filter(pl.col("segment").is_not_null())
-            .group_by("period", maintain_order=True)
-            .agg(pl.col(k).sum() for k in BRIDGE_KEYS)
-        )
-        joined = total.join(segs, on="period", how="left", suffix="_seg")
-        for k in BRIDGE_KEYS:
-            known = joined.filter(pl.col(k).is_not_null())
-            assert (known[k] == known[f"{k}_seg"].fill_null(0)).all(), k
+        assert_segments_sum_to_total(b, BRIDGE_KEYS)
 
 
 @pytest.mark.slow
@@ -279,18 +285,9 @@ def test_mix_invariants_and_segment_sums(
     shares = g["expansion_share"] + g["acquisition_share"] + g["reactivation_share"]
     assert ((shares - 1).abs() < 1e-12).all()
     assert total["quick_ratio"].is_infinite().fill_null(False).sum() == 0
-    segs = (
-        m.filter(pl.col("segment").is_not_null())
-        .group_by("period", maintain_order=True)
-        .agg(
-            pl.col(k).sum()
-            for k in ("gross_new_arr", "net_new_arr", "retained_arr", "acquired_arr")
-        )
+    assert_segments_sum_to_total(
+        m, ("gross_new_arr", "net_new_arr", "retained_arr", "acquired_arr")
     )
-    joined = total.join(segs, on="period", suffix="_seg")
-    for k in ("gross_new_arr", "net_new_arr", "retained_arr", "acquired_arr"):
-        both = joined.filter(pl.col(k).is_not_null())
-        assert (both[k] == both[f"{k}_seg"]).all(), k
 
 
 @pytest.mark.slow
