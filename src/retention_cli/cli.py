@@ -851,8 +851,6 @@ def init_cmd(
     ] = Path("retention.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write a commented starter config (retention.yaml)."""
