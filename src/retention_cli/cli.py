@@ -292,11 +292,8 @@ def _emit(result, fmt: OutputFormat | None, output: Path | None, *, quiet: bool)
             raise UsageError(msg)
         from retention_cli.render.xlsx import write_xlsx
 
-        try:
-            write_xlsx(result, str(output))
-        except OSError as exc:
-            msg = f"--output: cannot write {str(output)!r} ({exc.strerror or exc})"
-            raise UsageError(msg) from None
+        with _open_output(output, binary=True) as fh:
+            write_xlsx(result, fh)
         if not quiet:
             print(f"wrote {output}", file=sys.stderr)
         return
@@ -339,10 +336,13 @@ def _report_skipped(loaded, rejects: Path | None, *, quiet: bool) -> None:  # ty
             print(f"wrote {loaded.skipped:,} skipped row(s) to {rejects}", file=sys.stderr)
 
 
-def _open_output(path: Path, *, append: bool = False):  # type: ignore[no-untyped-def]
+def _open_output(path: Path, *, append: bool = False, binary: bool = False):  # type: ignore[no-untyped-def]
+    """``path`` opened for writing; a clear usage error when it cannot be."""
     from retention_cli.errors import UsageError
 
     try:
+        if binary:
+            return path.open("wb")
         return path.open("a" if append else "w", encoding="utf-8", newline="\n")
     except OSError as exc:
         msg = f"--output: cannot write {str(path)!r} ({exc.strerror or exc})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -117,7 +117,7 @@ def _flat(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def write_xlsx(result: Result | Report, path: str) -> None:
+def write_xlsx(result: Result | Report, path: str | BinaryIO) -> None:
     """Write ``result`` (one sheet) or a report (a sheet per section) plus a
     ``definitions`` sheet. Cells hold numbers with formats (money ``#,##0.00``,
     ratios ``0.0%``); input text that looks like a formula is made inert."""
