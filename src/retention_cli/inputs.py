@@ -15,6 +15,7 @@ import hashlib
 import io
 import re
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -503,6 +504,49 @@ def _required_text(col: str, raw: str) -> tuple[str, str, pl.Expr]:
     return (col, raw, _problem(is_blank(pl.col(raw)), "missing value"))
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """How a header maps to the canonical columns: shape, value column, dimensions."""
+
+    mapping: dict[str, str]
+    shape: Shape
+    value_col: str | None
+    multiplier: int
+    dimensions: list[str]
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls,
+        headers: list[str],
+        columns: Mapping[str, str] | None,
+        shape: Shape | None,
+        name: str,
+    ) -> _Layout:
+        mapping = map_columns(headers, columns or {}, path=name)
+        shape = detect_shape(mapping, headers, path=name, shape=shape)
+        warnings: list[str] = []
+        value_col = None
+        multiplier = 1
+        if shape is not Shape.movements:
+            if "arr" in mapping:
+                value_col = mapping["arr"]
+                if "mrr" in mapping:
+                    warnings.append(
+                        f"both an ARR column ({mapping['arr']!r}) and an MRR column "
+                        f"({mapping['mrr']!r}): using ARR"
+                    )
+            else:
+                value_col, multiplier = mapping["mrr"], 12
+        used = {mapping[c] for c in REQUIRED_COLUMNS[shape] if c in mapping}
+        if value_col:
+            used.add(value_col)
+        if "currency" in mapping:
+            used.add(mapping["currency"])
+        dims = [h for h in headers if h not in used and h not in mapping.values()]
+        return cls(mapping, shape, value_col, multiplier, dims, tuple(warnings))
+
+
 def load(
     path: str,
     *,
@@ -542,11 +586,130 @@ def load(
     InputError
         With every problem found (first ones kept), each naming line, column and value.
     """
+    if on_invalid == "error" and date_format is None and sheet is None:
+        fast = _fast_load(path, columns=columns, shape=shape, separator=separator)
+        if fast is not None:
+            return fast
     raw, source = read_table(path, separator=separator, sheet=sheet)
     return parse_table(
         raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid,
         fx=fx,
     )  # fmt: skip
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fast_load(
+    path: str,
+    *,
+    columns: Mapping[str, str] | None,
+    shape: Shape | None,
+    separator: str | None,
+) -> Loaded | None:
+    """The common case in one streaming pass: a CSV or Parquet file on disk whose
+    values are all plain (``YYYY-MM-DD`` dates, ``-?digits[.dd]`` amounts, no blanks).
+
+    It returns exactly what :func:`parse_table` would (account ids and dimensions
+    as ``Categorical``), or None when anything needs the full parser: a value that
+    is not plain, a row problem, a ``currency`` column, or a file Polars cannot
+    scan. The full parser then reads the file again and reports each problem.
+    """
+    if path == "-":
+        return None
+    p = Path(path)
+    lower = path.lower()
+    if lower.endswith((".xlsx", ".xlsm", ".gz")) or not p.is_file():
+        return None
+    try:
+        if lower.endswith(".parquet"):
+            lf = pl.scan_parquet(p).select(pl.all().cast(pl.String))
+        else:
+            with p.open("rb") as f:
+                head = f.read(65536).removeprefix(b"\xef\xbb\xbf")
+            if not head.strip():
+                return None
+            if separator is None:
+                separator = "\t" if lower.endswith(".tsv") else _sniff_separator(head)
+            lf = pl.scan_csv(p, separator=separator, infer_schema=False, has_header=True)
+        headers = lf.collect_schema().names()
+        layout = _Layout.of(headers, columns, shape, path)
+    except Exception:  # the full parser says what is wrong
+        return None
+    m = layout.mapping
+    if "currency" in m or LINE in headers:
+        return None
+    suspect: list[pl.Expr] = []
+
+    def day(col: str, *, optional: bool = False) -> pl.Expr:
+        raw = pl.col(col)
+        parsed = raw.str.to_date("%Y-%m-%d", strict=False)
+        ok = (raw.str.contains(_PLAIN_DAY) & parsed.is_not_null()).fill_null(False)
+        suspect.append(~(ok | is_blank(raw)) if optional else ~ok)
+        return parsed
+
+    def money(col: str, multiplier: int) -> pl.Expr:
+        # exactly money_stages(plain=True), for the rows that are plain
+        raw = pl.col(col)
+        cents = (raw.cast(pl.Decimal(18, 2), strict=False) * (100 * multiplier)).cast(
+            pl.Int64, strict=False
+        )
+        suspect.append(~raw.str.contains(_PLAIN_MONEY).fill_null(False) | cents.is_null())
+        return cents
+
+    account = pl.col(m["account_id"]).str.strip_chars()
+    suspect.append(account.str.len_bytes().fill_null(0) == 0)
+    out: dict[str, pl.Expr] = {"account_id": account.cast(pl.Categorical)}
+    if layout.shape is Shape.movements:
+        out["date"] = day(m["date"])
+        kind = pl.col(m["type"]).str.strip_chars().str.to_lowercase()
+        amount = money(m["amount"], 1)
+        adds = kind.is_in(ADDING_TYPES)
+        suspect.append(~kind.is_in(MOVEMENT_TYPES).fill_null(False) | (adds & (amount < 0)))
+        out["type"] = kind
+        out["amount"] = pl.when(adds).then(amount).otherwise(-amount.abs())
+    else:
+        assert layout.value_col is not None
+        if layout.shape is Shape.snapshots:
+            out["date"] = day(m["date"])
+        else:
+            start, end = day(m["start_date"]), day(m["end_date"], optional=True)
+            suspect.append((end <= start).fill_null(False))
+            out["start_date"], out["end_date"] = start, end
+        arr = money(layout.value_col, layout.multiplier)
+        suspect.append(arr < 0)
+        out["arr"] = arr
+    for d in layout.dimensions:
+        out[d] = pl.col(d).str.strip_chars().cast(pl.Categorical)
+    query = lf.with_row_index(LINE, offset=2).select(
+        *(e.alias(k) for k, e in out.items()),
+        pl.col(LINE).cast(pl.Int64),
+        pl.any_horizontal(suspect).alias("_suspect"),
+    )
+    digest: list[str] = []
+    hasher = threading.Thread(target=lambda: digest.append(_sha256_file(p)))
+    hasher.start()  # hashlib releases the GIL: the hash runs beside the scan
+    try:
+        frame = query.collect(engine="streaming")
+    except Exception:  # unreadable (bad UTF-8, ragged rows, …): the full parser says why
+        return None
+    finally:
+        hasher.join()
+    if frame.height == 0 or frame["_suspect"].any():
+        return None
+    source = Source(path, digest[0], frame.height)
+    loaded = Loaded(frame.drop("_suspect"), layout.shape, source, layout.dimensions,
+                    list(layout.warnings))  # fmt: skip
+    if layout.shape is Shape.movements:
+        _settle_movement_states(loaded, skip=False)
+    elif layout.shape is Shape.snapshots:
+        _check_snapshot_duplicates(loaded)
+    return loaded
 
 
 def load_frame(
@@ -597,27 +760,10 @@ def parse_table(
     headers = [c for c in raw.columns if c != LINE]
     if source.rows_read == 0:
         raise InputError(name, [Problem("the file has a header but no data rows", line=1)])
-    mapping = map_columns(headers, columns or {}, path=name)
-    shape = detect_shape(mapping, headers, path=name, shape=shape)
-    warnings: list[str] = []
-    value_col = None
-    multiplier = 1
-    if shape is not Shape.movements:
-        if "arr" in mapping:
-            value_col = mapping["arr"]
-            if "mrr" in mapping:
-                warnings.append(
-                    f"both an ARR column ({mapping['arr']!r}) and an MRR column "
-                    f"({mapping['mrr']!r}): using ARR"
-                )
-        else:
-            value_col, multiplier = mapping["mrr"], 12
-    used = {mapping[c] for c in REQUIRED_COLUMNS[shape] if c in mapping}
-    if value_col:
-        used.add(value_col)
-    if "currency" in mapping:
-        used.add(mapping["currency"])
-    dims = [h for h in headers if h not in used and h not in mapping.values()]
+    layout = _Layout.of(headers, columns, shape, name)
+    mapping, shape, dims = layout.mapping, layout.shape, layout.dimensions
+    value_col, multiplier = layout.value_col, layout.multiplier
+    warnings = list(layout.warnings)
     # every value is parsed once, into staged "_"-columns; checks and outputs read those
     stages: list[dict[str, pl.Expr]] = [{}, {}, {}, {}]
     checks: list[tuple[str, str, pl.Expr]] = []

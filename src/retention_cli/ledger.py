@@ -68,6 +68,31 @@ def account_period_key(
     return a.cast(pl.Int64) * (1 << 20) + p.cast(pl.Int64)
 
 
+def account_codes(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Integer account codes, ranked by name (so every shape of one history gets the
+    same codes): the ``account_id → account`` table and each row's code."""
+    names = frame.get_column("account_id")
+    if names.dtype == pl.Categorical:
+        # the fast reader's categorical: rank the distinct names, then look each row up
+        present = names.unique()
+        pairs = pl.DataFrame(
+            {"code": present.to_physical(), "account": present.cast(pl.String)}
+        ).sort("account")
+        size = int(pairs["code"].max()) + 1  # type: ignore[arg-type]
+        rank = pl.zeros(size, dtype=pl.UInt32, eager=True).scatter(
+            pairs["code"], pl.int_range(pairs.height, dtype=pl.UInt32, eager=True)
+        )
+        accounts = pairs.select("account").with_row_index("account_id")
+        return accounts, rank.gather(names.to_physical()).alias("account_id")
+    accounts = names.unique().sort().alias("account").to_frame().with_row_index("account_id")
+    codes = (
+        names.to_frame("account")
+        .join(accounts, on="account", how="left", maintain_order="left")
+        .get_column("account_id")
+    )
+    return accounts, codes
+
+
 def _densify(points: pl.LazyFrame, last: int, *, fill: str) -> pl.LazyFrame:
     """One row per account per period from its first period to ``last``.
 
@@ -151,8 +176,13 @@ def build_ledger(
     calendar = calendar or FiscalCalendar()
     config = config or Config()
     dims = list(loaded.dimensions if dimensions is None else dimensions)
+    # integer account codes (rank by name: the same for every shape of one history)
+    accounts, codes = account_codes(loaded.frame)
     # only the columns this ledger needs (dimensions not asked for stay behind)
-    df = loaded.frame.lazy().select(pl.exclude([d for d in loaded.dimensions if d not in dims]))
+    df = loaded.frame.select(
+        pl.exclude([d for d in loaded.dimensions if d not in dims])
+    ).with_columns(account_id=codes)
+    df = df.lazy()
     warnings: list[str] = []
     cap = None
     if as_of is not None:
@@ -163,17 +193,7 @@ def build_ledger(
             latest = max(d for c in cols if (d := loaded.frame[c].max()) is not None)
             cap = min(calendar.period_of(as_of), calendar.period_of(latest))  # type: ignore[arg-type]
         df = _known_on(df, loaded, as_of)
-    # integer account codes (rank by name: the same for every shape of one history)
-    accounts = loaded.frame.select(
-        pl.col("account_id").unique().sort().alias("account")
-    ).with_row_index("account_id")
-    df = (
-        df.rename({"account_id": "_name"})
-        .join(accounts.lazy().rename({"account": "_name"}), on="_name")
-        .drop("_name")
-        .collect()  # read by several queries below: join once
-        .lazy()
-    )
+    df = df.collect().lazy()  # read by several queries below
     if loaded.shape is Shape.subscriptions:
         rows = df.with_columns(
             _p0=calendar.period_expr(pl.col("start_date")),
@@ -282,7 +302,7 @@ def build_ledger(
             track, on=["account_id", "period"], how="left", maintain_order="left"
         ).with_columns(pl.col(d).forward_fill().over("account_id", order_by="period") for d in dims)
     # _densify builds the grid in (account, period) order and every join keeps it
-    frame = frame.set_sorted("account_id")
+    frame = frame.set_sorted("account_id").with_columns(pl.col(d).cast(pl.String) for d in dims)
     data = frame.collect()
     _check_non_negative(data, loaded, accounts)
     return Ledger(
