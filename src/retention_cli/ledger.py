@@ -124,6 +124,54 @@ def _densify(points: pl.LazyFrame, last: int, *, fill: str) -> pl.LazyFrame:
     return out.with_columns(pl.col("value").fill_null(0))
 
 
+def _dense(
+    points: pl.DataFrame, n_accounts: int, last: int, *, fill: str, dims: list[str]
+) -> pl.LazyFrame:
+    """One row per account per period from its first point to ``last``, in (account,
+    period) order, built by position instead of by join.
+
+    ``points`` holds one row per ``account_id, period`` with ``value`` and the
+    dimension values; account ``a`` occupies the rows from ``offset[a]``, so the
+    point ``(a, p)`` lands at ``offset[a] + p - first[a]``. ``fill``: ``zero``
+    (no point = 0), ``forward`` (the last value carries) or ``cumulative``
+    (values are deltas: the running sum). Dimension values carry forward.
+    """
+    firsts = points.group_by("account_id").agg(pl.col("period").min()).sort("account_id")
+    length = (last + 1 - firsts["period"]).cast(pl.Int64)
+    # row of (a, p) = start[a] + p, where start[a] = offset[a] - first[a]
+    start = pl.zeros(n_accounts, dtype=pl.Int64, eager=True).scatter(
+        firsts["account_id"], length.cum_sum() - length - firsts["period"]
+    )
+    at = start.gather(points["account_id"]) + points["period"]
+    source = pl.repeat(None, int(length.sum()), dtype=pl.Int64, eager=True).scatter(
+        at, pl.int_range(points.height, dtype=pl.Int64, eager=True)
+    )
+    grid = firsts.select(
+        "account_id", period=pl.int_ranges("period", last + 1, dtype=pl.Int32)
+    ).explode("period")
+    is_start = pl.col("account_id") != pl.col("account_id").shift(1).fill_null(-1)
+    # the row itself where it has a point, else the account's latest point before it
+    # (an account's first row always has one, so this never reaches another account)
+    latest = source.forward_fill()
+    value = points["value"].gather(latest if fill == "forward" else source)
+    out = grid.with_columns(value=value.fill_null(0))
+    if fill == "cumulative":
+        running = pl.col("value").cum_sum()
+        out = out.with_columns(
+            value=running - pl.when(is_start).then(running - pl.col("value")).forward_fill()
+        )
+    for d in dims:
+        raw = points[d].gather(source)
+        # the latest non-null value of the account so far
+        keep = pl.when(pl.col("_raw").is_not_null() | is_start).then(pl.int_range(pl.len()))
+        out = (
+            out.with_columns(_raw=raw)
+            .with_columns(pl.col("_raw").gather(keep.forward_fill()).alias(d))
+            .drop("_raw")
+        )
+    return out.lazy()
+
+
 def _dimension_track(rows: pl.LazyFrame, dims: list[str], order: list[str]) -> pl.LazyFrame:
     """Each account's dimension values as of each period it has a row in.
 
@@ -238,33 +286,37 @@ def build_ledger(
         ).collect()
         first, last = span["lo"][0], span["hi"][0]
         last = max(last, cap) if cap is not None else last
+        latest_dims = [pl.col(d).sort_by("date", LINE).drop_nulls().last() for d in dims]
         if loaded.shape is Shape.movements:
-            points = rows.group_by("account_id", "period").agg(
-                pl.col("amount").sum().alias("delta")
+            points = (
+                rows.group_by("account_id", "period")
+                .agg(pl.col("amount").sum().alias("value"), *latest_dims)
+                .collect()
             )
-            dense = _densify(points.rename({"delta": "value"}), last, fill="zero").with_columns(
-                pl.col("value").cum_sum().over("account_id", order_by="period")
-            )
+            dense = _dense(points, accounts.height, last, fill="cumulative", dims=dims)
             opening = False
         else:
-            keyed = rows.select("account_id", "period", "arr", "date", LINE).collect()
+            keyed = rows.select("account_id", "period", "arr", "date", LINE, *dims).collect()
             if keyed.select(account_period_key().n_unique()).item() == keyed.height:
                 # one snapshot per account and month (the usual case): nothing to pick
                 latest_df = keyed.select(
-                    "account_id", "period", pl.col("arr").alias("value"), _n=pl.lit(1, pl.UInt32)
-                )
+                    "account_id", "period", pl.col("arr").alias("value"), *dims,
+                    _n=pl.lit(1, pl.UInt32),
+                )  # fmt: skip
             else:
                 latest_df = keyed.group_by("account_id", "period").agg(
-                    pl.col("arr").sort_by("date", LINE).last().alias("value"), pl.len().alias("_n")
+                    pl.col("arr").sort_by("date", LINE).last().alias("value"),
+                    *latest_dims,
+                    pl.len().alias("_n"),
                 )
-            latest = latest_df.lazy()
+            del keyed
             n_multi = latest_df.filter(pl.col("_n") > 1).height
             if n_multi:
                 warnings.append(
                     f"{n_multi:,} account-period(s) have several snapshots; the latest date in "
                     "each period was used"
                 )
-            empty = _empty_periods(latest, first, last, calendar)
+            empty = _empty_periods(latest_df.lazy(), first, last, calendar)
             if empty:
                 shown = ", ".join(empty[:12]) + (
                     f" and {len(empty) - 12:,} more" if len(empty) > 12 else ""
@@ -279,10 +331,9 @@ def build_ledger(
                     )
                 )
             fill = "forward" if config.snapshots.carry_forward else "zero"
-            dense = _densify(latest.drop("_n"), last, fill=fill)
+            dense = _dense(latest_df.drop("_n"), accounts.height, last, fill=fill, dims=dims)
             opening = True
-        dim_rows = rows
-        order = ["date", LINE]
+        dim_rows = None
     if as_of is not None:
         last = min(last, calendar.period_of(as_of))
         dense = dense.filter(pl.col("period") <= last)
@@ -294,9 +345,12 @@ def build_ledger(
                 "(the account's ARR carried through; no churn, no reactivation)"
             )
     frame = dense.rename({"value": "arr"}).select(
-        "account_id", pl.col("period").cast(pl.Int32), pl.col("arr").cast(pl.Int64)
+        "account_id",
+        pl.col("period").cast(pl.Int32),
+        pl.col("arr").cast(pl.Int64),
+        *(dims if dim_rows is None else []),
     )
-    if dims:
+    if dims and dim_rows is not None:
         track = _dimension_track(dim_rows, dims, order)
         frame = frame.join(
             track, on=["account_id", "period"], how="left", maintain_order="left"
