@@ -126,7 +126,7 @@ def _densify(points: pl.LazyFrame, last: int, *, fill: str) -> pl.LazyFrame:
 
 def _dense(
     points: pl.DataFrame, n_accounts: int, last: int, *, fill: str, dims: list[str]
-) -> pl.LazyFrame:
+) -> pl.LazyFrame | None:
     """One row per account per period from its first point to ``last``, in (account,
     period) order, built by position instead of by join.
 
@@ -134,7 +134,8 @@ def _dense(
     dimension values; account ``a`` occupies the rows from ``offset[a]``, so the
     point ``(a, p)`` lands at ``offset[a] + p - first[a]``. ``fill``: ``zero``
     (no point = 0), ``forward`` (the last value carries) or ``cumulative``
-    (values are deltas: the running sum). Dimension values carry forward.
+    (values are deltas: the running sum). Dimension values carry forward. None
+    when an account-period has more than one point.
     """
     firsts = points.group_by("account_id").agg(pl.col("period").min()).sort("account_id")
     length = (last + 1 - firsts["period"]).cast(pl.Int64)
@@ -143,9 +144,12 @@ def _dense(
         firsts["account_id"], length.cum_sum() - length - firsts["period"]
     )
     at = start.gather(points["account_id"]) + points["period"]
-    source = pl.repeat(None, int(length.sum()), dtype=pl.Int64, eager=True).scatter(
+    size = int(length.sum())
+    source = pl.repeat(None, size, dtype=pl.Int64, eager=True).scatter(
         at, pl.int_range(points.height, dtype=pl.Int64, eager=True)
     )
+    if size - source.null_count() < points.height:
+        return None  # two points landed on one row: an account-period repeats
     grid = firsts.select(
         "account_id", period=pl.int_ranges("period", last + 1, dtype=pl.Int32)
     ).explode("period")
@@ -294,29 +298,31 @@ def build_ledger(
                 .collect()
             )
             dense = _dense(points, accounts.height, last, fill="cumulative", dims=dims)
+            assert dense is not None  # grouped: one point per account-period
             opening = False
         else:
             keyed = rows.select("account_id", "period", "arr", "date", LINE, *dims).collect()
-            if keyed.select(account_period_key().n_unique()).item() == keyed.height:
-                # one snapshot per account and month (the usual case): nothing to pick
-                latest_df = keyed.select(
-                    "account_id", "period", pl.col("arr").alias("value"), *dims,
-                    _n=pl.lit(1, pl.UInt32),
-                )  # fmt: skip
-            else:
+            fill = "forward" if config.snapshots.carry_forward else "zero"
+            # one snapshot per account and month (the usual case) has nothing to pick
+            dense = _dense(
+                keyed.select("account_id", "period", pl.col("arr").alias("value"), *dims),
+                accounts.height, last, fill=fill, dims=dims,
+            )  # fmt: skip
+            if dense is None:
                 latest_df = keyed.group_by("account_id", "period").agg(
                     pl.col("arr").sort_by("date", LINE).last().alias("value"),
                     *latest_dims,
                     pl.len().alias("_n"),
                 )
-            del keyed
-            n_multi = latest_df.filter(pl.col("_n") > 1).height
-            if n_multi:
+                n_multi = latest_df.filter(pl.col("_n") > 1).height
                 warnings.append(
                     f"{n_multi:,} account-period(s) have several snapshots; the latest date in "
                     "each period was used"
                 )
-            empty = _empty_periods(latest_df.lazy(), first, last, calendar)
+                dense = _dense(latest_df.drop("_n"), accounts.height, last, fill=fill, dims=dims)
+            assert dense is not None  # one point per account-period now
+            empty = _empty_periods(keyed.lazy(), first, last, calendar)
+            del keyed
             if empty:
                 shown = ", ".join(empty[:12]) + (
                     f" and {len(empty) - 12:,} more" if len(empty) > 12 else ""
@@ -330,8 +336,6 @@ def build_ledger(
                         else " (set snapshots.carry_forward: true to keep the last value)"
                     )
                 )
-            fill = "forward" if config.snapshots.carry_forward else "zero"
-            dense = _dense(latest_df.drop("_n"), accounts.height, last, fill=fill, dims=dims)
             opening = True
         dim_rows = None
     if as_of is not None:
