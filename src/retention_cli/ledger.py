@@ -58,6 +58,25 @@ class Ledger:
         return self.frame.collect()
 
 
+def first_row() -> pl.Expr:
+    """True on each account's first row of a ledger frame (sorted by account, period)."""
+    a = pl.col("account_id")
+    return (a != a.shift(1)).fill_null(True)
+
+
+def previous_arr() -> pl.Expr:
+    """An account's ARR at the end of the month before (0 on its first row): the
+    ledger is dense, so the previous row of the same account is the previous month."""
+    return pl.when(first_row()).then(pl.lit(0, pl.Int64)).otherwise(pl.col("arr").shift(1))
+
+
+def positive_months() -> pl.Expr:
+    """How many of the account's months so far (this one included) end with ARR > 0."""
+    pos = (pl.col("arr") > 0).cast(pl.Int64)
+    total = pos.cum_sum()
+    return total - pl.when(first_row()).then(total - pos).forward_fill()
+
+
 def account_period_key(
     account: str | pl.Expr = "account_id", period: str | pl.Expr = "period"
 ) -> pl.Expr:

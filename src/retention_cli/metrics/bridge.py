@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.config import Policies
-from retention_cli.ledger import Ledger
+from retention_cli.ledger import Ledger, positive_months, previous_arr
 from retention_cli.options import BridgeMode, Grain
 
 BRIDGE_KEYS = (
@@ -142,12 +142,12 @@ def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policie
     if monthly and pairs["_to"].is_unique().all():
         # fast path (one step per fiscal month): the dense ledger's previous row is the
         # previous month, so no joins are needed; every account present then is present now
-        over = {"partition_by": "account_id", "order_by": "period"}
+        # (the ledger is sorted by account and period, so shifts stay inside an account)
         keyed = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
         both = (
             ledger.frame.with_columns(
-                _a=pl.col("arr").shift(1).over(**over).fill_null(0),
-                _first_arr=pl.col("period").filter(pl.col("arr") > 0).min().over("account_id"),
+                _a=previous_arr(),
+                _had=positive_months() - (pl.col("arr") > 0).cast(pl.Int64) > 0,
             )
             .filter(pl.col("period").is_in(list(keyed)))
             .select(
@@ -158,7 +158,7 @@ def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policie
                 "account_id",
                 "_a",
                 pl.col("arr").alias("_b"),
-                "_first_arr",
+                "_had",
                 *by,
             )
         )
@@ -182,8 +182,10 @@ def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policie
             dims = ledger.frame.select("account_id", pl.col("period").alias("_dim_at"), *by)
             both = both.join(dims, on=["account_id", "_dim_at"], how="left")
         both = both.with_columns(pl.col("_a").fill_null(0), pl.col("_b").fill_null(0))
-        both = both.join(_first_arr(ledger), on="account_id", how="left")
-    had_before = pl.col("_first_arr").fill_null(2**31 - 1) <= pl.col("_from")
+        both = both.join(_first_arr(ledger), on="account_id", how="left").with_columns(
+            _had=pl.col("_first_arr").fill_null(2**31 - 1) <= pl.col("_from")
+        )
+    had_before = pl.col("_had")
     if policies.reactivation_window is not None:
         late = _late_returns(ledger, policies.reactivation_window).rename({"period": "_to"})
         both = both.join(late, on=["account_id", "_to"], how="left")
@@ -282,17 +284,11 @@ def bridge(
     # a step whose start is before a snapshot file's first period is unknown
     pairs = pairs.filter(pl.col("_from") >= known) if ledger.opening_balance else pairs
     steps = _steps(ledger, pairs, by, policies)
-    start_end = steps.join(
-        periods.lazy().select(pl.col("period").alias("_key"), "_prev", "_last"),
-        on="_key",
-    ).with_columns(
-        start_arr=pl.when(pl.col("_from") == pl.col("_prev")).then(pl.col("_a")).otherwise(0),
-        end_arr=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("_b")).otherwise(0),
-        start_logos=pl.when(pl.col("_from") == pl.col("_prev"))
-        .then(pl.col("start_logos"))
-        .otherwise(0),
-        end_logos=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("end_logos")).otherwise(0),
-    )
+    if mode is BridgeMode.net or grain is Grain.month:
+        # one step per period, from its opening month to its closing one
+        start_end = steps.with_columns(start_arr=pl.col("_a"), end_arr=pl.col("_b"))
+    else:
+        start_end = _gross_ends(steps, periods)
     sums = [pl.col(k).sum() for k in BRIDGE_KEYS]
     out = _aggregate(start_end, by, sums)
     result = periods.select("period", "start", "end").join(
@@ -305,6 +301,22 @@ def bridge(
         opening = periods.filter(pl.col("_prev") < known)["period"]
         result = _opening_rows(ledger, periods, opening, result, by)
     return _order(result, periods, by)
+
+
+def _gross_ends(steps: pl.LazyFrame, periods: pl.DataFrame) -> pl.LazyFrame:
+    """Gross bridge above month grain: only a period's first step has a start balance
+    and only its last step an end balance."""
+    return steps.join(
+        periods.lazy().select(pl.col("period").alias("_key"), "_prev", "_last"),
+        on="_key",
+    ).with_columns(
+        start_arr=pl.when(pl.col("_from") == pl.col("_prev")).then(pl.col("_a")).otherwise(0),
+        end_arr=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("_b")).otherwise(0),
+        start_logos=pl.when(pl.col("_from") == pl.col("_prev"))
+        .then(pl.col("start_logos"))
+        .otherwise(0),
+        end_logos=pl.when(pl.col("_to") == pl.col("_last")).then(pl.col("end_logos")).otherwise(0),
+    )
 
 
 def with_every_segment(result: pl.DataFrame, ledger: Ledger, by: list[str]) -> pl.DataFrame:
