@@ -70,11 +70,15 @@ def previous_arr() -> pl.Expr:
     return pl.when(first_row()).then(pl.lit(0, pl.Int64)).otherwise(pl.col("arr").shift(1))
 
 
+def running_sum(expr: pl.Expr) -> pl.Expr:
+    """``expr`` summed over the account's rows so far (this one included)."""
+    total = expr.cum_sum()
+    return total - pl.when(first_row()).then(total - expr).forward_fill()
+
+
 def positive_months() -> pl.Expr:
     """How many of the account's months so far (this one included) end with ARR > 0."""
-    pos = (pl.col("arr") > 0).cast(pl.Int64)
-    total = pos.cum_sum()
-    return total - pl.when(first_row()).then(total - pos).forward_fill()
+    return running_sum((pl.col("arr") > 0).cast(pl.Int64))
 
 
 def account_period_key(

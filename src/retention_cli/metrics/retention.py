@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from retention_cli.ledger import Ledger, account_period_key
+from retention_cli.ledger import Ledger, previous_arr, running_sum
 from retention_cli.metrics.bridge import _aggregate, _order, reporting_periods, with_every_segment
 from retention_cli.options import Grain, Method
 
@@ -89,8 +89,9 @@ def retention(
     )
     lf = ledger.frame
     if method is Method.bridge:
-        loss = (pl.col("arr").shift(1).fill_null(0) - pl.col("arr")).clip(lower_bound=0)
-        lf = lf.with_columns(_cum_loss=loss.cum_sum().over("account_id", order_by="period"))
+        lf = lf.with_columns(
+            _cum_loss=running_sum((previous_arr() - pl.col("arr")).clip(lower_bound=0))
+        )
     else:
         lf = lf.with_columns(_cum_loss=pl.lit(0, dtype=pl.Int64))
     if count_returns:
@@ -102,28 +103,23 @@ def retention(
             .then(pl.lit(0, pl.Int64))
             .otherwise(pl.col("arr"))
         )
-    cohort = pairs.lazy().join(
-        lf.filter(pl.col("arr") > 0).select(
+    # the ledger is dense and sorted: the account's row ``window`` rows after one at
+    # ``_s`` is the same account at ``_e = _s + window`` (every account runs to the end)
+    starts = {int(s_): k for s_, k in zip(pairs["_s"], pairs["_key"], strict=True)}
+    cohort = (
+        lf.with_columns(
+            _arr_e=pl.col("_end_arr").shift(-window), _loss_e=pl.col("_cum_loss").shift(-window)
+        )
+        .filter(pl.col("period").is_in(list(starts)) & (pl.col("arr") > 0))
+        .select(
+            pl.col("period").replace_strict(starts, return_dtype=pl.String).alias("_key"),
             "account_id",
-            pl.col("period").alias("_s"),
             pl.col("arr").alias("_arr_s"),
             pl.col("_cum_loss").alias("_loss_s"),
+            "_arr_e",
+            "_loss_e",
             *by,
-        ),
-        on="_s",
-    )
-    cohort = (
-        cohort.with_columns(_k=account_period_key("account_id", "_e"))
-        .join(
-            lf.select(
-                account_period_key().alias("_k"),
-                pl.col("_end_arr").alias("_arr_e"),
-                pl.col("_cum_loss").alias("_loss_e"),
-            ),
-            on="_k",
-            how="left",
         )
-        .with_columns(pl.col("_arr_e", "_loss_e").fill_null(0))
     )
     if method is Method.bridge:
         kept = pl.col("_arr_s") - (pl.col("_loss_e") - pl.col("_loss_s"))
