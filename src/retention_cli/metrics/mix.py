@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.config import Policies
-from retention_cli.ledger import Ledger, account_period_key
+from retention_cli.ledger import Ledger
 from retention_cli.metrics.bridge import (
     BRIDGE_KEYS,
     _aggregate,
@@ -65,15 +65,18 @@ def acquired(
         (pl.col("_last") - window).alias("_s"),
         pl.col("_last").alias("_e"),
     )
-    at_e = pairs.lazy().join(
-        ledger.frame.filter(pl.col("arr") > 0).select(
-            "account_id", pl.col("period").alias("_e"), pl.col("arr").alias("_arr_e"), *by
-        ),
-        on="_e",
-    )
-    at_s = ledger.frame.filter(pl.col("arr") > 0).select(account_period_key().alias("_k"))
-    outside = at_e.with_columns(_k=account_period_key("account_id", "_s")).join(
-        at_s, on="_k", how="anti"
+    ends = {int(e): k for e, k in zip(pairs["_e"], pairs["_key"], strict=True)}
+    # the ledger is dense and sorted: ``window`` rows back in the same account is ``_s``
+    same = pl.col("account_id").shift(window) == pl.col("account_id")
+    in_cohort = (same & (pl.col("arr").shift(window) > 0)).fill_null(False)
+    outside = (
+        ledger.frame.with_columns(_in=in_cohort)
+        .filter(pl.col("period").is_in(list(ends)) & (pl.col("arr") > 0) & ~pl.col("_in"))
+        .select(
+            pl.col("period").replace_strict(ends, return_dtype=pl.String).alias("_key"),
+            pl.col("arr").alias("_arr_e"),
+            *by,
+        )
     )
     agg = _aggregate(
         outside,
@@ -107,9 +110,11 @@ def concentration(
     """
     by = list(by or [])
     periods = reporting_periods(ledger, grain)
-    at_e = periods.lazy().select(pl.col("period").alias("_key"), pl.col("_last").alias("period"))
-    rows = at_e.join(ledger.frame.filter(pl.col("arr") > 0), on="period")
-    top = pl.col("arr").sort(descending=True)
+    ends = {int(e): k for e, k in zip(periods["_last"], periods["period"], strict=True)}
+    rows = ledger.frame.filter(pl.col("period").is_in(list(ends)) & (pl.col("arr") > 0)).select(
+        pl.col("period").replace_strict(ends, return_dtype=pl.String).alias("_key"), "arr", *by
+    )
+    top = pl.col("arr").top_k(max(TOP_N)).sort(descending=True)  # top_k is not ordered
     aggs = [pl.col("arr").sum().alias("_total")] + [
         top.head(n).sum().alias(f"_top{n}") for n in TOP_N
     ]
