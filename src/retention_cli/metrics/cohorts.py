@@ -6,7 +6,7 @@ from enum import Enum
 
 import polars as pl
 
-from retention_cli.ledger import Ledger, account_period_key
+from retention_cli.ledger import Ledger, first_row, positive_months
 from retention_cli.metrics.retention import _ratio
 from retention_cli.options import Grain
 
@@ -74,36 +74,27 @@ def cohorts(
     metric = CohortMetric(metric)
     cal = ledger.calendar
     step = grain.months
-    first = (
-        ledger.frame.filter(pl.col("arr") > 0)
-        .group_by("account_id")
-        .agg(pl.col("period").min().alias("_first"))
-        .with_columns(_p0=cal.grain_last_expr(pl.col("_first"), grain))
-    )
     span = ledger.last_period
-    last_end = cal.grain_last(span, grain)
-    # one row per cohort account and age, at the month that closes that age
-    ages = first.with_columns(
-        _age=pl.int_ranges(0, (last_end - pl.col("_p0")) // step + 1, dtype=pl.Int32)
-    ).explode("_age")
-    ages = ages.with_columns(
-        _at=pl.min_horizontal(pl.col("_p0") + pl.col("_age") * step, pl.lit(span)).cast(pl.Int32),
-        _at0=pl.min_horizontal(pl.col("_p0"), pl.lit(span)).cast(pl.Int32),
-    )
-    arr = ledger.frame.select(account_period_key().alias("_k"), "arr")
+    # the ledger is dense and sorted by account and period: keep each account's rows
+    # from its first month with ARR on, then the months that close an age (and the
+    # data's last month, which closes an incomplete last period)
+    at_first = pl.when(first_row()).then(pl.int_range(pl.len())).forward_fill()
+    closes = cal.grain_last_expr(pl.col("period"), grain)
     cells = (
-        ages.with_columns(_k=account_period_key("account_id", "_at"))
-        .join(arr.rename({"arr": "_arr"}), on="_k", how="left")
-        .with_columns(_k=account_period_key("account_id", "_at0"))
-        .join(arr.rename({"arr": "_arr0"}), on="_k", how="left")
-        .drop("_k")
-    )
-    if by:
-        dims = ledger.frame.select("account_id", pl.col("period").alias("_at0"), *by)
-        cells = cells.join(dims, on=["account_id", "_at0"], how="left").with_columns(
-            pl.col(d).fill_null("(none)") for d in by
+        ledger.frame.filter(positive_months() > 0)
+        .with_columns(_p0=cal.grain_last_expr(pl.col("period").gather(at_first), grain))
+        .filter(
+            ((pl.col("period") >= pl.col("_p0")) & (closes == pl.col("period")))
+            | (pl.col("period") == span)
         )
-    cells = cells.with_columns(pl.col("_arr", "_arr0").fill_null(0))
+        # an account's first cell is age 0: its ARR (and segment) at acquisition
+        .with_columns(pl.col(d).gather(at_first).fill_null("(none)") for d in by)
+        .with_columns(
+            _age=((closes - pl.col("_p0")) // step).cast(pl.Int32),
+            _arr=pl.col("arr"),
+            _arr0=pl.col("arr").gather(at_first),
+        )
+    )
     aggs = [
         pl.len().cast(pl.Int64).alias("_n"),
         pl.col("_arr0").sum().alias("_s"),
