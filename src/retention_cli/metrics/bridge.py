@@ -283,16 +283,18 @@ def bridge(
         )
     # a step whose start is before a snapshot file's first period is unknown
     pairs = pairs.filter(pl.col("_from") >= known) if ledger.opening_balance else pairs
-    steps = _steps(ledger, pairs, by, policies)
-    if mode is BridgeMode.net or grain is Grain.month:
-        # one step per period, from its opening month to its closing one
-        start_end = steps.with_columns(start_arr=pl.col("_a"), end_arr=pl.col("_b"))
+    if grain is Grain.month and policies.reactivation_window is None:
+        out = _monthly_sums(ledger, pairs, by, policies)
     else:
-        start_end = _gross_ends(steps, periods)
-    sums = [pl.col(k).sum() for k in BRIDGE_KEYS]
-    out = _aggregate(start_end, by, sums)
+        steps = _steps(ledger, pairs, by, policies)
+        if mode is BridgeMode.net or grain is Grain.month:
+            # one step per period, from its opening month to its closing one
+            start_end = steps.with_columns(start_arr=pl.col("_a"), end_arr=pl.col("_b"))
+        else:
+            start_end = _gross_ends(steps, periods)
+        out = _aggregate(start_end, by, [pl.col(k).sum() for k in BRIDGE_KEYS]).collect()
     result = periods.select("period", "start", "end").join(
-        out.collect().rename({"_key": "period"}), on="period", how="left"
+        out.rename({"_key": "period"}), on="period", how="left"
     )
     result = with_every_segment(result, ledger, by)
     # a period (or segment) with no account at all has zero everywhere, not null
@@ -301,6 +303,45 @@ def bridge(
         opening = periods.filter(pl.col("_prev") < known)["period"]
         result = _opening_rows(ledger, periods, opening, result, by)
     return _order(result, periods, by)
+
+
+def _monthly_sums(
+    ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policies
+) -> pl.DataFrame:
+    """The month-grain bridge summed straight from the dense ledger: ``_key``, the
+    segment columns and :data:`BRIDGE_KEYS`, one row per month in ``pairs``.
+
+    The ledger is sorted by account and period, so the previous row of an account
+    is its previous month; the per-account movements are never materialised (the
+    sums stream through them).
+    """
+    keys = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
+    steps = ledger.frame.select(
+        "period",
+        *(pl.col(d).fill_null("(none)") for d in by),
+        _a=previous_arr(),
+        _b=pl.col("arr"),
+        _had=positive_months() - (pl.col("arr") > 0).cast(pl.Int64) > 0,
+    ).collect()
+    moves = classify(pl.col("_a"), pl.col("_b"), had_arr_before=pl.col("_had"), policies=policies)
+    moves |= {
+        "start_arr": pl.col("_a"),
+        "end_arr": pl.col("_b"),
+        "start_logos": (pl.col("_a") > 0).cast(pl.Int64),
+        "end_logos": (pl.col("_b") > 0).cast(pl.Int64),
+    }
+    sums = [moves[k].sum().alias(k) for k in BRIDGE_KEYS]
+    groups = [["period"]] + ([["period", *by]] if by else [])
+    parts = pl.collect_all([steps.lazy().group_by(g).agg(sums) for g in groups], engine="streaming")
+    out = [parts[0].with_columns(pl.lit(None, pl.String).alias(d) for d in by), *parts[1:]]
+    return (
+        pl.concat([p.select("period", *by, *BRIDGE_KEYS) for p in out])
+        .filter(pl.col("period").is_in(list(keys)))
+        .select(
+            pl.col("period").replace_strict(keys, return_dtype=pl.String).alias("_key"),
+            pl.exclude("period"),
+        )
+    )
 
 
 def _gross_ends(steps: pl.LazyFrame, periods: pl.DataFrame) -> pl.LazyFrame:
