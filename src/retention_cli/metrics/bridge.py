@@ -338,7 +338,10 @@ def _monthly_sums(
         pl.concat([p.select("period", *by, *BRIDGE_KEYS) for p in out])
         .filter(pl.col("period").is_in(list(keys)))
         .select(
-            pl.col("period").replace_strict(keys, return_dtype=pl.String).alias("_key"),
+            # (polars leaves the column as it is for an empty mapping)
+            pl.col("period").replace_strict(keys, return_dtype=pl.String).alias("_key")
+            if keys
+            else pl.lit(None, pl.String).alias("_key"),
             pl.exclude("period"),
         )
     )
