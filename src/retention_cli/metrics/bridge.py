@@ -318,7 +318,7 @@ def _monthly_sums(
     keys = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
     steps = ledger.frame.select(
         "period",
-        *(pl.col(d).fill_null("(none)") for d in by),
+        *by,
         _a=previous_arr(),
         _b=pl.col("arr"),
         _had=positive_months() - (pl.col("arr") > 0).cast(pl.Int64) > 0,
@@ -330,21 +330,7 @@ def _monthly_sums(
         "start_logos": (pl.col("_a") > 0).cast(pl.Int64),
         "end_logos": (pl.col("_b") > 0).cast(pl.Int64),
     }
-    sums = [moves[k].sum().alias(k) for k in BRIDGE_KEYS]
-    groups = [["period"]] + ([["period", *by]] if by else [])
-    parts = pl.collect_all([steps.lazy().group_by(g).agg(sums) for g in groups], engine="streaming")
-    out = [parts[0].with_columns(pl.lit(None, pl.String).alias(d) for d in by), *parts[1:]]
-    return (
-        pl.concat([p.select("period", *by, *BRIDGE_KEYS) for p in out])
-        .filter(pl.col("period").is_in(list(keys)))
-        .select(
-            # (polars leaves the column as it is for an empty mapping)
-            pl.col("period").replace_strict(keys, return_dtype=pl.String).alias("_key")
-            if keys
-            else pl.lit(None, pl.String).alias("_key"),
-            pl.exclude("period"),
-        )
-    )
+    return per_month(steps.lazy(), keys, by, [moves[k].sum().alias(k) for k in BRIDGE_KEYS])
 
 
 def _gross_ends(steps: pl.LazyFrame, periods: pl.DataFrame) -> pl.LazyFrame:
@@ -373,6 +359,34 @@ def with_every_segment(result: pl.DataFrame, ledger: Ledger, by: list[str]) -> p
     skeleton = result.select(heads).unique("period").join(segs, how="cross")
     missing = skeleton.join(result.select("period", *by), on=["period", *by], how="anti")
     return pl.concat([result, missing], how="diagonal_relaxed")
+
+
+def per_month(
+    lf: pl.LazyFrame, months: dict[int, str], by: list[str], aggs: list[pl.Expr]
+) -> pl.DataFrame:
+    """Aggregate ledger rows by fiscal month index ``period``, over the months in
+    ``months`` (index → reported period label): ``_key``, the segment columns, the
+    aggregates. A total row (segment columns null) plus one per segment.
+
+    Grouping by the integer month and labelling the few result rows afterwards is
+    far cheaper than labelling every row.
+    """
+    lf = lf.filter(pl.col("period").is_in(list(months)))
+    groups = [lf.group_by("period").agg(aggs)]
+    if by:
+        segs = lf.with_columns(pl.col(d).fill_null("(none)") for d in by)
+        groups.append(segs.group_by("period", *by).agg(aggs))
+    parts = pl.collect_all(groups, engine="streaming")
+    parts[0] = parts[0].with_columns(pl.lit(None, pl.String).alias(d) for d in by)
+    cols = ["period", *by]
+    out = pl.concat([p.select(*cols, pl.exclude(cols)) for p in parts])
+    # (polars leaves the column as it is for an empty mapping)
+    label = (
+        pl.col("period").replace_strict(months, return_dtype=pl.String)
+        if months
+        else pl.lit(None, pl.String)
+    )
+    return out.select(label.alias("_key"), pl.exclude("period"))
 
 
 def _aggregate(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.LazyFrame:

@@ -8,9 +8,9 @@ from retention_cli.config import Policies
 from retention_cli.ledger import Ledger
 from retention_cli.metrics.bridge import (
     BRIDGE_KEYS,
-    _aggregate,
     _order,
     bridge,
+    per_month,
     reporting_periods,
 )
 from retention_cli.metrics.retention import _ratio, retention
@@ -71,21 +71,18 @@ def acquired(
     in_cohort = (same & (pl.col("arr").shift(window) > 0)).fill_null(False)
     outside = (
         ledger.frame.with_columns(_in=in_cohort)
-        .filter(pl.col("period").is_in(list(ends)) & (pl.col("arr") > 0) & ~pl.col("_in"))
-        .select(
-            pl.col("period").replace_strict(ends, return_dtype=pl.String).alias("_key"),
-            pl.col("arr").alias("_arr_e"),
-            *by,
-        )
+        .filter((pl.col("arr") > 0) & ~pl.col("_in"))
+        .select("period", "arr", *by)
     )
-    agg = _aggregate(
+    agg = per_month(
         outside,
+        ends,
         by,
         [
-            pl.col("_arr_e").sum().alias("acquired_arr"),
+            pl.col("arr").sum().alias("acquired_arr"),
             pl.len().cast(pl.Int64).alias("acquired_logos"),
         ],
-    ).collect()
+    )
     base = periods.select("period", (pl.col("_last") - window).alias("_s"))
     out = base.join(agg.rename({"_key": "period"}), on="period", how="left")
     if by:  # every period has a total row even when nothing was acquired
@@ -111,14 +108,12 @@ def concentration(
     by = list(by or [])
     periods = reporting_periods(ledger, grain)
     ends = {int(e): k for e, k in zip(periods["_last"], periods["period"], strict=True)}
-    rows = ledger.frame.filter(pl.col("period").is_in(list(ends)) & (pl.col("arr") > 0)).select(
-        pl.col("period").replace_strict(ends, return_dtype=pl.String).alias("_key"), "arr", *by
-    )
+    rows = ledger.frame.filter(pl.col("arr") > 0).select("period", "arr", *by)
     top = pl.col("arr").top_k(max(TOP_N)).sort(descending=True)  # top_k is not ordered
     aggs = [pl.col("arr").sum().alias("_total")] + [
         top.head(n).sum().alias(f"_top{n}") for n in TOP_N
     ]
-    agg = _aggregate(rows, by, aggs).collect().rename({"_key": "period"})
+    agg = per_month(rows, ends, by, aggs).rename({"_key": "period"})
     return agg.with_columns(
         _ratio(f"_top{n}", "_total").alias(f"top{n}_share") for n in TOP_N
     ).select("period", *by, *(f"top{n}_share" for n in TOP_N))

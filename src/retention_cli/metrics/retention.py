@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.ledger import Ledger, previous_arr, running_sum
-from retention_cli.metrics.bridge import _aggregate, _order, reporting_periods, with_every_segment
+from retention_cli.metrics.bridge import _order, per_month, reporting_periods, with_every_segment
 from retention_cli.options import Grain, Method
 
 RETENTION_KEYS = (
@@ -110,10 +110,9 @@ def retention(
         lf.with_columns(
             _arr_e=pl.col("_end_arr").shift(-window), _loss_e=pl.col("_cum_loss").shift(-window)
         )
-        .filter(pl.col("period").is_in(list(starts)) & (pl.col("arr") > 0))
+        .filter(pl.col("arr") > 0)
         .select(
-            pl.col("period").replace_strict(starts, return_dtype=pl.String).alias("_key"),
-            "account_id",
+            "period",
             pl.col("arr").alias("_arr_s"),
             pl.col("_cum_loss").alias("_loss_s"),
             "_arr_e",
@@ -132,7 +131,7 @@ def retention(
         kept.sum().alias("_cohort_min_arr"),
         (pl.col("_arr_e") > 0).sum().cast(pl.Int64).alias("_retained_logos"),
     ]
-    agg = _aggregate(cohort, by, aggs).collect().rename({"_key": "period"})
+    agg = per_month(cohort, starts, by, aggs).rename({"_key": "period"})
     base = periods.select(
         "period",
         "start",
