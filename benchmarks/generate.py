@@ -36,9 +36,10 @@ def _uniform(seed: int, *cols: pl.Expr | str, salt: int) -> pl.Expr:
     return ((h % (2**32)).cast(pl.Float64) + 0.5) / 2**32
 
 
-def histories(accounts: int, months: int, seed: int = 7) -> pl.LazyFrame:
-    """One row per account and month with ARR in cents (0 while churned)."""
-    acc = pl.LazyFrame({"a": pl.int_range(accounts, eager=True, dtype=pl.Int64)})
+def histories(accounts: int, months: int, seed: int = 7, first: int = 0) -> pl.LazyFrame:
+    """One row per account and month with ARR in cents (0 while churned), for accounts
+    ``first`` to ``first + accounts - 1`` (draws depend on the account, not the batch)."""
+    acc = pl.LazyFrame({"a": pl.int_range(first, first + accounts, eager=True, dtype=pl.Int64)})
     u_seg = _uniform(seed, "a", salt=1)
     seg = pl.when(u_seg < SEGMENTS[0][1]).then(0).when(u_seg < SEGMENTS[0][1] + SEGMENTS[1][1])
     seg = seg.then(1).otherwise(2)
@@ -132,21 +133,47 @@ def movements(h: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+BATCH = 1_000_000  # accounts per batch: bounds the generator's memory at any size
+
+
 def write(
-    accounts: int, months: int, out: Path, *, parquet: bool = False, seed: int = 7
+    accounts: int,
+    months: int,
+    out: Path,
+    *,
+    parquet: bool = False,
+    seed: int = 7,
+    kinds: tuple[str, ...] = ("snapshots", "movements"),
 ) -> dict[str, Path]:
-    """Write the files (kept if they exist); return their paths by kind."""
+    """Write the files (kept if they exist); return their paths by kind.
+
+    Accounts are generated in batches of :data:`BATCH` and appended, so 100M rows
+    need no more memory than 1M accounts do.
+    """
     out.mkdir(parents=True, exist_ok=True)
     tag = f"{accounts}x{months}"
-    paths = {"snapshots": out / f"snapshots_{tag}.csv", "movements": out / f"movements_{tag}.csv"}
-    h = histories(accounts, months, seed).collect().lazy()
-    for kind, frame in (("snapshots", snapshots(h)), ("movements", movements(h))):
-        if not paths[kind].exists():
-            frame.sink_csv(paths[kind])
-        if parquet:
+    paths = {kind: out / f"{kind}_{tag}.csv" for kind in kinds}
+    make = {"snapshots": snapshots, "movements": movements}
+    todo = [kind for kind in kinds if not paths[kind].exists()]
+    partial = {kind: paths[kind].with_suffix(".csv.partial") for kind in todo}
+    handles = {kind: partial[kind].open("wb") for kind in todo}
+    try:
+        for first in range(0, accounts, BATCH):
+            if not todo:
+                break
+            h = histories(min(BATCH, accounts - first), months, seed, first).collect().lazy()
+            for kind in todo:
+                make[kind](h).collect().write_csv(handles[kind], include_header=first == 0)
+    finally:
+        for f in handles.values():
+            f.close()
+    for kind in todo:
+        partial[kind].rename(paths[kind])
+    if parquet:
+        for kind in kinds:
             pq = paths[kind].with_suffix(".parquet")
             if not pq.exists():
-                frame.sink_parquet(pq)
+                pl.scan_csv(paths[kind], infer_schema=False).sink_parquet(pq)
             paths[f"{kind}_parquet"] = pq
     return paths
 
@@ -158,9 +185,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
     ap.add_argument("--parquet", action="store_true", help="also write Parquet")
+    ap.add_argument("--kinds", default="snapshots,movements", help="which files (comma-separated)")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    paths = write(args.accounts, args.months, args.out, parquet=args.parquet, seed=args.seed)
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    paths = write(
+        args.accounts, args.months, args.out, parquet=args.parquet, seed=args.seed, kinds=kinds
+    )
     for kind, path in paths.items():
         print(f"{kind}: {path} ({path.stat().st_size / 2**20:,.0f} MiB)")
     print(f"{time.perf_counter() - t0:.1f} s")
