@@ -390,7 +390,7 @@ def _metric_command(command: str, given: dict[str, Any]) -> None:
             loaded = load_input(file, config, opts)
         _report_skipped(loaded, given.get("rejects"), quiet=quiet)
         with busy(f"retention {command}: computing", enabled=not quiet):
-            result = run_loaded(command, loaded, config, opts)
+            result = run_loaded(command, loaded, config, opts, release_input=True)
         _emit(result, fmt, output, quiet=quiet)
     except typer.Exit:
         raise

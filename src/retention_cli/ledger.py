@@ -166,11 +166,13 @@ def _dense(
     start = pl.zeros(n_accounts, dtype=pl.Int64, eager=True).scatter(
         firsts["account_id"], length.cum_sum() - length - firsts["period"]
     )
-    at = start.gather(points["account_id"]) + points["period"]
+    at = (start.gather(points["account_id"]) + points["period"]).cast(pl.UInt32)
     size = int(length.sum())
-    source = pl.repeat(None, size, dtype=pl.Int64, eager=True).scatter(
-        at, pl.int_range(points.height, dtype=pl.Int64, eager=True)
+    # row indexes as UInt32 (polars' own index type): half the memory of Int64
+    source = pl.repeat(None, size, dtype=pl.UInt32, eager=True).scatter(
+        at, pl.int_range(points.height, dtype=pl.UInt32, eager=True)
     )
+    del at
     if size - source.null_count() < points.height:
         return None  # two points landed on one row: an account-period repeats
     grid = firsts.select(

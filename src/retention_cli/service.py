@@ -183,9 +183,13 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
 class _Run:
     """One input under one set of options; each metric frame computed at most once."""
 
-    def __init__(self, loaded: Loaded, config: Config, opts: RunOptions) -> None:
+    def __init__(
+        self, loaded: Loaded, config: Config, opts: RunOptions, *, release_input: bool = False
+    ) -> None:
         self.loaded, self.config, self.opts = loaded, config, opts
         self.ledger = prepare(loaded, config, opts)
+        if release_input:  # every metric reads the ledger: the parsed rows can go
+            loaded.frame = loaded.frame.clear()
         self.by = list(opts.by)
         self._cache: dict[str, pl.DataFrame] = {}
 
@@ -377,13 +381,16 @@ def null_notes(frame: pl.DataFrame, keys: tuple[str, ...] | list[str], by: list[
     return notes
 
 
-def compute(command: str, loaded: Loaded, config: Config, opts: RunOptions) -> Result:
+def compute(
+    command: str, loaded: Loaded, config: Config, opts: RunOptions, *, release_input: bool = False
+) -> Result:
     """Run one metric command (``nrr``, ``bridge``, ``churn``, ``mix``, ``cohorts``,
-    ``economics``) on loaded data."""
+    ``economics``) on loaded data. ``release_input`` empties ``loaded.frame`` once
+    the ledger is built, to save memory (the CLI does; a notebook may want it kept)."""
     if command not in TITLES:
         msg = f"unknown command {command!r}"
         raise UsageError(msg)
-    return _Run(loaded, config, opts).result(command)
+    return _Run(loaded, config, opts, release_input=release_input).result(command)
 
 
 REPORT_SECTIONS = ("bridge", "retention", "churn", "mix", "cohorts", "economics")
@@ -395,10 +402,12 @@ def compute_report(
     opts: RunOptions,
     *,
     sections_wanted: tuple[str, ...] = REPORT_SECTIONS,
+    release_input: bool = False,
 ) -> Report:
     """Every metric section over one input (economics only with spend or a gross margin);
-    ``sections_wanted`` leaves out the others (``check`` needs no cohort matrix)."""
-    job = _Run(loaded, config, opts)
+    ``sections_wanted`` leaves out the others (``check`` needs no cohort matrix);
+    ``release_input`` as for :func:`compute`."""
+    job = _Run(loaded, config, opts, release_input=release_input)
     sections: dict[str, Result] = {}
     notes: list[str] = []
     for name in sections_wanted:
@@ -620,13 +629,21 @@ def run(command: str, path: str, config: Config, opts: RunOptions) -> Result | R
     return run_loaded(command, load_input(path, config, opts), config, opts)
 
 
-def run_loaded(command: str, loaded: Loaded, config: Config, opts: RunOptions) -> Result | Report:
-    """Run ``command`` (or ``report``) on already loaded data."""
+def run_loaded(
+    command: str,
+    loaded: Loaded,
+    config: Config,
+    opts: RunOptions,
+    *,
+    release_input: bool = False,
+) -> Result | Report:
+    """Run ``command`` (or ``report``) on already loaded data; ``release_input`` as
+    for :func:`compute`."""
     if command == "report":
-        return compute_report(loaded, config, opts)
+        return compute_report(loaded, config, opts, release_input=release_input)
     if command == "variants":
         return variants_result(loaded, config, opts)
-    return compute(command, loaded, config, opts)
+    return compute(command, loaded, config, opts, release_input=release_input)
 
 
 __all__ = [
