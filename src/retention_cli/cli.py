@@ -6,6 +6,7 @@ that ``retention --help`` and ``--version`` start fast.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from enum import Enum
@@ -1022,6 +1023,14 @@ def calendar_cmd(
         _fail(exc, debug=debug)
 
 
+ALLOCATOR = "dirty_decay_ms:100,muzzy_decay_ms:0"
+"""Polars' jemalloc settings for a CLI run: hand freed memory back to the system
+after 0.1 s instead of 10 s. On 11M rows, `report` peaks at 1.10 GB instead of
+1.40 GB for about 4% more time. Set ``_RJEM_MALLOC_CONF`` yourself to override."""
+
+
 def main() -> None:
     """Console-script entry point."""
+    if "polars" not in sys.modules:  # read once, when polars loads
+        os.environ.setdefault("_RJEM_MALLOC_CONF", ALLOCATOR)
     app()

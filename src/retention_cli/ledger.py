@@ -172,18 +172,23 @@ def _dense(
     source = pl.repeat(None, size, dtype=pl.UInt32, eager=True).scatter(
         at, pl.int_range(points.height, dtype=pl.UInt32, eager=True)
     )
-    del at
     if size - source.null_count() < points.height:
         return None  # two points landed on one row: an account-period repeats
     grid = firsts.select(
         "account_id", period=pl.int_ranges("period", last + 1, dtype=pl.Int32)
     ).explode("period")
     is_start = pl.col("account_id") != pl.col("account_id").shift(1).fill_null(-1)
-    # the row itself where it has a point, else the account's latest point before it
-    # (an account's first row always has one, so this never reaches another account)
-    latest = source.forward_fill()
-    value = points["value"].gather(latest if fill == "forward" else source)
-    out = grid.with_columns(value=value.fill_null(0))
+    if fill == "forward":
+        # the row itself where it has a point, else the account's latest point before
+        # it (an account's first row always has one, so this never reaches another)
+        value = points["value"].gather(source.forward_fill())
+    else:  # straight into place: no null mask, no second copy
+        value = pl.zeros(size, dtype=pl.Int64, eager=True).scatter(at, points["value"])
+    del at
+    if not dims:
+        del source
+    out = grid.with_columns(value=value)
+    del value
     if fill == "cumulative":
         running = pl.col("value").cum_sum()
         out = out.with_columns(
