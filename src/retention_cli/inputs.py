@@ -61,7 +61,9 @@ class Loaded:
     * subscriptions: ``account_id, start_date, end_date, arr`` (cents; ``end_date``
       null while active)
 
-    plus one ``String`` column per dimension and ``_line`` (file line).
+    plus one ``String`` column per dimension and ``_line`` (file line). From the
+    one-pass reader for plain files, ``account_id`` and the dimensions are
+    ``Categorical`` instead (same values).
     """
 
     frame: pl.DataFrame

@@ -81,6 +81,11 @@ def positive_months() -> pl.Expr:
     return running_sum((pl.col("arr") > 0).cast(pl.Int64))
 
 
+def had_arr_before() -> pl.Expr:
+    """Whether any earlier month of the account ended with ARR > 0 (a return, not new)."""
+    return positive_months() - (pl.col("arr") > 0).cast(pl.Int64) > 0
+
+
 def account_period_key(
     account: str | pl.Expr = "account_id", period: str | pl.Expr = "period"
 ) -> pl.Expr:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.config import Policies
-from retention_cli.ledger import Ledger, positive_months, previous_arr
+from retention_cli.ledger import Ledger, had_arr_before, previous_arr
 from retention_cli.options import BridgeMode, Grain
 
 BRIDGE_KEYS = (
@@ -147,7 +147,7 @@ def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policie
         both = (
             ledger.frame.with_columns(
                 _a=previous_arr(),
-                _had=positive_months() - (pl.col("arr") > 0).cast(pl.Int64) > 0,
+                _had=had_arr_before(),
             )
             .filter(pl.col("period").is_in(list(keyed)))
             .select(
@@ -321,7 +321,7 @@ def _monthly_sums(
         *by,
         _a=previous_arr(),
         _b=pl.col("arr"),
-        _had=positive_months() - (pl.col("arr") > 0).cast(pl.Int64) > 0,
+        _had=had_arr_before(),
     ).collect()
     moves = classify(pl.col("_a"), pl.col("_b"), had_arr_before=pl.col("_had"), policies=policies)
     moves |= {
