@@ -369,6 +369,20 @@ def parse_date(col: pl.Expr, *, date_format: str | None = None) -> pl.Expr:
     return pl.coalesce(day, month)
 
 
+def plain_date(col: pl.Expr) -> pl.Expr:
+    """``Date`` from ``YYYY-MM-DD`` text (null where it is not a real date)."""
+    return col.str.to_date("%Y-%m-%d", strict=False)
+
+
+def plain_cents(col: pl.Expr, multiplier: int = 1) -> pl.Expr:
+    """Integer cents × ``multiplier`` from ``-?digits[.d[d]]`` text, by an exact decimal
+    cast (null when out of range). Only for text known to be plain: the cast would
+    truncate a third decimal and accept ``1e3``."""
+    return (col.cast(pl.Decimal(18, 2), strict=False) * (100 * multiplier)).cast(
+        pl.Int64, strict=False
+    )
+
+
 def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """(digits text, is_negative, well_formed) of a money text."""
     s = col.str.strip_chars()
@@ -404,9 +418,7 @@ def money_stages(
     :func:`_all_match`): then an exact decimal cast does it in one pass.
     """
     if plain:
-        cents = (col.cast(pl.Decimal(18, 2), strict=False) * (100 * multiplier)).cast(
-            pl.Int64, strict=False
-        )
+        cents = plain_cents(col, multiplier)
         return [
             {name: cents, f"{name}_ok": pl.lit(True), f"{name}_rounded": pl.lit(False)},
             {},
@@ -650,17 +662,14 @@ def _fast_load(
 
     def day(col: str, *, optional: bool = False) -> pl.Expr:
         raw = pl.col(col)
-        parsed = raw.str.to_date("%Y-%m-%d", strict=False)
+        parsed = plain_date(raw)
         ok = (raw.str.contains(_PLAIN_DAY) & parsed.is_not_null()).fill_null(False)
         suspect.append(~(ok | is_blank(raw)) if optional else ~ok)
         return parsed
 
     def money(col: str, multiplier: int) -> pl.Expr:
-        # exactly money_stages(plain=True), for the rows that are plain
         raw = pl.col(col)
-        cents = (raw.cast(pl.Decimal(18, 2), strict=False) * (100 * multiplier)).cast(
-            pl.Int64, strict=False
-        )
+        cents = plain_cents(raw, multiplier)  # as money_stages(plain=True)
         suspect.append(~raw.str.contains(_PLAIN_MONEY).fill_null(False) | cents.is_null())
         return cents
 
@@ -782,7 +791,7 @@ def parse_table(
         staged = f"_{canonical}"
         if date_format is None and _all_match(raw, col, _PLAIN_DAY):
             # fast path: every value is YYYY-MM-DD (impossible dates still come out null)
-            stages[0][staged] = pl.col(col).str.to_date("%Y-%m-%d", strict=False)
+            stages[0][staged] = plain_date(pl.col(col))
         else:
             stages[0][staged] = parse_date(pl.col(col), date_format=date_format)
         parsed = pl.col(staged)

@@ -182,7 +182,6 @@ def _dense(
     grid = firsts.select(
         "account_id", period=pl.int_ranges("period", last + 1, dtype=pl.Int32)
     ).explode("period")
-    is_start = pl.col("account_id") != pl.col("account_id").shift(1).fill_null(-1)
     if fill == "forward":
         # the row itself where it has a point, else the account's latest point before
         # it (an account's first row always has one, so this never reaches another)
@@ -195,14 +194,11 @@ def _dense(
     out = grid.with_columns(value=value)
     del value
     if fill == "cumulative":
-        running = pl.col("value").cum_sum()
-        out = out.with_columns(
-            value=running - pl.when(is_start).then(running - pl.col("value")).forward_fill()
-        )
+        out = out.with_columns(value=running_sum(pl.col("value")))
     for d in dims:
         raw = points[d].gather(source)
         # the latest non-null value of the account so far
-        keep = pl.when(pl.col("_raw").is_not_null() | is_start).then(pl.int_range(pl.len()))
+        keep = pl.when(pl.col("_raw").is_not_null() | first_row()).then(pl.int_range(pl.len()))
         out = (
             out.with_columns(_raw=raw)
             .with_columns(pl.col("_raw").gather(keep.forward_fill()).alias(d))
@@ -394,7 +390,7 @@ def build_ledger(
         frame = frame.join(
             track, on=["account_id", "period"], how="left", maintain_order="left"
         ).with_columns(pl.col(d).forward_fill().over("account_id", order_by="period") for d in dims)
-    # _densify builds the grid in (account, period) order and every join keeps it
+    # _dense and _densify build the grid in (account, period) order; every join keeps it
     frame = frame.set_sorted("account_id").with_columns(pl.col(d).cast(pl.String) for d in dims)
     data = frame.collect()
     _check_non_negative(data, loaded, accounts)
