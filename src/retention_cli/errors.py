@@ -47,14 +47,24 @@ class RetentionError(Exception):
     """Base class of every error the core raises on purpose.
 
     ``hint`` says how to fix it; the CLI prints it under the message.
+    ``param`` names the function parameter (``period``, ``as_of``, ``metric``)
+    whose value is at fault: the message itself never names a CLI flag, and
+    ``str(error)`` reads ``"period: no month '2024-13' in the data"``. The CLI
+    shows the flag for that parameter instead (``--period: …``).
     """
 
     exit_code: ExitCode = ExitCode.UNUSABLE
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, hint: str | None = None, param: str | None = None) -> None:
         self.message = message
         self.hint = hint
+        self.param = param
+        super().__init__(self.located())
+
+    def located(self, name: str | None = None) -> str:
+        """The message prefixed with ``name`` (default: the parameter's own name)."""
+        where = name or self.param
+        return f"{where}: {self.message}" if where else self.message
 
 
 class ConfigError(RetentionError):
