@@ -18,33 +18,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from retention_cli.errors import RetentionError
-from retention_cli.metrics.churn import CHURN_KEYS
-from retention_cli.metrics.retention import RETENTION_KEYS
-from retention_cli.result import MONEY_KEYS, RATIO_KEYS, SCHEMA_VERSION, Result
+from retention_cli.keys import CHECKABLE, DEFAULT_COMPARED, Direction, Kind, spec_for
+from retention_cli.result import SCHEMA_VERSION, Result
 
-HIGHER_IS_BETTER = frozenset(
-    {
-        "nrr", "grr", "logo_retention", "quick_ratio", "retention_to_acquisition", "ltv",
-        "ltv_to_cac", "magic_number", "cs_efficiency", "end_arr", "end_logos", "net_new_arr",
-        "gross_new_arr", "retained_arr", "acquired_arr", "arpa", "new_logo_acv", "new_arr",
-        "new_logos", "expansion_arr", "reactivation_arr", "cohort_logos", "cohort_start_arr",
-    }
-)  # fmt: skip
-LOWER_IS_BETTER = frozenset(
-    {
-        "logo_churn_rate", "gross_revenue_churn", "net_revenue_churn", "period_logo_churn_rate",
-        "period_gross_revenue_churn", "period_net_revenue_churn", "cac", "cac_payback_months",
-        "burn_multiple", "contraction_arr", "churned_arr", "churned_logos",
-    }
-)  # fmt: skip
-NEUTRAL = frozenset({"expansion_share", "acquisition_share", "reactivation_share", "gross_margin"})
-CHECKABLE = HIGHER_IS_BETTER | LOWER_IS_BETTER | NEUTRAL
-"""Every metric key a threshold may name."""
-DEFAULT_COMPARED = (
-    *(k for k in RETENTION_KEYS if k in RATIO_KEYS),
-    *(k for k in CHURN_KEYS if k.startswith("period_")),
-)
-"""Metrics compared with a baseline unless ``--metrics`` names others."""
 ROW_KEYS = frozenset({"period", "start", "end", "window_start"})
 SECTIONS = ("bridge", "retention", "churn", "mix", "economics", "periods")
 
@@ -251,7 +227,7 @@ def segment_name(values: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- comparison
 def _worse(metric: str, base: float, now: float) -> float:
     """How much worse ``now`` is than ``base`` (negative = better)."""
-    if metric in LOWER_IS_BETTER:
+    if spec_for(metric).direction is Direction.lower_is_better:
         return now - base
     return base - now
 
@@ -304,7 +280,8 @@ def compare(
                     continue
                 out.append({**row, "status": "fail", "reason": "no value now"})
                 continue
-            worse = abs(value - base) if metric in NEUTRAL else _worse(metric, base, value)
+            neutral = spec_for(metric).direction is Direction.neutral
+            worse = abs(value - base) if neutral else _worse(metric, base, value)
             ok = worse <= tol.limit(base) + 1e-12
             out.append({**row, "now": value, "change": value - base, "status": "pass" if ok else "fail",
                         "reason": "" if ok else "regressed"})  # fmt: skip
@@ -399,9 +376,10 @@ CHECK_KEYS = (
 
 
 def _show(metric: str, value: float) -> str:
-    if metric in RATIO_KEYS:
+    kind = spec_for(metric).kind
+    if kind is Kind.ratio:
         return f"{value * 100:.1f}%"
-    if metric in MONEY_KEYS:
+    if kind is Kind.money:
         return f"{value:,.2f}"
     return f"{value:g}"
 

@@ -4,79 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 SCHEMA_VERSION = 1
-
-MONEY_KEYS = frozenset(
-    {
-        "start_arr",
-        "new_arr",
-        "reactivation_arr",
-        "expansion_arr",
-        "contraction_arr",
-        "churned_arr",
-        "end_arr",
-        "cohort_start_arr",
-        "gross_new_arr",
-        "net_new_arr",
-        "retained_arr",
-        "acquired_arr",
-        "arpa",
-        "new_logo_acv",
-        "sales_marketing",
-        "customer_success",
-        "net_burn",
-        "cac",
-        "ltv",
-        "arr_at_window_start",
-        "arr_at_end",
-        "numerator_arr",
-        "denominator_arr",
-    }
-)
-"""Keys whose values are money (integer cents in frames, currency units in output)."""
-
-RATIO_KEYS = frozenset(
-    {
-        "nrr",
-        "grr",
-        "logo_retention",
-        "logo_churn_rate",
-        "gross_revenue_churn",
-        "net_revenue_churn",
-        "period_logo_churn_rate",
-        "period_gross_revenue_churn",
-        "period_net_revenue_churn",
-        "expansion_share",
-        "acquisition_share",
-        "reactivation_share",
-        "gross_margin",
-        "top1_share",
-        "top10_share",
-        "top20_share",
-    }
-)
-"""Keys whose values are fractions (1.083 = 108.3%); so are cohort ages (``month_3``)."""
-
-FACTOR_KEYS = frozenset(
-    {
-        "quick_ratio",
-        "retention_to_acquisition",
-        "ltv_to_cac",
-        "magic_number",
-        "burn_multiple",
-        "cs_efficiency",
-        "cac_payback_months",
-    }
-)
-"""Keys whose values are plain multiples or counts of months (2.35, not a percentage)."""
-
-AGE_KEY = re.compile(r"^(month|quarter|year)_\d+$")
 
 
 @dataclass(frozen=True)

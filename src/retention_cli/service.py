@@ -8,42 +8,23 @@ from typing import Any
 import polars as pl
 
 from retention_cli.calendar import FiscalCalendar, fiscal_year_table
+from retention_cli.commands import (
+    COMMANDS,
+    REPORT_SECTIONS,
+    CommandSpec,
+    command_spec,
+    section_command,
+)
 from retention_cli.config import Config
 from retention_cli.errors import UsageError
 from retention_cli.inputs import Loaded, load, load_frame
 from retention_cli.ledger import Ledger, build_ledger
-from retention_cli.metrics import (
-    BRIDGE_KEYS,
-    CHURN_KEYS,
-    RETENTION_KEYS,
-    bridge,
-    churn,
-    reporting_periods,
-    retention,
-)
-from retention_cli.metrics.bridge import _order
-from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, CohortMetric, cohorts
-from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
+from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
+from retention_cli.metrics.cohorts import CohortMetric
 from retention_cli.metrics.explain import explain, find_period
-from retention_cli.metrics.mix import MIX_KEYS, acquired, concentration, mix_from
 from retention_cli.options import BridgeMode, Grain, Method, Shape
 from retention_cli.result import Report, Result
-from retention_cli.spend import SPEND_COLUMNS, Spend, spend_by_period
-
-TITLES = {
-    "nrr": "Net and gross revenue retention",
-    "bridge": "ARR bridge",
-    "churn": "Logo and revenue churn",
-    "mix": "Growth mix",
-    "cohorts": "Acquisition cohorts",
-    "economics": "Unit economics",
-}
-COMMAND_KEYS = {
-    "nrr": RETENTION_KEYS,
-    "bridge": BRIDGE_KEYS,
-    "churn": CHURN_KEYS,
-    "mix": MIX_KEYS,
-}
+from retention_cli.spend import Spend
 
 
 @dataclass(frozen=True)
@@ -94,43 +75,9 @@ def definitions(config: Config, opts: RunOptions, command: str = "nrr") -> dict[
     }
     if config.fx is not None:
         out["fx"] = config.fx.model_dump(mode="json")
-    if command in ("cohorts", "report"):
-        out["cohort_metric"] = opts.cohort_metric.value
-    if command in ("economics", "report"):
-        out["economics"] = config.economics.model_dump(mode="json")
+    for setting in command_spec(command).settings:
+        out.update(setting.definitions(config, opts))
     return out
-
-
-def _caption(command: str, config: Config, opts: RunOptions) -> str:
-    cal = config.fiscal_year.describe()
-    policy = config.policies.describe()
-    window = f"trailing {opts.window}-month window"
-    if command == "bridge":
-        return f"{opts.bridge.value} bridge at {opts.grain.value} grain · {policy} · {cal}"
-    if command == "nrr":
-        return f"{opts.method.value} method · {window} · {cal}"
-    if command == "mix":
-        return (
-            f"{opts.bridge.value} bridge at {opts.grain.value} grain · {policy} · retained/acquired "
-            f"over a {window} · {cal}"
-        )
-    if command == "cohorts":
-        what = {
-            "nrr": "cohort ARR / its ARR at the end of its first period",
-            "grr": "cohort ARR, each account capped at its first-period ARR, / first-period ARR",
-            "logos": "cohort accounts still active / accounts acquired",
-        }[opts.cohort_metric.value]
-        return f"cells: {what} · by fiscal {opts.grain.value} since acquisition · {cal}"
-    if command == "economics":
-        e = config.economics
-        return (
-            f"{opts.bridge.value} bridge · CAC lag {e.cac_lag} period(s) · LTV capped at "
-            f"{e.ltv_cap_years:g} years, annual churn from 12-month {opts.method.value} GRR · {cal}"
-        )
-    return (
-        f"period rates from the {opts.bridge.value} bridge · window rates: {opts.method.value} "
-        f"method, {window} · {cal}"
-    )
 
 
 def _filter_periods(frame: pl.DataFrame, cal: FiscalCalendar, opts: RunOptions) -> pl.DataFrame:
@@ -144,10 +91,10 @@ def _filter_periods(frame: pl.DataFrame, cal: FiscalCalendar, opts: RunOptions) 
     if out.height == 0 and frame.height:
         first, last = frame["period"][0], frame["period"][-1]
         msg = (
-            f"no {opts.grain.value} periods between --from {opts.date_from or '…'} and "
-            f"--to {opts.date_to or '…'}; the data covers {first} to {last}"
+            f"no {opts.grain.value} periods from {opts.date_from or '…'} to "
+            f"{opts.date_to or '…'}; the data covers {first} to {last}"
         )
-        raise UsageError(msg)
+        raise UsageError(msg, param="date_from" if opts.date_from else "date_to")
     return out
 
 
@@ -168,20 +115,20 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
 def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     """Check the options against the data and build the ledger."""
     if opts.window < 1:
-        msg = f"--window must be at least 1 fiscal month, not {opts.window}"
-        raise UsageError(msg)
+        msg = f"must be at least 1 fiscal month, not {opts.window}"
+        raise UsageError(msg, param="window")
     unknown = [d for d in opts.by if d not in loaded.dimensions]
     if unknown:
         dims = ", ".join(map(repr, loaded.dimensions)) or "none"
-        msg = f"--by: no dimension column {', '.join(map(repr, unknown))} in the file (its dimensions: {dims})"
-        raise UsageError(msg)
+        msg = f"no dimension column {', '.join(map(repr, unknown))} in the file (its dimensions: {dims})"
+        raise UsageError(msg, param="by")
     cal = FiscalCalendar(config.fiscal_year)
     as_of = cal.resolve(opts.as_of, option="--as-of")[1] if opts.as_of else None
     return build_ledger(loaded, cal, config=config, dimensions=list(opts.by), as_of=as_of)
 
 
 class _Run:
-    """One input under one set of options; each metric frame computed at most once."""
+    """One input under one set of options; each command's frame computed at most once."""
 
     def __init__(
         self, loaded: Loaded, config: Config, opts: RunOptions, *, release_input: bool = False
@@ -193,69 +140,25 @@ class _Run:
         self.by = list(opts.by)
         self._cache: dict[str, pl.DataFrame] = {}
 
-    def _get(self, name: str) -> pl.DataFrame:
+    def frame(self, name: str) -> pl.DataFrame:
+        """The frame of metric command ``name``, computed on first use."""
         if name not in self._cache:
-            self._cache[name] = self._make(name)
+            compute = command_spec(name).compute
+            if compute is None:
+                msg = f"{name!r} is not a metric command"
+                raise UsageError(msg, param="command")
+            self._cache[name] = compute(self)
         return self._cache[name]
-
-    def _make(self, name: str) -> pl.DataFrame:
-        o, led, by = self.opts, self.ledger, self.by
-        policies = self.config.policies
-        if name == "bridge":
-            return bridge(led, grain=o.grain, mode=o.bridge, by=by, policies=policies)
-        if name == "retention":
-            return retention(led, grain=o.grain, window=o.window, method=o.method, by=by)
-        if name == "churn":
-            return churn(self._get("bridge"), self._get("retention"), by=by)
-        if name == "mix":
-            acq = acquired(led, grain=o.grain, window=o.window, by=by)
-            conc = concentration(led, grain=o.grain, by=by)
-            frame = mix_from(
-                self._get("bridge"), self._get("retention"), acq, by=by, concentration_frame=conc
-            )
-            return _order(frame, reporting_periods(led, o.grain), by)
-        if name == "cohorts":
-            return cohorts(led, grain=o.grain, metric=o.cohort_metric, by=by)
-        if name == "economics":
-            annual = (
-                self._get("retention")
-                if o.window == 12
-                else retention(led, grain=o.grain, window=12, method=o.method, by=by)
-            )
-            spend = (
-                spend_by_period(o.spend, led.calendar, o.grain, by) if o.spend is not None else None
-            )
-            return economics_from(
-                led,
-                self._get("bridge"),
-                annual,
-                spend,
-                grain=o.grain,
-                settings=self.config.economics,
-                by=by,
-            )
-        msg = f"unknown command {name!r}"
-        raise UsageError(msg)
 
     def result(self, command: str) -> Result:
         """The :class:`Result` of one metric command."""
         o, cal, led = self.opts, self.ledger.calendar, self.ledger
-        frame = self._get("retention" if command == "nrr" else command)
-        title = TITLES[command]
-        notes: list[str] = []
-        if command == "cohorts":
-            keys = tuple(c for c in frame.columns if c not in ("period", "start", "end", *self.by))
-        elif command == "economics":
-            metrics, notes = available(o.spend.columns if o.spend else (), self.config.economics)
-            inputs = [c for c in SPEND_COLUMNS if c in frame.columns]
-            keys = (*inputs, *CONTEXT_KEYS, *metrics)
-        else:
-            keys = COMMAND_KEYS[command]
+        spec = command_spec(command)
+        frame = self.frame(command)
+        keys, notes = spec.frame_keys(self, frame)
         frame = _filter_periods(frame, cal, o)  # for cohorts: by acquisition period
-        if command == "cohorts":  # ages that no reported cohort has reached: no column
-            keys = tuple(
-                k for k in keys if k in COHORT_SIZE_KEYS or frame[k].null_count() < frame.height
-            )
+        if spec.narrow_keys is not None:
+            keys = spec.narrow_keys(frame, keys)
         notes += null_notes(frame, keys, self.by)
         warnings = [*self.loaded.warnings, *led.warnings]
         if o.as_of:
@@ -265,50 +168,32 @@ class _Run:
                     f"as of {day}: {cal.label(led.last_period, Grain.month)} counts only what "
                     "was known by that day"
                 )
-        if o.spend is not None and command == "economics":
-            warnings += o.spend.warnings
-            missing = [d for d in self.by if d not in o.spend.dimensions]
-            if missing:
-                notes.append(
-                    f"segment rows have no spend metrics: the spend file has no "
-                    f"{', '.join(map(repr, missing))} column to split the spend by"
-                )
-            unused = [d for d in o.spend.dimensions if d not in self.by]
-            if unused:
-                notes.append(
-                    f"spend rows are added up over {', '.join(map(repr, unused))} "
-                    f"(--by {unused[0]} splits by it)"
-                )
+        if spec.extras is not None:
+            more_warnings, more_notes = spec.extras(self)
+            warnings += more_warnings
+            notes += more_notes
         labels = frame["period"].to_list()
         last_label = cal.label(led.last_period, Grain.month)
         if cal.grain_last(led.last_period, o.grain) != led.last_period:
             period = cal.label(cal.grain_last(led.last_period, o.grain), o.grain)
-            if period in labels or command == "cohorts":
+            if period in labels or spec.rows_are_cohorts:
                 warnings.append(
                     f"{period} is incomplete: the data ends with fiscal month {last_label}, "
                     "so its figures are as of that month"
                 )
         first = cal.label(cal.grain_last(led.first_period, o.grain), o.grain)
-        if led.opening_balance and first in labels:
-            if command in ("bridge", "churn", "mix", "economics"):
-                warnings.append(
-                    f"{first} is the snapshot file's opening balance: it has end ARR but no movements"
-                )
-            elif command == "cohorts":
-                warnings.append(
-                    f"cohort {first} is the snapshot file's opening balance: it holds every "
-                    "account already active then, whenever it was acquired"
-                )
+        if led.opening_balance and first in labels and spec.opening_balance:
+            warnings.append(spec.opening_balance.format(first=first))
         return Result(
             command=command,
-            title=title,
+            title=spec.title,
             frame=frame,
             keys=keys,
             by=tuple(self.by),
             input=self.input,
             options=self.options(command),
             definitions=definitions(self.config, o, command),
-            caption=_caption(command, self.config, o),
+            caption=_caption(spec, self.config, o),
             warnings=tuple(warnings),
             notes=tuple(notes),
         )
@@ -341,15 +226,8 @@ class _Run:
         }
         if self.config.fx is not None:
             out["fx"] = self.config.fx.model_dump(mode="json")
-        if command in ("cohorts", "report"):
-            out["metric"] = o.cohort_metric.value
-        if command in ("economics", "report"):
-            out["spend"] = (
-                {"path": o.spend.source.path, "sha256": o.spend.source.sha256}
-                if o.spend is not None
-                else None
-            )
-            out["economics"] = self.config.economics.model_dump(mode="json")
+        for setting in command_spec(command).settings:
+            out.update(setting.options(self.config, o))
         return out
 
 
@@ -387,13 +265,10 @@ def compute(
     """Run one metric command (``nrr``, ``bridge``, ``churn``, ``mix``, ``cohorts``,
     ``economics``) on loaded data. ``release_input`` empties ``loaded.frame`` once
     the ledger is built, to save memory (the CLI does; a notebook may want it kept)."""
-    if command not in TITLES:
+    if command_spec(command).compute is None:
         msg = f"unknown command {command!r}"
-        raise UsageError(msg)
+        raise UsageError(msg, param="command")
     return _Run(loaded, config, opts, release_input=release_input).result(command)
-
-
-REPORT_SECTIONS = ("bridge", "retention", "churn", "mix", "cohorts", "economics")
 
 
 def compute_report(
@@ -411,12 +286,15 @@ def compute_report(
     sections: dict[str, Result] = {}
     notes: list[str] = []
     for name in sections_wanted:
-        if name == "economics" and opts.spend is None and config.economics.gross_margin is None:
-            notes.append("economics left out: no --spend file and no economics.gross_margin")
+        spec = section_command(name)
+        why_not = spec.skip(config, opts) if spec.skip is not None else None
+        if why_not is not None:
+            notes.append(why_not)
             continue
-        sections[name] = job.result("nrr" if name == "retention" else name)
+        sections[name] = job.result(spec.name)
     warnings = list(dict.fromkeys(w for r in sections.values() for w in r.warnings))
     return Report(
+        title=COMMANDS["report"].title,
         sections=sections,
         input=job.input,
         options=job.options("report"),
@@ -477,11 +355,20 @@ def explain_result(
             "dimensions": dims,
         },
         definitions=definitions(config, o),
-        caption=_caption("nrr" if metric in ("nrr", "grr") else "bridge", config, o),
+        caption=_headline_caption(metric, config, o),
         warnings=(*loaded.warnings, *led.warnings),
         notes=tuple(notes),
         table_limit=top,
     )
+
+
+def _headline_caption(metric: str, config: Config, opts: RunOptions) -> str:
+    """The caption of the command whose headline ``explain`` checks against."""
+    return _caption(COMMANDS["nrr" if metric in ("nrr", "grr") else "bridge"], config, opts)
+
+
+def _caption(spec: CommandSpec, config: Config, opts: RunOptions) -> str:
+    return spec.caption(config, opts) if spec.caption is not None else ""
 
 
 def _reconcile(frame: pl.DataFrame, headline: pl.DataFrame, metric: str, label: str) -> list[str]:
@@ -524,9 +411,6 @@ def _reconcile(frame: pl.DataFrame, headline: pl.DataFrame, metric: str, label: 
         msg = f"explain: the accounts add up to {got}, the headline is {want}"
         raise RuntimeError(msg)
     return [f"{text}, exactly the headline figure"]
-
-
-VARIANT_KEYS = ("variant", "nrr", "grr", "nrr_change", "grr_change", "what")
 
 
 def variants_result(loaded: Loaded, config: Config, opts: RunOptions) -> Result:
@@ -584,34 +468,32 @@ def variants_result(loaded: Loaded, config: Config, opts: RunOptions) -> Result:
     frame = _filter_periods(frame, led.calendar, o)
     if not (o.date_from or o.date_to):
         frame = frame.filter(pl.col("period") == frame["period"][-1])
-    frame = frame.select(*keys, *VARIANT_KEYS)
+    spec = COMMANDS["variants"]
+    frame = frame.select(*keys, *spec.keys)
     return Result(
         command="variants",
-        title="NRR and GRR under each definition",
+        title=spec.title,
         frame=frame,
-        keys=VARIANT_KEYS,
+        keys=spec.keys,
         by=tuple(by),
         input=job.input,
         options={**job.options("nrr"), "variants": True},
         definitions=definitions(config, o),
-        caption=f"trailing {o.window}-month window · changes are from the configured definition, "
-        f"in percentage points · {config.fiscal_year.describe()}",
+        caption=_caption(spec, config, o),
         warnings=(*loaded.warnings, *led.warnings),
     )
-
-
-CALENDAR_KEYS = ("fiscal_year", "quarter", "days")
 
 
 def calendar_result(config: Config, year: str, grain: Grain = Grain.month) -> Result:
     """``retention calendar``: the fiscal periods of one year with their dates (SPEC §6)."""
     frame = fiscal_year_table(FiscalCalendar(config.fiscal_year), year, grain)
     fy = frame["fiscal_year"][0]
+    spec = COMMANDS["calendar"]
     return Result(
         command="calendar",
-        title=f"Fiscal calendar {fy}",
+        title=f"{spec.title} {fy}",
         frame=frame,
-        keys=CALENDAR_KEYS if grain is not Grain.year else ("fiscal_year", "days"),
+        keys=spec.keys if grain is not Grain.year else ("fiscal_year", "days"),
         by=(),
         input=None,
         options={
@@ -620,7 +502,7 @@ def calendar_result(config: Config, year: str, grain: Grain = Grain.month) -> Re
             "fiscal_year": config.fiscal_year.model_dump(mode="json"),
         },
         definitions={"calendar": config.fiscal_year.model_dump(mode="json")},
-        caption=config.fiscal_year.describe(),
+        caption=_caption(spec, config, RunOptions(grain=grain)),
     )
 
 
@@ -639,10 +521,11 @@ def run_loaded(
 ) -> Result | Report:
     """Run ``command`` (or ``report``) on already loaded data; ``release_input`` as
     for :func:`compute`."""
-    if command == "report":
+    spec = command_spec(command)
+    if spec.report:
         return compute_report(loaded, config, opts, release_input=release_input)
-    if command == "variants":
-        return variants_result(loaded, config, opts)
+    if spec.view is not None:
+        return spec.view(loaded, config, opts)
     return compute(command, loaded, config, opts, release_input=release_input)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from retention_cli.render.values import is_factor, is_money, is_ratio
+from retention_cli.keys import Kind, spec_for
 from retention_cli.result import Result
 
 
@@ -14,12 +14,11 @@ def fmt_metric_value(metric: str, value: float | None, *, change: bool = False) 
     if value is None:
         return "—"
     sign = "+" if change and value > 0 else ""
-    if is_ratio(metric):
+    kind = spec_for(metric).kind
+    if kind is Kind.ratio:
         text = f"{sign}{value * 100:.1f}{'pp' if change else '%'}"
         return text.replace("-0.0", "0.0").replace("+0.0", "0.0")
-    if is_money(metric):
-        return f"{sign}{value:,.2f}"
-    if is_factor(metric):
+    if kind in (Kind.money, Kind.factor):
         return f"{sign}{value:,.2f}"
     return f"{sign}{value:,.4g}"
 

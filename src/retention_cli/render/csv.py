@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.inputs import cents_text
-from retention_cli.render.values import is_money, safe_text
+from retention_cli.keys import Kind, spec_for
+from retention_cli.render.values import safe_text
 from retention_cli.result import Report, Result
 
 
@@ -26,7 +27,7 @@ def _frame(result: Result) -> pl.DataFrame:
     frame = result.frame
     for col in result.columns:
         dtype = frame.schema[col]
-        if is_money(col):
+        if spec_for(col).kind is Kind.money:
             exprs.append(cents_text(pl.col(col)).alias(col))
         elif dtype == pl.Date:
             exprs.append(pl.col(col).dt.to_string("%Y-%m-%d").alias(col))

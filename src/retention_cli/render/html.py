@@ -11,9 +11,11 @@ from html import escape
 from typing import Any
 
 from retention_cli import __version__
+from retention_cli.commands import display_spec
+from retention_cli.keys import spec_for
 from retention_cli.render.table import cells, display_columns, fmt_money, fmt_ratio
 from retention_cli.render.values import heat_rgb
-from retention_cli.result import AGE_KEY, Report, Result
+from retention_cli.result import Report, Result
 
 CSS = """
 body{font:14px/1.45 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1d2330;
@@ -35,6 +37,7 @@ UP, DOWN, TOTAL = "#2e8b57", "#b22222", "#4a5d80"
 
 def _table(result: Result) -> str:
     cols = display_columns(result)
+    heat = display_spec(result.command).heat_map
     out = ['<div class="scroll"><table><thead><tr>']
     out += [f"<th>{escape(label)}</th>" for _, label, _ in cols]
     out.append("</tr></thead><tbody>")
@@ -43,7 +46,7 @@ def _table(result: Result) -> str:
         out.append('<tr class="total">' if total else "<tr>")
         for (key, _, kind), text in zip(cols, line, strict=True):
             style = ""
-            if result.command == "cohorts" and AGE_KEY.match(key) and row[key] is not None:
+            if heat and spec_for(key).heat and row[key] is not None:
                 r, g, b = heat_rgb(row[key])
                 style = f' style="background:rgb({r},{g},{b});color:#fff"'
             css = ' class="n"' if kind == "number" else ""

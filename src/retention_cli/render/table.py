@@ -12,124 +12,13 @@ from typing import IO, Any
 
 import polars as pl
 
-from retention_cli.render.values import heat_rgb, is_factor, is_money, is_ratio
-from retention_cli.result import AGE_KEY, Report, Result
+from retention_cli.commands import display_spec
+from retention_cli.keys import Kind, spec_for
+from retention_cli.render.check import fmt_metric_value
+from retention_cli.render.values import heat_rgb
+from retention_cli.result import Report, Result
 
 DASH = "—"
-
-LABELS: dict[str, str] = {
-    "period": "Period",
-    "start": "Start",
-    "end": "End",
-    "fiscal_year": "Fiscal year",
-    "quarter": "Quarter",
-    "days": "Days",
-    "account_id": "Account",
-    "class": "Class",
-    "arr_at_window_start": "ARR at window start",
-    "arr_at_end": "ARR at end",
-    "numerator_arr": "Numerator",
-    "denominator_arr": "Denominator",
-    "metric": "Metric",
-    "variant": "Definition",
-    "nrr_change": "Δ NRR",
-    "grr_change": "Δ GRR",
-    "what": "What differs",
-    "check": "Against",
-    "baseline": "Baseline",
-    "now": "Now",
-    "change": "Change",
-    "limit": "Limit",
-    "status": "Status",
-    "reason": "Why",
-    "window_start": "Window start",
-    "cohort_logos": "Cohort logos",
-    "cohort_start_arr": "Cohort start ARR",
-    "nrr": "NRR",
-    "grr": "GRR",
-    "logo_retention": "Logo retention",
-    "logo_churn_rate": "Logo churn (window)",
-    "gross_revenue_churn": "Gross rev. churn (window)",
-    "net_revenue_churn": "Net rev. churn (window)",
-    "start_arr": "Start ARR",
-    "new_arr": "+ New",
-    "reactivation_arr": "+ Reactivation",
-    "expansion_arr": "+ Expansion",
-    "contraction_arr": "− Contraction",
-    "churned_arr": "− Churn",
-    "end_arr": "End ARR",
-    "start_logos": "Start logos",
-    "new_logos": "+ New logos",
-    "reactivated_logos": "+ Reactivated",
-    "churned_logos": "− Churned logos",
-    "end_logos": "End logos",
-    "period_logo_churn_rate": "Logo churn (period)",
-    "period_gross_revenue_churn": "Gross rev. churn (period)",
-    "period_net_revenue_churn": "Net rev. churn (period)",
-    "gross_new_arr": "Gross new ARR",
-    "expansion_share": "Expansion share",
-    "acquisition_share": "Acquisition share",
-    "reactivation_share": "Reactivation share",
-    "net_new_arr": "Net new ARR",
-    "quick_ratio": "Quick ratio",
-    "retained_arr": "Retained ARR",
-    "acquired_arr": "Acquired ARR",
-    "retention_to_acquisition": "Retained per acquired",
-    "arpa": "ARPA",
-    "new_logo_acv": "New-logo ACV",
-    "top1_share": "Top 1",
-    "top10_share": "Top 10",
-    "top20_share": "Top 20",
-    "sales_marketing": "S&M spend",
-    "customer_success": "CS spend",
-    "gross_margin": "Gross margin",
-    "net_burn": "Net burn",
-    "cac": "CAC",
-    "cac_payback_months": "CAC payback (mo)",
-    "ltv": "LTV",
-    "ltv_to_cac": "LTV:CAC",
-    "magic_number": "Magic number",
-    "burn_multiple": "Burn multiple",
-    "cs_efficiency": "CS efficiency",
-}
-
-PP_KEYS = frozenset({"nrr_change", "grr_change"})
-"""Differences of two ratios, shown in percentage points."""
-
-COMMAND_LABELS = {
-    ("check", "segment"): "Segment",
-    ("validate", "check"): "Check",
-    ("validate", "severity"): "Severity",
-    ("validate", "column"): "Column",
-    ("validate", "rows"): "Rows",
-    ("validate", "examples"): "First rows",
-}
-"""Headers that depend on the command (a key that is also a data column elsewhere)."""
-
-TEXT_KEYS = frozenset(
-    {"window_start", "start", "end", "fiscal_year", "quarter", "account_id", "class"}
-)
-"""Left-aligned columns."""
-
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "calendar": ("start", "end", "fiscal_year", "quarter", "days"),
-    "nrr": ("window_start", "cohort_logos", "cohort_start_arr", "nrr", "grr", "logo_retention"),
-    "churn": (
-        "churned_logos",
-        "period_logo_churn_rate",
-        "period_gross_revenue_churn",
-        "period_net_revenue_churn",
-        "logo_churn_rate",
-        "gross_revenue_churn",
-        "net_revenue_churn",
-    ),
-}
-"""Columns shown in the terminal when they differ from the full key list (JSON has all)."""
-
-TABLE_HIDDEN: dict[str, frozenset[str]] = {
-    "economics": frozenset({"customer_success", "gross_margin", "net_burn", "new_arr", "arpa"}),
-}
-"""Columns left out of the terminal table (not of JSON/CSV) so that it fits a screen."""
 
 
 def fmt_money(cents: int | None) -> str:
@@ -149,21 +38,28 @@ def fmt_ratio(value: float | None) -> str:
     return "0.0%" if text == "-0.0%" else text
 
 
-def fmt_value(key: str, value: Any) -> str:
-    """Display text of one cell."""
+def fmt_value(
+    key: str, value: Any, *, kind: Kind | None = None, row: dict[str, Any] | None = None
+) -> str:
+    """Display text of one cell, by its key's kind (or ``kind``); a ``measured`` or
+    ``change`` cell is in the unit of the metric its ``row`` names."""
     if value is None:
         return DASH
-    if is_money(key):
+    spec = spec_for(key)
+    kind = kind or spec.kind
+    if kind is Kind.money:
         return fmt_money(value)
-    if is_ratio(key):
+    if kind is Kind.ratio:
         return fmt_ratio(value)
-    if key in PP_KEYS:
+    if kind is Kind.pp:
         text = f"{value * 100:+.1f}pp"
         return "0.0pp" if text in ("+0.0pp", "-0.0pp") else text
-    if key == "cac_payback_months":
-        return f"{value:,.1f}"
-    if is_factor(key):
-        return f"{value:,.2f}"
+    if kind is Kind.factor:
+        return f"{value:,.1f}" if spec.unit == "months" else f"{value:,.2f}"
+    if kind in (Kind.measured, Kind.change) and row is not None:
+        return fmt_metric_value(row["metric"], value, change=kind is Kind.change)
+    if kind is Kind.flag:
+        return str(value).upper()
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -171,41 +67,33 @@ def fmt_value(key: str, value: Any) -> str:
 
 def display_columns(result: Result) -> list[tuple[str, str, str]]:
     """``(key, label, kind)`` for each displayed column; kind is ``text`` or ``number``."""
-    hidden = TABLE_HIDDEN.get(result.command, frozenset())
-    keys = [k for k in TABLE_KEYS.get(result.command, result.keys) if k not in hidden]
-    first = "Cohort" if result.command == "cohorts" else "Period"
-    # explain names its period in the title; validate's rows are not about a period
-    show = "period" in result.head and result.command != "explain"
-    cols = [("period", first, "text")] if show else []
+    spec = display_spec(result.command)
+    shown = spec.table_keys if spec.table_keys is not None else result.keys
+    keys = [k for k in shown if k not in spec.hidden]
+    # validate's rows are not about a period
+    show = "period" in result.head and spec.period_column
+    cols = [("period", spec.first_column, "text")] if show else []
     cols += [(d, d, "text") for d in result.by]
     schema = result.frame.schema
     cols += [
         (
             k,
-            COMMAND_LABELS.get((result.command, k)) or _label(k),
-            "text" if k in TEXT_KEYS or schema[k] == pl.String else "number",
+            spec.labels.get(k) or spec_for(k).label,
+            "text" if spec_for(k).kind in TEXT_KINDS or schema[k] == pl.String else "number",
         )
         for k in keys
     ]
     return cols
 
 
-def _label(key: str) -> str:
-    if AGE_KEY.match(key):
-        return key.rsplit("_", 1)[1]
-    return LABELS.get(key, key)
+TEXT_KINDS = (Kind.text, Kind.date)
+"""Kinds shown left-aligned whatever the column's type."""
 
 
 def cells(result: Result, cols: list[tuple[str, str, str]]) -> list[list[str]]:
     """Formatted cell text, row by row; a total row shows ``Total`` in its segment cells."""
     out = []
-    if result.command == "check":
-        from retention_cli.render.check import check_cells
-
-        for row in result.frame.iter_rows(named=True):
-            text = {"period": row["period"], **check_cells(row)}
-            out.append([text[key] for key, _, _ in cols])
-        return out
+    kinds = display_spec(result.command).kinds
     for row in result.frame.iter_rows(named=True):
         is_total = bool(result.by) and all(row[d] is None for d in result.by)
         line = []
@@ -213,7 +101,7 @@ def cells(result: Result, cols: list[tuple[str, str, str]]) -> list[list[str]]:
             if key in result.by:
                 line.append("Total" if is_total else str(row[key]))
             else:
-                line.append(fmt_value(key, row[key]))
+                line.append(fmt_value(key, row[key], kind=kinds.get(key), row=row))
         out.append(line)
     return out
 
@@ -302,7 +190,7 @@ def sparkline(result: Result, key: str) -> str:
     span = hi - lo or 1.0
     marks = "".join(SPARKS[min(int((v - lo) / span * (len(SPARKS) - 1) + 0.5), 7)] for v in nums)
     return (
-        f"{LABELS.get(key, key)} trend {marks} {fmt_ratio(nums[-1])} ({values[-1][0]}; "
+        f"{spec_for(key).label} trend {marks} {fmt_ratio(nums[-1])} ({values[-1][0]}; "
         f"low {fmt_ratio(lo)}, high {fmt_ratio(hi)})"
     )
 
@@ -339,10 +227,11 @@ def render_table(result: Result | Report, console: Any) -> None:
     )
     for _, label, kind in cols:
         table.add_column(label, justify="left" if kind == "text" else "right", no_wrap=True)
-    bars = movement_bars(result) if result.command == "bridge" else None
+    spec = display_spec(result.command)
+    bars = movement_bars(result) if spec.movement_bars else None
     if bars is not None:
         table.add_column("Movement (+ gained, − lost)", no_wrap=True)
-    heat = result.command == "cohorts"
+    heat = spec.heat_map
     shown = result
     if result.table_limit is not None and result.frame.height > result.table_limit:
         shown = replace(result, frame=result.frame.head(result.table_limit))
@@ -353,11 +242,11 @@ def render_table(result: Result | Report, console: Any) -> None:
         styled: list[Any] = list(line)
         if heat:
             styled = [
-                Text(text, style=heat_style(row[key])) if AGE_KEY.match(key) else text
+                Text(text, style=heat_style(row[key])) if spec_for(key).heat else text
                 for (key, _, _), text in zip(cols, line, strict=True)
             ]
-        if result.command == "check":
-            total = row["status"] == "fail"
+        if spec.bold is not None:
+            total = spec.bold(row)
         if bars is not None:
             gain, loss = bars[i]
             bar = Text()
@@ -382,10 +271,9 @@ def render_table(result: Result | Report, console: Any) -> None:
         console.print(
             f"… and {more:,} more rows (--top changes how many; -f csv lists all)", markup=False
         )
-    if result.command == "nrr":
-        for key in ("nrr", "grr"):
-            line = sparkline(result, key)
-            if line:
-                console.print(line, markup=False)
+    for key in spec.sparklines:
+        line = sparkline(result, key)
+        if line:
+            console.print(line, markup=False)
     for note in result.notes:
         console.print(f"note: {note}", markup=False)

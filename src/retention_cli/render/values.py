@@ -8,7 +8,8 @@ from typing import Any
 import polars as pl
 
 from retention_cli.inputs import cents_text
-from retention_cli.result import AGE_KEY, FACTOR_KEYS, MONEY_KEYS, RATIO_KEYS, Result
+from retention_cli.keys import Kind, spec_for
+from retention_cli.result import Result
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,7 +28,7 @@ def output_frame(result: Result) -> pl.DataFrame:
     the cent when printed shortest) and dates as ISO text."""
     exprs = []
     for col in result.columns:
-        if is_money(col):
+        if spec_for(col).kind is Kind.money:
             # via exact text: Polars' float division is not correctly rounded, and
             # 229404.55 must print as 229404.55, not 229404.55000000002
             exprs.append(cents_text(pl.col(col)).cast(pl.Float64).alias(col))
@@ -44,18 +45,18 @@ def rows(result: Result) -> list[dict[str, Any]]:
 
 
 def is_ratio(key: str) -> bool:
-    """True for fraction-valued keys."""
-    return key in RATIO_KEYS or AGE_KEY.match(key) is not None
+    """True for fraction-valued keys (its :class:`~retention_cli.keys.KeySpec` kind)."""
+    return spec_for(key).kind is Kind.ratio
 
 
 def is_factor(key: str) -> bool:
     """True for plain multiples (quick ratio, LTV:CAC) and month counts (CAC payback)."""
-    return key in FACTOR_KEYS
+    return spec_for(key).kind is Kind.factor
 
 
 def is_money(key: str) -> bool:
     """True for money-valued keys."""
-    return key in MONEY_KEYS
+    return spec_for(key).kind is Kind.money
 
 
 HEAT_STOPS = ((0.5, (178, 34, 34)), (0.8, (204, 170, 0)), (1.0, (46, 139, 87)), (1.3, (0, 90, 50)))
