@@ -14,7 +14,7 @@ from enum import Enum
 from functools import lru_cache
 
 
-class Kind(str, Enum):
+class Kind(Enum):
     """How a key's values are stored and shown."""
 
     money = "money"
@@ -41,7 +41,7 @@ class Kind(str, Enum):
     """A status word, shown upper-case (``check``'s PASS/FAIL)."""
 
 
-class Direction(str, Enum):
+class Direction(Enum):
     """Which way a metric gets worse, for ``retention check``."""
 
     higher_is_better = "higher_is_better"

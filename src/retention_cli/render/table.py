@@ -272,8 +272,8 @@ def render_table(result: Result | Report, console: Any) -> None:
             f"… and {more:,} more rows (--top changes how many; -f csv lists all)", markup=False
         )
     for key in spec.sparklines:
-        line = sparkline(result, key)
-        if line:
-            console.print(line, markup=False)
+        trend = sparkline(result, key)
+        if trend:
+            console.print(trend, markup=False)
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
