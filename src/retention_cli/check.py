@@ -12,14 +12,20 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from retention_cli.errors import RetentionError
+from retention_cli.errors import ExitCode, RetentionError
 from retention_cli.keys import CHECKABLE, DEFAULT_COMPARED, Direction, Kind, spec_for
+from retention_cli.options import BridgeMode, Grain, Method
 from retention_cli.result import SCHEMA_VERSION, Result
+
+if TYPE_CHECKING:
+    from retention_cli.config import Config
+    from retention_cli.inputs import Loaded
+    from retention_cli.service import RunOptions
 
 ROW_KEYS = frozenset({"period", "start", "end", "window_start"})
 SECTIONS = ("bridge", "retention", "churn", "mix", "economics", "periods")
@@ -44,18 +50,24 @@ class Tolerance:
         return abs(baseline) * self.amount if self.relative else self.amount
 
 
-def parse_tolerance(text: str | float, *, source: str = "--max-drop") -> Tolerance:
-    """``0.5pp`` → 0.005 absolute; ``2%`` → 2% of the baseline; ``0.01`` → 0.01 absolute."""
+def parse_tolerance(text: str | float, *, source: str | None = None) -> Tolerance:
+    """``0.5pp`` → 0.005 absolute; ``2%`` → 2% of the baseline; ``0.01`` → 0.01 absolute.
+
+    An unusable ``text`` is an error of the ``max_drop`` parameter, or of
+    ``source`` (where in a file it was read) when given.
+    """
+    param = "max_drop" if source is None else None
+    prefix = "" if source is None else f"{source}: "
     if isinstance(text, int | float) and not isinstance(text, bool):
         if text < 0:
-            msg = f"{source}: a tolerance cannot be negative ({text})"
-            raise CheckError(msg)
+            msg = f"{prefix}a tolerance cannot be negative ({text})"
+            raise CheckError(msg, param=param)
         return Tolerance(float(text), relative=False, text=f"{text:g}")
     raw = str(text).strip().lower().replace(" ", "")
     m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)(pp|%)?", raw)
     if not m:
-        msg = f"{source}: {text!r} is not a tolerance; write 0.5pp (percentage points), 2% (relative) or 0.01"
-        raise CheckError(msg)
+        msg = f"{prefix}{text!r} is not a tolerance; write 0.5pp (percentage points), 2% (relative) or 0.01"
+        raise CheckError(msg, param=param)
     value = float(m.group(1))
     if m.group(2) == "pp":
         return Tolerance(value / 100, relative=False, text=f"{value:g}pp")
@@ -397,3 +409,219 @@ def _rule_for(thresholds: Thresholds | None, metric: str, seg: str) -> Rule | No
         if segment_name(where) == seg and metric in rules:
             return rules[metric]
     return thresholds.rules.get(metric)
+
+
+# ----------------------------------------------------------------------------- a whole check
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The verdicts of one check as a :class:`Result`, and the exit status they give."""
+
+    result: Result
+    verdicts: list[dict[str, Any]]
+
+    @property
+    def failed(self) -> int:
+        """How many checks failed."""
+        return sum(v["status"] == "fail" for v in self.verdicts)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """``REGRESSION`` when a check failed, else ``OK``."""
+        return ExitCode.REGRESSION if self.failed else ExitCode.OK
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """What a check compares against: the baseline document and thresholds read,
+    the tolerance, and which periods and metrics are asked for."""
+
+    baseline: dict[str, Any] | None
+    thresholds: Thresholds | None
+    tolerance: Tolerance
+    baseline_path: str | None = None
+    thresholds_path: str | None = None
+    period: str | None = None
+    all_periods: bool = False
+    metrics: list[str] | None = None
+    allow_definition_change: bool = False
+
+    def options(
+        self,
+        base: RunOptions,
+        *,
+        grain: Grain | None = None,
+        window: int | None = None,
+        method: Method | None = None,
+        bridge: BridgeMode | None = None,
+        by: tuple[str, ...] | None = None,
+    ) -> RunOptions:
+        """``base`` with the definitions not given taken from the baseline (else the
+        defaults), and ``by`` widened by the columns the segment thresholds name."""
+        from dataclasses import replace
+
+        known = (self.baseline or {}).get("options") or {}
+        by_cols = by if by is not None else tuple(known.get("by") or ())
+        if self.thresholds is not None:  # a threshold for segment=SMB needs the segment rows
+            extra = [c for where, _ in self.thresholds.segments for c in where if c not in by_cols]
+            by_cols = (*by_cols, *dict.fromkeys(extra))
+        return replace(
+            base,
+            grain=grain or Grain(known.get("grain", "month")),
+            window=window or int(known.get("window", 12)),
+            method=method or Method(known.get("method", "cohort")),
+            bridge=bridge or BridgeMode(known.get("bridge", "net")),
+            by=by_cols,
+        )
+
+    def run(self, loaded: Loaded, config: Config, opts: RunOptions) -> CheckOutcome:
+        """Recompute the metrics on ``loaded`` and compare them (SPEC §11)."""
+        from retention_cli.render.json import document
+        from retention_cli.service import REPORT_SECTIONS, compute_report
+
+        # the cohort matrix has no checkable metric: do not compute it
+        wanted = tuple(s for s in REPORT_SECTIONS if s != "cohorts")
+        report = compute_report(loaded, config, opts, sections_wanted=wanted)
+        now_doc = document(report)
+        warnings = [*report.warnings, *self._definition_change(now_doc["definitions"])]
+        now_rows = long_rows(now_doc)
+        base_rows = long_rows(self.baseline) if self.baseline else None
+        b_periods, t_periods = self._periods(now_rows, base_rows)
+        verdicts = compare(
+            now_rows, baseline=base_rows, thresholds=self.thresholds, baseline_periods=b_periods,
+            threshold_periods=t_periods, metrics=self.metrics, max_drop=self.tolerance,
+            skip_null=self.all_periods,
+        )  # fmt: skip
+        if not verdicts:
+            msg = "nothing to check: no metric of the baseline or thresholds is in the selected periods"
+            raise CheckError(msg, hint="check --metrics, --period and the baseline's options")
+        result = check_result(
+            verdicts,
+            dates=_dates(now_doc, self.baseline),
+            input=now_doc["input"],
+            options={**now_doc["options"], "baseline": self.baseline_path,
+                     "thresholds": self.thresholds_path, "max_drop": self.tolerance.text,
+                     "periods": sorted(set(b_periods) | set(t_periods))},
+            definitions=now_doc["definitions"],
+            caption=(f"worse-than-baseline tolerance {self.tolerance.text} unless the thresholds "
+                     "set one; " + report.sections["retention"].caption),
+            warnings=tuple(warnings),
+        )  # fmt: skip
+        return CheckOutcome(result, verdicts)
+
+    def _definition_change(self, ours: dict[str, Any]) -> list[str]:
+        """A warning when the baseline's definitions differ and that is allowed; an error
+        when it is not."""
+        if self.baseline is None:
+            return []
+        theirs = self.baseline.get("definitions") or {}
+        differ = sorted(k for k in set(theirs) & set(ours) if theirs[k] != ours[k])
+        if not differ:
+            return []
+        text = "; ".join(f"{k}: baseline {theirs[k]!r}, now {ours[k]!r}" for k in differ)
+        if not self.allow_definition_change:
+            msg = f"the baseline was computed under other definitions ({text})"
+            raise CheckError(msg, hint="recompute the baseline, or pass --allow-definition-change")
+        return [f"comparing across a definition change: {text}"]
+
+    def _periods(
+        self,
+        now_rows: dict[tuple[str, str, str], float | None],
+        base_rows: dict[tuple[str, str, str], float | None] | None,
+    ) -> tuple[list[str], list[str]]:
+        """The periods compared with the baseline and with the thresholds."""
+        now_periods = list(dict.fromkeys(p for (_, _, p) in now_rows))
+        base_periods = list(dict.fromkeys(p for (_, _, p) in base_rows)) if base_rows else []
+        if self.period:
+            if self.period not in now_periods and self.period not in base_periods:
+                shown = ", ".join((now_periods or base_periods)[-3:])
+                msg = f"no period {self.period!r} in the data or the baseline (latest: {shown})"
+                raise CheckError(msg, param="period")
+            return [self.period], [self.period]
+        if self.all_periods:
+            return base_periods, now_periods
+        return base_periods[-1:], now_periods[-1:]
+
+
+def _dates(now_doc: dict[str, Any], base_doc: dict[str, Any] | None) -> dict[str, tuple[str, str]]:
+    """Each period's start and end, from the fresh results, else the baseline."""
+    dates = {}
+    for section in ("bridge", "retention"):
+        for row in now_doc.get(section) or []:
+            dates[row["period"]] = (row["start"], row["end"])
+    for row in (base_doc or {}).get("periods") or []:
+        dates.setdefault(row["period"], (row["start"], row["end"]))
+    return dates
+
+
+def plan_check(
+    *,
+    baseline: Path | None = None,
+    thresholds: Path | None = None,
+    max_drop: str | float = "0pp",
+    period: str | None = None,
+    all_periods: bool = False,
+    metrics: list[str] | None = None,
+    allow_definition_change: bool = False,
+) -> CheckPlan:
+    """Read and check what a check compares against, before any data is read.
+
+    ``baseline`` is a JSON document ``retention`` wrote, ``thresholds`` a YAML of
+    limits (at least one is needed); ``max_drop`` how much worse than the
+    baseline a metric may get; ``period`` one period to check, or
+    ``all_periods``, else the latest; ``metrics`` the keys compared with the
+    baseline (default: NRR, GRR, logo and revenue churn).
+    """
+    if baseline is None and thresholds is None:
+        msg = "a check needs a baseline, thresholds or both"
+        raise CheckError(msg, param="baseline", hint="write a baseline with a JSON report")
+    if period and all_periods:
+        msg = "give one period or all periods, not both"
+        raise CheckError(msg, param="period")
+    tolerance = parse_tolerance(max_drop)
+    base_doc = load_baseline(baseline) if baseline else None
+    rules = load_thresholds(thresholds) if thresholds else None
+    bad = [m for m in metrics or () if m not in CHECKABLE]
+    if bad:
+        msg = f"unknown metric {bad[0]!r}"
+        raise CheckError(
+            msg,
+            param="metrics",
+            hint="metric names are the JSON keys, e.g. nrr, grr, logo_churn_rate",
+        )
+    return CheckPlan(
+        baseline=base_doc, thresholds=rules, tolerance=tolerance,
+        baseline_path=str(baseline) if baseline else None,
+        thresholds_path=str(thresholds) if thresholds else None, period=period,
+        all_periods=all_periods, metrics=metrics or None,
+        allow_definition_change=allow_definition_change,
+    )  # fmt: skip
+
+
+def run_check(
+    path: str,
+    *,
+    config: Config | None = None,
+    options: RunOptions | None = None,
+    grain: Grain | None = None,
+    window: int | None = None,
+    method: Method | None = None,
+    bridge: BridgeMode | None = None,
+    by: tuple[str, ...] | None = None,
+    **plan: Any,
+) -> CheckOutcome:
+    """Recompute the metrics of the file at ``path`` and compare them with a baseline
+    and/or thresholds (``plan``: the arguments of :func:`plan_check`).
+
+    The definitions not given (``grain``, ``window``, ``method``, ``bridge``,
+    ``by``) are the baseline's; ``options`` holds the input options (shape,
+    columns, spend, ...). ``exit_code`` of the outcome is 1 when a check failed.
+    """
+    from retention_cli.config import Config
+    from retention_cli.service import RunOptions, load_input
+
+    config = config or Config()
+    checking = plan_check(**plan)
+    opts = checking.options(
+        options or RunOptions(), grain=grain, window=window, method=method, bridge=bridge, by=by
+    )
+    return checking.run(load_input(path, config, opts), config, opts)

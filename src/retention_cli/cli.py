@@ -1,23 +1,38 @@
 """The ``retention`` command line: parse options, call the core, render.
 
+Options that several commands share are declared once, in :data:`SHARED`; the
+:func:`command` decorator adds them to each command that takes them and turns
+their values into a :class:`Run` (which builds the core's ``RunOptions``).
+Every command runs inside one error handler (:func:`_guarded`).
+
 Heavy modules (Polars, the metrics core) are imported inside the commands so
 that ``retention --help`` and ``--version`` start fast.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, get_args
 
 import typer
+from typer.models import OptionInfo
 
 from retention_cli import __version__
 from retention_cli.errors import ExitCode, RetentionError
 from retention_cli.options import BridgeMode, Grain, Method, OutputFormat, Shape
+
+if TYPE_CHECKING:
+    from retention_cli.config import Config
+    from retention_cli.inputs import Loaded
+    from retention_cli.service import RunOptions
 
 
 class CohortMetricChoice(str, Enum):
@@ -27,6 +42,13 @@ class CohortMetricChoice(str, Enum):
     nrr = "nrr"
     grr = "grr"
     logos = "logos"
+
+
+class OnInvalid(str, Enum):
+    """``--on-invalid``: stop on a bad row, or leave it out and report it."""
+
+    error = "error"
+    skip = "skip"
 
 
 app = typer.Typer(
@@ -62,171 +84,316 @@ def _root(
 
 
 # ----------------------------------------------------------------------------- shared options
-FileArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="FILE",
-        help="Movements, snapshots or subscriptions file (.csv .tsv .csv.gz .parquet), or - for CSV on stdin.",
-        show_default=False,
-    ),
-]
-FormatOpt = Annotated[
-    OutputFormat | None,
-    typer.Option(
-        "--format", "-f", help="Output format [default: from --output's extension, else table]."
-    ),
-]
-OutputOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="Write to FILE (format from its extension: .json .csv .md .txt .xlsx .html).",
-        dir_okay=False,
-    ),
-]
-GrainOpt = Annotated[
-    Grain, typer.Option("--grain", help="Reporting period: fiscal month, quarter or year.")
-]
-WindowOpt = Annotated[
-    int, typer.Option("--window", help="Trailing window for NRR/GRR, in fiscal months.", min=1)
-]
-MethodOpt = Annotated[
-    Method,
-    typer.Option(
-        "--method",
-        help="cohort: compare each cohort account's end ARR with its start; bridge: sum the cohort's monthly movements.",
-    ),
-]
-BridgeOpt = Annotated[
-    BridgeMode,
-    typer.Option(
-        "--bridge",
-        help="For quarters/years: net classifies by start and end ARR; gross sums the monthly movements.",
-    ),
-]
-ByOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--by", help="Split by dimension column(s), comma-separated, e.g. segment,region."
-    ),
-]
-FromOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--from",
-        help="First period to report: a date (2026-03-15) or a label (2026-03, FY2027-Q1, FY2027).",
-    ),
-]
-ToOpt = Annotated[
-    str | None, typer.Option("--to", help="Last period to report: a date or a label.")
-]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Report as things stood on this day (a date, or a label: its last day); later rows are left out.",
-    ),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="YAML config [default: retention.yaml in the working directory, if present].",
-        dir_okay=False,
-    ),
-]
-ShapeOpt = Annotated[
-    Shape | None, typer.Option("--shape", help="Input shape [default: detected from the header].")
-]
-ColumnOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--column",
-        help='Map a canonical column to your header: --column account_id="Customer ID" (repeatable).',
-    ),
-]
-DateFormatOpt = Annotated[
-    str | None,
-    typer.Option("--date-format", help="strftime format of non-ISO dates, e.g. %m/%d/%Y."),
-]
-DelimiterOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--delimiter", help="Field delimiter [default: detected: comma, semicolon or tab]."
-    ),
-]
+def _split(text: str | None) -> tuple[str, ...]:
+    """``"segment, region"`` → ``("segment", "region")``."""
+    return tuple(b.strip() for b in (text or "").split(",") if b.strip())
 
 
-class OnInvalid(str, Enum):
-    """``--on-invalid``: stop on a bad row, or leave it out and report it."""
+def _columns(items: list[str] | None, _run: Run) -> dict[str, str]:
+    from retention_cli.inputs import parse_column_overrides
 
-    error = "error"
-    skip = "skip"
-
-
-OnInvalidOpt = Annotated[
-    OnInvalid,
-    typer.Option(
-        "--on-invalid",
-        help="error: stop at bad rows (exit 2); skip: leave them out, count them and go on.",
-    ),
-]
-RejectsOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--rejects",
-        help="With --on-invalid skip: write the skipped rows here (CSV, with line and reason).",
-        dir_okay=False,
-    ),
-]
-SpendOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--spend",
-        help="Spend CSV: period, sales_marketing, customer_success, gross_margin, net_burn (any subset).",
-    ),
-]
-CohortMetricOpt = Annotated[
-    CohortMetricChoice,
-    typer.Option(
-        "--metric", help="Cohort cells: nrr (ARR kept), grr (capped per account) or logos."
-    ),
-]
-SheetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--sheet", help="For .xlsx input: the sheet's name or 1-based number [default: the first]."
-    ),
-]
+    return parse_column_overrides(items)
 
 
-def _no_color(value: bool) -> None:  # noqa: FBT001 - typer callback signature
-    _FLAGS["no_color"] = bool(value)
+def _spend(path: str | None, run: Run) -> Any:
+    if not path:
+        return None
+    from retention_cli.calendar import FiscalCalendar
+    from retention_cli.spend import load_spend
+
+    return load_spend(path, FiscalCalendar(run.config.fiscal_year))
 
 
-_FLAGS: dict[str, bool] = {"stamp": False, "no_color": False}
-"""Process-wide output flags set by option callbacks (--stamp, --no-color)."""
+def _cohort_metric(choice: CohortMetricChoice, _run: Run) -> Any:
+    from retention_cli.metrics.cohorts import CohortMetric
 
-NoColorOpt = Annotated[
-    bool,
-    typer.Option("--no-color", help="No colour in tables (also: NO_COLOR set, or not a terminal).",
-                 callback=_no_color),
-]  # fmt: skip
+    return CohortMetric(choice.value)
 
 
-def _stamp(value: bool) -> None:  # noqa: FBT001 - typer callback signature
-    _FLAGS["stamp"] = bool(value)
+@dataclass(frozen=True)
+class Shared:
+    """One option that several commands take, declared once.
+
+    ``annotation`` is the Typer ``Annotated`` type and ``default`` its default.
+    ``tag`` says which commands get it: ``"all"`` (every command) or a tag that
+    a command lists in :func:`command`. ``feeds`` is the ``RunOptions`` field
+    the value fills (through ``convert``, given the value and the :class:`Run`);
+    ``None`` for a setting of the run itself (output, quiet, ...).
+    """
+
+    name: str
+    annotation: Any
+    default: Any
+    tag: str
+    feeds: str | None = None
+    convert: Callable[[Any, Run], Any] | None = None
+
+    @property
+    def flag(self) -> str | None:
+        """The option's long flag (``--from`` for ``date_from``); ``None`` for an argument."""
+        return _flag_of(self.annotation)
+
+    def parameter(self) -> inspect.Parameter:
+        """The parameter a command's signature gets for this option."""
+        return inspect.Parameter(
+            self.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=self.default,
+            annotation=self.annotation,
+        )
 
 
-StampOpt = Annotated[
-    bool,
-    typer.Option("--stamp", help="Record the time of the run in JSON, HTML and XLSX output.",
-                 callback=_stamp),
-]  # fmt: skip
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or messages on stderr.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
+_OUTPUT_HELP = "Write to FILE (format from its extension: .json .csv .md .txt .xlsx .html)."
+_FROM_HELP = "First period to report: a date (2026-03-15) or a label (2026-03, FY2027-Q1, FY2027)."
+_AS_OF_HELP = "Report as things stood on this day (a date, or a label: its last day); later rows are left out."
+_METHOD_HELP = (
+    "cohort: compare each cohort account's end ARR with its start; "
+    "bridge: sum the cohort's monthly movements."
+)
+_SPEND_HELP = (
+    "Spend CSV: period, sales_marketing, customer_success, gross_margin, net_burn (any subset)."
+)
+_FILE_HELP = "Movements, snapshots or subscriptions file (.csv .tsv .csv.gz .parquet), or - for CSV on stdin."
+
+SHARED: tuple[Shared, ...] = (
+    Shared("file", Annotated[str, typer.Argument(metavar="FILE", help=_FILE_HELP, show_default=False)],
+           inspect.Parameter.empty, "input"),
+    Shared("spend", Annotated[str | None, typer.Option("--spend", help=_SPEND_HELP)], None, "spend",
+           "spend", _spend),
+    Shared("fmt", Annotated[OutputFormat | None, typer.Option(
+        "--format", "-f", help="Output format [default: from --output's extension, else table].")],
+        None, "render"),
+    Shared("output", Annotated[Path | None, typer.Option(
+        "--output", "-o", help=_OUTPUT_HELP, dir_okay=False)], None, "render"),
+    Shared("grain", Annotated[Grain, typer.Option(
+        "--grain", help="Reporting period: fiscal month, quarter or year.")], Grain.month, "grain",
+        "grain"),
+    Shared("window", Annotated[int, typer.Option(
+        "--window", help="Trailing window for NRR/GRR, in fiscal months.", min=1)], 12, "window",
+        "window"),
+    Shared("method", Annotated[Method, typer.Option("--method", help=_METHOD_HELP)], Method.cohort,
+           "method", "method"),
+    Shared("bridge", Annotated[BridgeMode, typer.Option("--bridge", help=(
+        "For quarters/years: net classifies by start and end ARR; gross sums the monthly "
+        "movements."))], BridgeMode.net, "bridge", "bridge"),
+    Shared("metric", Annotated[CohortMetricChoice, typer.Option(
+        "--metric", help="Cohort cells: nrr (ARR kept), grr (capped per account) or logos.")],
+        CohortMetricChoice.nrr, "cohort_metric", "cohort_metric", _cohort_metric),
+    Shared("by", Annotated[str | None, typer.Option(
+        "--by", help="Split by dimension column(s), comma-separated, e.g. segment,region.")],
+        None, "by", "by", lambda v, _: _split(v)),
+    Shared("date_from", Annotated[str | None, typer.Option("--from", help=_FROM_HELP)], None,
+           "span", "date_from"),
+    Shared("date_to", Annotated[str | None, typer.Option(
+        "--to", help="Last period to report: a date or a label.")], None, "span", "date_to"),
+    Shared("as_of", Annotated[str | None, typer.Option("--as-of", help=_AS_OF_HELP)], None, "span",
+           "as_of"),
+    Shared("config", Annotated[Path | None, typer.Option(
+        "--config", "-c", dir_okay=False,
+        help="YAML config [default: retention.yaml in the working directory, if present].")],
+        None, "config"),
+    Shared("shape", Annotated[Shape | None, typer.Option(
+        "--shape", help="Input shape [default: detected from the header].")], None, "input",
+        "shape"),
+    Shared("column", Annotated[list[str] | None, typer.Option("--column", help=(
+        'Map a canonical column to your header: --column account_id="Customer ID" (repeatable).'
+        ))], None, "input", "columns", _columns),
+    Shared("date_format", Annotated[str | None, typer.Option(
+        "--date-format", help="strftime format of non-ISO dates, e.g. %m/%d/%Y.")], None, "input",
+        "date_format"),
+    Shared("delimiter", Annotated[str | None, typer.Option(
+        "--delimiter", help="Field delimiter [default: detected: comma, semicolon or tab].")],
+        None, "input", "delimiter"),
+    Shared("sheet", Annotated[str | None, typer.Option("--sheet", help=(
+        "For .xlsx input: the sheet's name or 1-based number [default: the first]."))], None,
+        "input", "sheet"),
+    Shared("on_invalid", Annotated[OnInvalid, typer.Option("--on-invalid", help=(
+        "error: stop at bad rows (exit 2); skip: leave them out, count them and go on."))],
+        OnInvalid.error, "skip", "on_invalid", lambda v, _: v.value),
+    Shared("rejects", Annotated[Path | None, typer.Option("--rejects", dir_okay=False, help=(
+        "With --on-invalid skip: write the skipped rows here (CSV, with line and reason)."))],
+        None, "input"),
+    Shared("quiet", Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No warnings or messages on stderr.")], False, "all"),
+    Shared("no_color", Annotated[bool, typer.Option(
+        "--no-color", help="No colour in tables (also: NO_COLOR set, or not a terminal).")], False,
+        "render"),
+    Shared("stamp", Annotated[bool, typer.Option(
+        "--stamp", help="Record the time of the run in JSON, HTML and XLSX output.")], False,
+        "render"),
+    Shared("debug", Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")],
+           False, "all"),
+)  # fmt: skip
+"""Every shared option, in the order ``--help`` lists them. Adding an option to
+every command (or to every command with a tag) is one row here; a row with
+``feeds`` also reaches ``RunOptions`` through :meth:`Run.options`."""
+
+GrainOpt = next(o.annotation for o in SHARED if o.name == "grain")
+"""``--grain`` for a command that does not feed it to ``RunOptions`` (``calendar``)."""
+
+FROM_FILE = ("render", "config", "input")
+"""Tags of a command that reads a data file and writes a result."""
+METRIC = (*FROM_FILE, "skip", "grain", "by", "span")
+"""Tags every metric command has."""
+
+FLAGS: dict[str, str] = {}
+"""Core parameter name → CLI flag (``date_from`` → ``--from``), from every
+command's options and the ``RunOptions`` field each shared option feeds."""
+
+
+def _flag_of(annotation: Any) -> str | None:
+    info = next((a for a in get_args(annotation)[1:] if isinstance(a, OptionInfo)), None)
+    if info is None:
+        return None
+    decls = [d for d in (info.default, *(info.param_decls or ())) if isinstance(d, str)]
+    return next((d for d in decls if d.startswith("--")), None)
+
+
+def flag_for(param: str | None) -> str | None:
+    """The CLI flag for a core parameter name, else the name itself."""
+    return None if param is None else FLAGS.get(param, param)
+
+
+@dataclass
+class Run:
+    """One command line: the values of the shared options the command takes."""
+
+    command: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        """The input file (``-`` for stdin)."""
+        return str(self.values["file"])
+
+    @property
+    def quiet(self) -> bool:
+        """``--quiet``: nothing on stderr but errors."""
+        return bool(self.values.get("quiet"))
+
+    @property
+    def debug(self) -> bool:
+        """``--debug``: a traceback with every error."""
+        return bool(self.values.get("debug"))
+
+    @cached_property
+    def config(self) -> Config:
+        """The config of ``--config`` (or ``retention.yaml``, or the defaults)."""
+        from retention_cli.config import load_config
+
+        return load_config(self.values.get("config"))
+
+    def options(self, **overrides: Any) -> RunOptions:
+        """The core's ``RunOptions`` from the shared options given (``overrides`` win)."""
+        from retention_cli.service import RunOptions
+
+        self.config  # noqa: B018 - the config is read (and reported) first
+        fields = {}
+        for opt in SHARED:
+            if opt.feeds and opt.feeds not in overrides and opt.name in self.values:
+                value = self.values[opt.name]
+                fields[opt.feeds] = opt.convert(value, self) if opt.convert else value
+        return RunOptions(**{**fields, **overrides})
+
+    def load(self, opts: RunOptions, *, label: str = "retention") -> Loaded:
+        """Read the input file under ``opts``; say what was skipped; write ``--rejects``."""
+        from retention_cli.render.table import busy
+        from retention_cli.service import load_input
+
+        with busy(f"{label}: reading {self.file}", enabled=not self.quiet):
+            loaded = load_input(self.file, self.config, opts)
+        _report_skipped(loaded, self.values.get("rejects"), quiet=self.quiet)
+        return loaded
+
+    def emit(self, result: Any) -> None:
+        """Write a result to stdout or ``--output``, its warnings to stderr."""
+        _emit(result, self, self.values.get("fmt"), self.values.get("output"))
+
+    def metric(self, command: str) -> None:
+        """Load the input, compute one metric command (or ``report``), render it."""
+        from retention_cli.render.table import busy
+        from retention_cli.service import run_loaded
+
+        opts = self.options()
+        loaded = self.load(opts, label=f"retention {self.command}")
+        with busy(f"retention {self.command}: computing", enabled=not self.quiet):
+            result = run_loaded(command, loaded, self.config, opts, release_input=True)
+        self.emit(result)
+
+
+def command(
+    name: str, *tags: str, after: str | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register ``fn(run, **own)`` as the command ``name`` with the shared options of ``tags``.
+
+    The command's ``--help`` lists the shared options in :data:`SHARED` order;
+    an own parameter named like one of them replaces it in place (``check``'s
+    ``--grain`` defaults to the baseline's), the others follow the option
+    ``after`` (default: the FILE argument, else first).
+    """
+
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        own = {
+            p.name: p for p in list(inspect.signature(fn, eval_str=True).parameters.values())[1:]
+        }
+        shared = [o for o in SHARED if o.tag == "all" or o.tag in tags]
+        taken = [o.name for o in shared if o.name not in own]
+        extra = [p for name, p in own.items() if name not in {o.name for o in shared}]
+        anchor = after or ("file" if "file" in taken else None)
+        params = [] if anchor else list(extra)
+        for opt in shared:
+            params.append(own.get(opt.name) or opt.parameter())
+            if opt.name == anchor:
+                params.extend(extra)
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+        named = [(p.name, _flag_of(p.annotation)) for p in params]
+        named += [(o.feeds, o.flag) for o in shared if o.feeds and o.name in taken]
+        for param, flag in named:
+            if flag:
+                FLAGS.setdefault(param, flag)
+
+        def run_command(**kwargs: Any) -> None:
+            run = Run(name, {n: kwargs.pop(n) for n in taken})
+            _guarded(fn, run, kwargs)
+
+        run_command.__name__ = fn.__name__
+        run_command.__qualname__ = fn.__qualname__
+        run_command.__doc__ = fn.__doc__
+        run_command.__module__ = fn.__module__
+        run_command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        return app.command(name)(run_command)
+
+    return register
+
+
+# ----------------------------------------------------------------------------- errors
+def _guarded(fn: Callable[..., None], run: Run, kwargs: dict[str, Any]) -> None:
+    """Run a command; every error leaves as a message on stderr and an exit code."""
+    try:
+        fn(run, **kwargs)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except typer.Exit:
+        raise
+    except BrokenPipeError:  # `retention bridge x.csv | head -1`: the reader has gone
+        _silence_stdout()
+        raise typer.Exit(ExitCode.OK) from None
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
+    except Exception as exc:  # no traceback on bad input
+        _fail(exc, debug=run.debug)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the final flush cannot fail again (Python docs,
+    "Note on SIGPIPE")."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test runner)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _fail(exc: BaseException, *, debug: bool) -> NoReturn:
@@ -250,7 +417,7 @@ def _fail(exc: BaseException, *, debug: bool) -> NoReturn:
             print(f"hint: {exc.hint}", file=err)
         raise typer.Exit(exc.exit_code)
     if isinstance(exc, RetentionError):
-        print(f"error: {exc.message}", file=err)
+        print(f"error: {exc.located(flag_for(getattr(exc, 'param', None)))}", file=err)
         if exc.hint:
             print(f"hint: {exc.hint}", file=err)
         raise typer.Exit(exc.exit_code)
@@ -263,25 +430,27 @@ def _fail(exc: BaseException, *, debug: bool) -> NoReturn:
     raise typer.Exit(ExitCode.UNUSABLE)
 
 
-def _emit(result, fmt: OutputFormat | None, output: Path | None, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+# ----------------------------------------------------------------------------- output
+def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) -> None:
     """Write a result to stdout or ``output``, warnings to stderr."""
     from retention_cli.errors import UsageError
     from retention_cli.render import FORMAT_BY_SUFFIX, render_text
     from retention_cli.render.table import make_console, render_table
 
+    quiet = run.quiet
     if fmt is None:
         if output is not None:
             fmt = FORMAT_BY_SUFFIX.get(output.suffix.lower())
             if fmt is None:
                 known = ", ".join(sorted(FORMAT_BY_SUFFIX))
-                msg = f"--output: cannot tell the format from {output.name!r} (known: {known}); add --format"
-                raise UsageError(msg)
+                msg = f"cannot tell the format from {output.name!r} (known: {known}); add --format"
+                raise UsageError(msg, param="output")
         else:
             fmt = OutputFormat.table
     if not quiet:
         for w in result.warnings:
             print(f"warning: {w}", file=sys.stderr)
-    if _FLAGS["stamp"]:
+    if run.values.get("stamp"):
         import dataclasses
         import datetime as dt
 
@@ -299,8 +468,9 @@ def _emit(result, fmt: OutputFormat | None, output: Path | None, *, quiet: bool)
             print(f"wrote {output}", file=sys.stderr)
         return
     if fmt is OutputFormat.table:
+        no_color = bool(run.values.get("no_color"))
         if output is None:
-            render_table(result, make_console(no_color=_FLAGS["no_color"]))
+            render_table(result, make_console(no_color=no_color))
             return
         with _open_output(output) as fh:
             render_table(result, make_console(fh, no_color=True))
@@ -350,78 +520,10 @@ def _open_output(path: Path, *, append: bool = False, binary: bool = False):  # 
         raise UsageError(msg) from None
 
 
-def _metric_command(command: str, given: dict[str, Any]) -> None:
-    """Run a metric command from its own parameters (``locals()`` of the Typer
-    function); an option a command does not have takes its default."""
-    file, fmt, output = given["file"], given.get("fmt"), given.get("output")
-    quiet, debug = given.get("quiet", False), given.get("debug", False)
-    try:
-        from retention_cli.calendar import FiscalCalendar
-        from retention_cli.config import load_config
-        from retention_cli.inputs import parse_column_overrides
-        from retention_cli.metrics.cohorts import CohortMetric
-        from retention_cli.service import RunOptions, load_input, run_loaded
-        from retention_cli.spend import load_spend
-
-        config = load_config(given.get("config"))
-        spend = given.get("spend")
-        spent = load_spend(spend, FiscalCalendar(config.fiscal_year)) if spend else None
-        by = given.get("by") or ""
-        opts = RunOptions(
-            grain=given.get("grain", Grain.month),
-            window=given.get("window", 12),
-            method=given.get("method", Method.cohort),
-            bridge=given.get("bridge", BridgeMode.net),
-            by=tuple(b.strip() for b in by.split(",") if b.strip()),
-            date_from=given.get("date_from"),
-            date_to=given.get("date_to"),
-            as_of=given.get("as_of"),
-            shape=given.get("shape"),
-            columns=parse_column_overrides(given.get("column")),
-            date_format=given.get("date_format"),
-            delimiter=given.get("delimiter"),
-            sheet=given.get("sheet"),
-            cohort_metric=CohortMetric(given.get("metric", CohortMetricChoice.nrr).value),
-            spend=spent,
-            on_invalid=given.get("on_invalid", OnInvalid.error).value,
-        )
-        from retention_cli.render.table import busy
-
-        with busy(f"retention {command}: reading {file}", enabled=not quiet):
-            loaded = load_input(file, config, opts)
-        _report_skipped(loaded, given.get("rejects"), quiet=quiet)
-        with busy(f"retention {command}: computing", enabled=not quiet):
-            result = run_loaded(command, loaded, config, opts, release_input=True)
-        _emit(result, fmt, output, quiet=quiet)
-    except typer.Exit:
-        raise
-    except BrokenPipeError:
-        sys.stderr.close()
-        raise typer.Exit(ExitCode.OK) from None
-    except Exception as exc:  # every error leaves through _fail: no traceback on bad input
-        _fail(exc, debug=debug)
-
-
-@app.command()
+# ----------------------------------------------------------------------------- commands
+@command("nrr", *METRIC, "window", "method", after="rejects")
 def nrr(
-    file: FileArg,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    grain: GrainOpt = Grain.month,
-    window: WindowOpt = 12,
-    method: MethodOpt = Method.cohort,
-    by: ByOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    as_of: AsOfOpt = None,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    on_invalid: OnInvalidOpt = OnInvalid.error,
-    rejects: RejectsOpt = None,
+    run: Run,
     variants: Annotated[
         bool,
         typer.Option(
@@ -429,196 +531,50 @@ def nrr(
             help="NRR and GRR under each definition side by side (latest period, or --from/--to).",
         ),
     ] = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
 ) -> None:
     """Net and gross revenue retention (NRR, GRR) and logo retention per period."""
-    _metric_command("variants" if variants else "nrr", locals())
+    run.metric("variants" if variants else "nrr")
 
 
-@app.command("bridge")
-def bridge_cmd(
-    file: FileArg,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    grain: GrainOpt = Grain.month,
-    bridge: BridgeOpt = BridgeMode.net,
-    by: ByOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    as_of: AsOfOpt = None,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    on_invalid: OnInvalidOpt = OnInvalid.error,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@command("bridge", *METRIC, "bridge")
+def bridge_cmd(run: Run) -> None:
     """The ARR bridge: start, new, reactivation, expansion, contraction, churn, end."""
-    _metric_command("bridge", locals())
+    run.metric("bridge")
 
 
-@app.command()
-def churn(
-    file: FileArg,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    grain: GrainOpt = Grain.month,
-    window: WindowOpt = 12,
-    method: MethodOpt = Method.cohort,
-    bridge: BridgeOpt = BridgeMode.net,
-    by: ByOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    as_of: AsOfOpt = None,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    on_invalid: OnInvalidOpt = OnInvalid.error,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@command("churn", *METRIC, "window", "method", "bridge")
+def churn(run: Run) -> None:
     """Logo and revenue churn: this period's rates and the trailing-window rates."""
-    _metric_command("churn", locals())
+    run.metric("churn")
 
 
-@app.command()
-def mix(
-    file: FileArg,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    grain: GrainOpt = Grain.month,
-    window: WindowOpt = 12,
-    method: MethodOpt = Method.cohort,
-    bridge: BridgeOpt = BridgeMode.net,
-    by: ByOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    as_of: AsOfOpt = None,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    on_invalid: OnInvalidOpt = OnInvalid.error,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@command("mix", *METRIC, "window", "method", "bridge")
+def mix(run: Run) -> None:
     """Growth mix: expansion vs acquisition share, quick ratio, retained vs acquired ARR."""
-    _metric_command("mix", locals())
+    run.metric("mix")
 
 
-@app.command()
-def cohorts(
-    file: FileArg,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    grain: GrainOpt = Grain.month,
-    metric: CohortMetricOpt = CohortMetricChoice.nrr,
-    by: ByOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    as_of: AsOfOpt = None,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    on_invalid: OnInvalidOpt = OnInvalid.error,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@command("cohorts", *METRIC, "cohort_metric")
+def cohorts(run: Run) -> None:
     """Acquisition cohorts: each cohort's ARR (or logos) by periods since acquisition."""
-    _metric_command("cohorts", locals())
+    run.metric("cohorts")
 
 
-@app.command()
-def economics(
-    file: FileArg,
-    spend: SpendOpt = None,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    grain: GrainOpt = Grain.month,
-    method: MethodOpt = Method.cohort,
-    bridge: BridgeOpt = BridgeMode.net,
-    by: ByOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    as_of: AsOfOpt = None,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    on_invalid: OnInvalidOpt = OnInvalid.error,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@command("economics", *METRIC, "spend", "method", "bridge")
+def economics(run: Run) -> None:
     """Unit economics: CAC, payback, LTV, LTV:CAC, magic number, burn multiple, CS efficiency."""
-    _metric_command("economics", locals())
+    run.metric("economics")
 
 
-@app.command()
-def report(
-    file: FileArg,
-    spend: SpendOpt = None,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    grain: GrainOpt = Grain.month,
-    window: WindowOpt = 12,
-    method: MethodOpt = Method.cohort,
-    bridge: BridgeOpt = BridgeMode.net,
-    metric: CohortMetricOpt = CohortMetricChoice.nrr,
-    by: ByOpt = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    as_of: AsOfOpt = None,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    on_invalid: OnInvalidOpt = OnInvalid.error,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@command("report", *METRIC, "spend", "window", "method", "bridge", "cohort_metric")
+def report(run: Run) -> None:
     """Every section in one document: bridge, retention, churn, mix, cohorts, economics."""
-    _metric_command("report", locals())
+    run.metric("report")
 
 
-@app.command("check")
+@command("check", *FROM_FILE, "skip", "spend", "grain", "window", "method", "bridge", "by")
 def check_cmd(
-    file: FileArg,
+    run: Run,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -676,9 +632,6 @@ def check_cmd(
             help="Compare even when the baseline was computed under other definitions.",
         ),
     ] = False,
-    spend: SpendOpt = None,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
     grain: Annotated[
         Grain | None, typer.Option("--grain", help="[default: the baseline's, else month]")
     ] = None,
@@ -692,234 +645,81 @@ def check_cmd(
         BridgeMode | None, typer.Option("--bridge", help="[default: the baseline's, else net]")
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="[default: the baseline's]")] = None,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    on_invalid: OnInvalidOpt = OnInvalid.error,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
 ) -> None:
     """CI gate: recompute, compare with a baseline and/or thresholds; exit 1 on a regression."""
-    try:
-        from retention_cli.calendar import FiscalCalendar
-        from retention_cli.check import (
-            CheckError,
-            check_result,
-            compare,
-            load_baseline,
-            load_thresholds,
-            long_rows,
-            parse_tolerance,
+    from retention_cli.check import CheckError, plan_check
+    from retention_cli.render.check import to_junit, to_summary
+
+    if baseline is None and thresholds is None:
+        msg = "check needs --baseline FILE, --thresholds FILE or both"
+        raise CheckError(
+            msg, hint="write a baseline with: retention report FILE -f json -o metrics.json"
         )
-        from retention_cli.config import load_config
-        from retention_cli.inputs import parse_column_overrides
-        from retention_cli.render.check import to_junit, to_summary
-        from retention_cli.render.json import document
-        from retention_cli.service import REPORT_SECTIONS, RunOptions, compute_report, load_input
-        from retention_cli.spend import load_spend
-
-        if baseline is None and thresholds is None:
-            msg = "check needs --baseline FILE, --thresholds FILE or both"
-            raise CheckError(
-                msg, hint="write a baseline with: retention report FILE -f json -o metrics.json"
-            )
-        if period and all_periods:
-            msg = "--period and --all-periods cannot be used together"
-            raise CheckError(msg)
-        tolerance = parse_tolerance(max_drop)
-        base_doc = load_baseline(baseline) if baseline else None
-        rules = load_thresholds(thresholds) if thresholds else None
-        cfg = load_config(config)
-        known = (base_doc or {}).get("options") or {}
-        by_cols = (
-            tuple(b.strip() for b in by.split(",") if b.strip())
-            if by is not None
-            else tuple(known.get("by") or ())
-        )
-        if rules is not None:  # a threshold for segment=SMB needs the segment rows
-            extra = [c for where, _ in rules.segments for c in where if c not in by_cols]
-            by_cols = (*by_cols, *dict.fromkeys(extra))
-        chosen = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-        if chosen:
-            from retention_cli.check import CHECKABLE
-
-            bad = [m for m in chosen if m not in CHECKABLE]
-            if bad:
-                msg = f"--metrics: unknown metric {bad[0]!r}"
-                raise CheckError(
-                    msg, hint="metric names are the JSON keys, e.g. nrr, grr, logo_churn_rate"
-                )
-        opts = RunOptions(
-            grain=grain or Grain(known.get("grain", "month")),
-            window=window or int(known.get("window", 12)),
-            method=method or Method(known.get("method", "cohort")),
-            bridge=bridge or BridgeMode(known.get("bridge", "net")),
-            by=by_cols,
-            shape=shape,
-            columns=parse_column_overrides(column),
-            date_format=date_format,
-            delimiter=delimiter,
-            sheet=sheet,
-            spend=load_spend(spend, FiscalCalendar(cfg.fiscal_year)) if spend else None,
-            on_invalid=on_invalid.value,
-        )
-        from retention_cli.render.table import busy
-
-        with busy(f"retention: reading {file}", enabled=not quiet):
-            loaded = load_input(file, cfg, opts)
-        _report_skipped(loaded, rejects, quiet=quiet)
-        # the cohort matrix has no checkable metric: do not compute it
-        wanted = tuple(s for s in REPORT_SECTIONS if s != "cohorts")
-        report = compute_report(loaded, cfg, opts, sections_wanted=wanted)
-        now_doc = document(report)
-        warnings = list(report.warnings)
-        if base_doc is not None:
-            theirs, ours = base_doc.get("definitions") or {}, now_doc["definitions"]
-            differ = sorted(k for k in set(theirs) & set(ours) if theirs[k] != ours[k])
-            if differ:
-                text = "; ".join(f"{k}: baseline {theirs[k]!r}, now {ours[k]!r}" for k in differ)
-                if not allow_definition_change:
-                    msg = f"the baseline was computed under other definitions ({text})"
-                    raise CheckError(
-                        msg, hint="recompute the baseline, or pass --allow-definition-change"
-                    )
-                warnings.append(f"comparing across a definition change: {text}")
-        now_rows = long_rows(now_doc)
-        now_periods = list(dict.fromkeys(p for (_, _, p) in now_rows))
-        base_rows = long_rows(base_doc) if base_doc else None
-        base_periods = list(dict.fromkeys(p for (_, _, p) in base_rows)) if base_rows else []
-        if period:
-            if period not in now_periods and period not in base_periods:
-                shown = ", ".join((now_periods or base_periods)[-3:])
-                msg = (
-                    f"--period: no period {period!r} in the data or the baseline (latest: {shown})"
-                )
-                raise CheckError(msg)
-            b_periods = t_periods = [period]
-        elif all_periods:
-            b_periods, t_periods = base_periods, now_periods
-        else:
-            b_periods, t_periods = base_periods[-1:], now_periods[-1:]
-        verdicts = compare(
-            now_rows, baseline=base_rows, thresholds=rules, baseline_periods=b_periods,
-            threshold_periods=t_periods, metrics=chosen, max_drop=tolerance, skip_null=all_periods,
-        )  # fmt: skip
-        if not verdicts:
-            msg = "nothing to check: no metric of the baseline or thresholds is in the selected periods"
-            raise CheckError(msg, hint="check --metrics, --period and the baseline's options")
-        dates = {}
-        for section in ("bridge", "retention"):
-            for row in now_doc.get(section) or []:
-                dates[row["period"]] = (row["start"], row["end"])
-        for row in (base_doc or {}).get("periods") or []:
-            dates.setdefault(row["period"], (row["start"], row["end"]))
-        result = check_result(
-            verdicts,
-            dates=dates,
-            input=now_doc["input"],
-            options={**now_doc["options"], "baseline": str(baseline) if baseline else None,
-                     "thresholds": str(thresholds) if thresholds else None,
-                     "max_drop": tolerance.text, "periods": sorted(set(b_periods) | set(t_periods))},
-            definitions=now_doc["definitions"],
-            caption=(f"worse-than-baseline tolerance {tolerance.text} unless the thresholds set one; "
-                     + report.sections["retention"].caption),
-            warnings=tuple(warnings),
-        )  # fmt: skip
-        _emit(result, fmt, output, quiet=quiet)
-        for path, text in ((junit, to_junit), (summary, to_summary)):
-            if path is not None:
-                with _open_output(path, append=path == summary) as fh:
-                    fh.write(text(result))
-        if any(v["status"] == "fail" for v in verdicts):
-            raise typer.Exit(ExitCode.REGRESSION)
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        _fail(exc, debug=debug)
+    if period and all_periods:
+        msg = "--period and --all-periods cannot be used together"
+        raise CheckError(msg)
+    plan = plan_check(
+        baseline=baseline, thresholds=thresholds, max_drop=max_drop, period=period,
+        all_periods=all_periods, metrics=list(_split(metrics)) or None,
+        allow_definition_change=allow_definition_change,
+    )  # fmt: skip
+    opts = plan.options(
+        run.options(), grain=grain, window=window, method=method, bridge=bridge,
+        by=_split(by) if by is not None else None,
+    )  # fmt: skip
+    outcome = plan.run(run.load(opts), run.config, opts)
+    run.emit(outcome.result)
+    for path, text in ((junit, to_junit), (summary, to_summary)):
+        if path is not None:
+            with _open_output(path, append=path == summary) as fh:
+                fh.write(text(outcome.result))
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
 
 
-@app.command("init")
+@command("init")
 def init_cmd(
+    run: Run,
     path: Annotated[
         Path,
         typer.Argument(help="Where to write the starter config.", dir_okay=False),
     ] = Path("retention.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
 ) -> None:
     """Write a commented starter config (retention.yaml)."""
-    try:
-        from retention_cli.config import STARTER_CONFIG
-        from retention_cli.errors import UsageError
+    from retention_cli.config import STARTER_CONFIG
+    from retention_cli.errors import UsageError
 
-        if path.exists() and not force:
-            msg = f"{path} already exists; not overwriting it"
-            raise UsageError(msg, hint="pass --force to replace it, or give another path")
-        with _open_output(path) as fh:
-            fh.write(STARTER_CONFIG)
-        if not quiet:
-            print(f"wrote {path}: edit it, then run e.g. `retention nrr data.csv`", file=sys.stderr)
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        _fail(exc, debug=debug)
+    if path.exists() and not force:
+        msg = f"{path} already exists; not overwriting it"
+        raise UsageError(msg, hint="pass --force to replace it, or give another path")
+    with _open_output(path) as fh:
+        fh.write(STARTER_CONFIG)
+    if not run.quiet:
+        print(f"wrote {path}: edit it, then run e.g. `retention nrr data.csv`", file=sys.stderr)
 
 
-@app.command("validate")
-def validate_cmd(
-    file: FileArg,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@command("validate", *FROM_FILE)
+def validate_cmd(run: Run) -> None:
     """Data-quality report: every check on every row; exit 0 clean, 2 when there are errors."""
-    try:
-        from retention_cli.config import load_config
-        from retention_cli.inputs import parse_column_overrides
-        from retention_cli.service import RunOptions, load_input
-        from retention_cli.validate import validate_result
+    from retention_cli.render.table import busy
+    from retention_cli.service import load_input
+    from retention_cli.validate import validate_result
 
-        cfg = load_config(config)
-        opts = RunOptions(
-            shape=shape, columns=parse_column_overrides(column), date_format=date_format,
-            delimiter=delimiter, sheet=sheet, on_invalid="report",
-        )  # fmt: skip
-        from retention_cli.render.table import busy
-
-        with busy(f"retention: reading {file}", enabled=not quiet):
-            loaded = load_input(file, cfg, opts)
-        if rejects is not None:
-            _report_skipped(loaded, rejects, quiet=True)
-        result = validate_result(loaded, cfg)
-        _emit(result, fmt, output, quiet=quiet)
-        if (result.frame["severity"] == "error").any():
-            raise typer.Exit(ExitCode.UNUSABLE)
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        _fail(exc, debug=debug)
+    opts = run.options(on_invalid="report")
+    with busy(f"retention: reading {run.file}", enabled=not run.quiet):
+        loaded = load_input(run.file, run.config, opts)
+    if run.values.get("rejects") is not None:
+        _report_skipped(loaded, run.values["rejects"], quiet=True)
+    result = validate_result(loaded, run.config)
+    run.emit(result)
+    if (result.frame["severity"] == "error").any():
+        raise typer.Exit(ExitCode.UNUSABLE)
 
 
-@app.command("explain")
+@command("explain", *FROM_FILE, "skip", "grain", "window", "method", "bridge")
 def explain_cmd(
-    file: FileArg,
+    run: Run,
     period: Annotated[
         str, typer.Option("--period", help="The period to explain, e.g. 2026-01 or FY2026-Q1.")
     ],
@@ -934,93 +734,38 @@ def explain_cmd(
         ),
     ] = None,
     top: Annotated[int, typer.Option("--top", help="Accounts shown in the table.", min=1)] = 20,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    grain: GrainOpt = Grain.month,
-    window: WindowOpt = 12,
-    method: MethodOpt = Method.cohort,
-    bridge: BridgeOpt = BridgeMode.net,
-    config: ConfigOpt = None,
-    shape: ShapeOpt = None,
-    column: ColumnOpt = None,
-    date_format: DateFormatOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    on_invalid: OnInvalidOpt = OnInvalid.error,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
 ) -> None:
     """The accounts behind one number, adding up exactly to it (csv/json: every account)."""
-    try:
-        from retention_cli.config import load_config
-        from retention_cli.errors import UsageError
-        from retention_cli.inputs import parse_column_overrides
-        from retention_cli.service import RunOptions, explain_result, load_input
+    from retention_cli.errors import UsageError
+    from retention_cli.service import explain_result
 
-        pairs: dict[str, str] = {}
-        for item in (where or "").split(","):
-            if not item.strip():
-                continue
-            col, sep, value = item.partition("=")
-            if not sep or not col.strip():
-                msg = f"--by: {item!r} is not COL=VALUE (e.g. segment=SMB)"
-                raise UsageError(msg)
-            pairs[col.strip()] = value.strip()
-        cfg = load_config(config)
-        opts = RunOptions(
-            grain=grain, window=window, method=method, bridge=bridge, shape=shape,
-            columns=parse_column_overrides(column), date_format=date_format, delimiter=delimiter,
-            sheet=sheet, on_invalid=on_invalid.value,
-        )  # fmt: skip
-        from retention_cli.render.table import busy
-
-        with busy(f"retention: reading {file}", enabled=not quiet):
-            loaded = load_input(file, cfg, opts)
-        _report_skipped(loaded, rejects, quiet=quiet)
-        result = explain_result(
-            loaded,
-            cfg,
-            opts,
-            period=period,
-            metric=metric,
-            where=pairs,
-            top=top,
-        )
-        _emit(result, fmt, output, quiet=quiet)
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        _fail(exc, debug=debug)
+    pairs: dict[str, str] = {}
+    for item in _split(where):
+        col, sep, value = item.partition("=")
+        if not sep or not col.strip():
+            msg = f"{item!r} is not COL=VALUE (e.g. segment=SMB)"
+            raise UsageError(msg, param="where")
+        pairs[col.strip()] = value.strip()
+    opts = run.options()
+    loaded = run.load(opts)
+    run.emit(
+        explain_result(loaded, run.config, opts, period=period, metric=metric, where=pairs, top=top)
+    )
 
 
-@app.command("calendar")
+@command("calendar", "render", "config")
 def calendar_cmd(
+    run: Run,
     year: Annotated[
         str,
         typer.Option("--year", help="Fiscal year to list, e.g. FY2027 (or 2027)."),
     ],
     grain: GrainOpt = Grain.month,
-    fmt: FormatOpt = None,
-    output: OutputOpt = None,
-    config: ConfigOpt = None,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-    stamp: StampOpt = False,
-    debug: DebugOpt = False,
 ) -> None:
     """The fiscal periods of one year with their start and end dates."""
-    try:
-        from retention_cli.config import load_config
-        from retention_cli.service import calendar_result
+    from retention_cli.service import calendar_result
 
-        _emit(calendar_result(load_config(config), year, grain), fmt, output, quiet=quiet)
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        _fail(exc, debug=debug)
+    run.emit(calendar_result(run.config, year, grain))
 
 
 ALLOCATOR = "dirty_decay_ms:100,muzzy_decay_ms:0"

@@ -333,7 +333,7 @@ def load_config(path: Path | None) -> Config:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         msg = f"{path}: config file not found"
-        raise ConfigError(msg, hint="check the --config path") from None
+        raise ConfigError(msg, param="config", hint="check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
         msg = f"{path}: cannot read config ({exc.__class__.__name__}: {exc})"
         raise ConfigError(msg) from None
