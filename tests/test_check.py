@@ -231,3 +231,18 @@ def test_bundled_ci_example_passes(runner: CliRunner, monkeypatch: pytest.Monkey
     )  # fmt: skip
     assert out.exit_code == 0, out.stdout + out.stderr
     assert "PASS (14 passed, 0 failed)" in out.stdout
+
+
+def test_run_check_from_python(files: Path) -> None:
+    # the CLI's check is one call of the core: a notebook gets the same verdicts and status
+    from retention_cli.check import CheckError, run_check
+
+    same = run_check("same.csv", baseline=Path("baseline.json"))
+    assert (same.exit_code, same.failed) == (0, 0)
+    churned = run_check("churned.csv", baseline=Path("baseline.json"), metrics=["nrr"])
+    assert churned.exit_code == 1
+    assert [(v["metric"], v["status"]) for v in churned.verdicts] == [("nrr", "fail")]
+    with pytest.raises(CheckError) as err:
+        run_check("same.csv", baseline=Path("baseline.json"), period="1999-01")
+    assert err.value.param == "period"
+    assert str(err.value).startswith("period: no period '1999-01'")  # no CLI flag in the core

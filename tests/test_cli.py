@@ -380,3 +380,123 @@ def test_csv_output_neutralises_formulas_from_input(runner: CliRunner, in_tmp: P
     assert segments == {'\'=HYPERLINK("http://x","y")', "'@SUM(1)"}
     # numbers stay numbers, negative or not
     assert all(not row["end_arr"].startswith("'") for row in rows)
+
+
+# ----------------------------------------------------------------------------- errors and streams
+def _piped_to_nobody(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run retention with stdout a pipe whose reader has already gone (``| head -0``)."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "retention_cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, b"", err)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table"])
+def test_broken_pipe_is_a_quiet_exit(fmt: str) -> None:
+    # hazard: `retention bridge x.csv | head -1` printed a BrokenPipeError traceback
+    # (table output went through Rich, which exits 1 on its own)
+    out = _piped_to_nobody("bridge", MOVES, "--by", "segment", "-f", fmt)
+    assert (out.returncode, out.stderr) == (0, b"")
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_ctrl_c_says_interrupted(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("retention_cli.service.run_loaded", interrupted)
+    r = run(runner, "nrr", TINY)
+    assert (r.exit_code, r.stderr, r.stdout) == (130, "interrupted\n", "")
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize(
+    ("param", "shown"),
+    [
+        ("period", "--period"),
+        ("date_from", "--from"),
+        ("date_to", "--to"),
+        ("as_of", "--as-of"),
+        ("metric", "--metric"),
+        ("by", "--by"),
+        ("window", "--window"),
+        ("year", "--year"),
+        ("sheet", "--sheet"),
+        ("on_invalid", "--on-invalid"),
+        ("columns", "--column"),
+        ("delimiter", "--delimiter"),
+        ("config", "--config"),
+        ("max_drop", "--max-drop"),
+        ("output", "--output"),
+        ("not_a_flag", "not_a_flag"),  # a parameter the CLI has no flag for keeps its name
+        (None, None),
+    ],
+)
+def test_error_param_is_shown_as_its_flag(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, param: str | None, shown: str | None
+) -> None:
+    from retention_cli.errors import UsageError
+
+    def fails(*_: object, **__: object) -> None:
+        msg = "no month '2024-13' in the data"
+        raise UsageError(msg, param=param, hint="use a month label such as 2024-06")
+
+    monkeypatch.setattr("retention_cli.service.run_loaded", fails)
+    r = run(runner, "nrr", TINY)
+    where = f"{shown}: " if shown else ""
+    assert r.exit_code == 2
+    assert r.stderr == (
+        f"error: {where}no month '2024-13' in the data\nhint: use a month label such as 2024-06\n"
+    )
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_core_errors_name_flags_on_the_command_line(runner: CliRunner) -> None:
+    # the core raises param="config" / param="max_drop"; the user reads the flag
+    r = run(runner, "nrr", TINY, "-c", "nope.yaml")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "error: --config: nope.yaml: config file not found\nhint: check the path\n",
+    )
+    r = run(runner, "check", TINY, "--thresholds", "t.yaml", "--max-drop", "lots")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("error: --max-drop: 'lots' is not a tolerance")
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_unexpected_exception_is_an_internal_error(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        msg = "boom"
+        raise ValueError(msg)
+
+    monkeypatch.setattr("retention_cli.service.run_loaded", broken)
+    r = run(runner, "bridge", TINY)
+    assert r.exit_code == 2
+    assert r.stderr.startswith("internal error: ValueError: boom\n")
+    assert "Traceback" not in r.stderr
+
+
+def test_shared_options_reach_every_command_that_takes_them() -> None:
+    # one row of SHARED is the whole declaration: tag "all" puts it on every command
+    import typer.main
+
+    from retention_cli.cli import SHARED
+
+    group = typer.main.get_command(app)
+    every = {o.flag for o in SHARED if o.tag == "all"}
+    assert every == {"--quiet", "--debug"}
+    for name, cmd in group.commands.items():  # type: ignore[attr-defined]
+        flags = {d for p in cmd.params for d in p.opts}
+        assert every <= flags, name
+    metric_flags = {o.flag for o in SHARED if o.tag in ("input", "span", "by") and o.flag}
+    for name in ("nrr", "bridge", "churn", "mix", "cohorts", "economics", "report"):
+        flags = {d for p in group.commands[name].params for d in p.opts}  # type: ignore[attr-defined]
+        assert metric_flags <= flags, name

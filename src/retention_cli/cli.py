@@ -155,6 +155,11 @@ _SPEND_HELP = (
 )
 _FILE_HELP = "Movements, snapshots or subscriptions file (.csv .tsv .csv.gz .parquet), or - for CSV on stdin."
 
+GrainOpt = Annotated[
+    Grain, typer.Option("--grain", help="Reporting period: fiscal month, quarter or year.")
+]
+"""``--grain``: shared, and also declared by ``calendar``, which does not feed it to ``RunOptions``."""
+
 SHARED: tuple[Shared, ...] = (
     Shared("file", Annotated[str, typer.Argument(metavar="FILE", help=_FILE_HELP, show_default=False)],
            inspect.Parameter.empty, "input"),
@@ -165,9 +170,7 @@ SHARED: tuple[Shared, ...] = (
         None, "render"),
     Shared("output", Annotated[Path | None, typer.Option(
         "--output", "-o", help=_OUTPUT_HELP, dir_okay=False)], None, "render"),
-    Shared("grain", Annotated[Grain, typer.Option(
-        "--grain", help="Reporting period: fiscal month, quarter or year.")], Grain.month, "grain",
-        "grain"),
+    Shared("grain", GrainOpt, Grain.month, "grain", "grain"),
     Shared("window", Annotated[int, typer.Option(
         "--window", help="Trailing window for NRR/GRR, in fiscal months.", min=1)], 12, "window",
         "window"),
@@ -227,9 +230,6 @@ SHARED: tuple[Shared, ...] = (
 """Every shared option, in the order ``--help`` lists them. Adding an option to
 every command (or to every command with a tag) is one row here; a row with
 ``feeds`` also reaches ``RunOptions`` through :meth:`Run.options`."""
-
-GrainOpt = next(o.annotation for o in SHARED if o.name == "grain")
-"""``--grain`` for a command that does not feed it to ``RunOptions`` (``calendar``)."""
 
 FROM_FILE = ("render", "config", "input")
 """Tags of a command that reads a data file and writes a result."""
@@ -295,14 +295,18 @@ class Run:
                 fields[opt.feeds] = opt.convert(value, self) if opt.convert else value
         return RunOptions(**{**fields, **overrides})
 
-    def load(self, opts: RunOptions, *, label: str = "retention") -> Loaded:
-        """Read the input file under ``opts``; say what was skipped; write ``--rejects``."""
+    def load(
+        self, opts: RunOptions, *, label: str = "retention", say_skipped: bool = True
+    ) -> Loaded:
+        """Read the input file under ``opts``; say what was skipped (unless
+        ``say_skipped`` is false); write ``--rejects``."""
         from retention_cli.render.table import busy
         from retention_cli.service import load_input
 
         with busy(f"{label}: reading {self.file}", enabled=not self.quiet):
             loaded = load_input(self.file, self.config, opts)
-        _report_skipped(loaded, self.values.get("rejects"), quiet=self.quiet)
+        quiet = self.quiet or not say_skipped
+        _report_skipped(loaded, self.values.get("rejects"), quiet=quiet)
         return loaded
 
     def emit(self, result: Any) -> None:
@@ -382,6 +386,11 @@ def _guarded(fn: Callable[..., None], run: Run, kwargs: dict[str, Any]) -> None:
         raise typer.Exit(130) from None
     except Exception as exc:  # no traceback on bad input
         _fail(exc, debug=run.debug)
+
+
+def _broken_pipe() -> NoReturn:
+    """Rich's Console exits 1 on a closed pipe; hand it to :func:`_guarded` instead."""
+    raise BrokenPipeError
 
 
 def _silence_stdout() -> None:
@@ -470,7 +479,9 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
     if fmt is OutputFormat.table:
         no_color = bool(run.values.get("no_color"))
         if output is None:
-            render_table(result, make_console(no_color=no_color))
+            console = make_console(no_color=no_color)
+            console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
+            render_table(result, console)
             return
         with _open_output(output) as fh:
             render_table(result, make_console(fh, no_color=True))
@@ -702,15 +713,9 @@ def init_cmd(
 @command("validate", *FROM_FILE)
 def validate_cmd(run: Run) -> None:
     """Data-quality report: every check on every row; exit 0 clean, 2 when there are errors."""
-    from retention_cli.render.table import busy
-    from retention_cli.service import load_input
     from retention_cli.validate import validate_result
 
-    opts = run.options(on_invalid="report")
-    with busy(f"retention: reading {run.file}", enabled=not run.quiet):
-        loaded = load_input(run.file, run.config, opts)
-    if run.values.get("rejects") is not None:
-        _report_skipped(loaded, run.values["rejects"], quiet=True)
+    loaded = run.load(run.options(on_invalid="report"), say_skipped=False)
     result = validate_result(loaded, run.config)
     run.emit(result)
     if (result.frame["severity"] == "error").any():
