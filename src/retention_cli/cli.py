@@ -3,7 +3,7 @@
 Options that several commands share are declared once, in :data:`SHARED`; the
 :func:`command` decorator adds them to each command that takes them and turns
 their values into a :class:`Run` (which builds the core's ``RunOptions``).
-Every command runs inside one error handler (:func:`_guarded`).
+Every command runs inside one error handler (:func:`guarded`).
 
 Heavy modules (Polars, the metrics core) are imported inside the commands so
 that ``retention --help`` and ``--version`` start fast.
@@ -356,9 +356,10 @@ def command(
             if flag:
                 FLAGS.setdefault(param, flag)
 
+        body = guarded(fn)
+
         def run_command(**kwargs: Any) -> None:
-            run = Run(name, {n: kwargs.pop(n) for n in taken})
-            _guarded(fn, run, kwargs)
+            body(Run(name, {n: kwargs.pop(n) for n in taken}), **kwargs)
 
         run_command.__name__ = fn.__name__
         run_command.__qualname__ = fn.__qualname__
@@ -371,25 +372,32 @@ def command(
 
 
 # ----------------------------------------------------------------------------- errors
-def _guarded(fn: Callable[..., None], run: Run, kwargs: dict[str, Any]) -> None:
-    """Run a command; every error leaves as a message on stderr and an exit code."""
-    try:
-        fn(run, **kwargs)
-        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
-    except typer.Exit:
-        raise
-    except BrokenPipeError:  # `retention bridge x.csv | head -1`: the reader has gone
-        _silence_stdout()
-        raise typer.Exit(ExitCode.OK) from None
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        raise typer.Exit(130) from None
-    except Exception as exc:  # no traceback on bad input
-        _fail(exc, debug=run.debug)
+def guarded(fn: Callable[..., None]) -> Callable[..., None]:
+    """The error handling of every command (``fn(run, **own)``): a
+    :class:`RetentionError` is its located message and hint on stderr and its exit
+    code; any other exception an "internal error" (exit 2); a closed stdout pipe a
+    quiet exit 0; Ctrl-C "interrupted" and exit 130. ``--debug`` adds the traceback."""
+
+    def body(run: Run, **kwargs: Any) -> None:
+        try:
+            fn(run, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        except typer.Exit:
+            raise
+        except BrokenPipeError:  # `retention bridge x.csv | head -1`: the reader has gone
+            _silence_stdout()
+            raise typer.Exit(ExitCode.OK) from None
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
+        except Exception as exc:  # no traceback on bad input
+            _fail(exc, debug=run.debug)
+
+    return body
 
 
 def _broken_pipe() -> NoReturn:
-    """Rich's Console exits 1 on a closed pipe; hand it to :func:`_guarded` instead."""
+    """Rich's Console exits 1 on a closed pipe; hand it to :func:`guarded` instead."""
     raise BrokenPipeError
 
 
