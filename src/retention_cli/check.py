@@ -475,8 +475,9 @@ class CheckPlan:
 
     def run(self, loaded: Loaded, config: Config, opts: RunOptions) -> CheckOutcome:
         """Recompute the metrics on ``loaded`` and compare them (SPEC §11)."""
+        from retention_cli.commands import REPORT_SECTIONS
         from retention_cli.render.json import document
-        from retention_cli.service import REPORT_SECTIONS, compute_report
+        from retention_cli.service import compute_report
 
         # the cohort matrix has no checkable metric: do not compute it
         wanted = tuple(s for s in REPORT_SECTIONS if s != "cohorts")
