@@ -165,14 +165,14 @@ def load_thresholds(path: Path) -> Thresholds:
         raise CheckError(msg)
     segments = []
     for key, body in segments_raw.items():
-        where = {}
+        pairs: dict[str, str] = {}
         for part in str(key).split(","):
             col, sep, value = part.partition("=")
             if not sep or not col.strip():
                 msg = f"{path}: segments: {key!r} is not COL=VALUE (e.g. segment=SMB)"
                 raise CheckError(msg)
-            where[col.strip()] = value.strip()
-        segments.append((where, _rules(body, f"{path}: segments: {key}")))
+            pairs[col.strip()] = value.strip()
+        segments.append((pairs, _rules(body, f"{path}: segments: {key}")))
     return Thresholds(rules=_rules(data, str(path)), segments=segments)
 
 
