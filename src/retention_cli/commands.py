@@ -21,9 +21,9 @@ from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, repor
 from retention_cli.metrics import bridge as bridge_frame
 from retention_cli.metrics import churn as churn_frame
 from retention_cli.metrics import retention as retention_frame
-from retention_cli.metrics.bridge import _order
 from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, cohorts
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
+from retention_cli.metrics.frames import order_rows
 from retention_cli.metrics.mix import MIX_KEYS, acquired, concentration, mix_from
 from retention_cli.spend import SPEND_COLUMNS, spend_by_period
 
@@ -217,7 +217,7 @@ def _mix(run: Run) -> pl.DataFrame:
     acq = acquired(led, grain=o.grain, window=o.window, by=by)
     conc = concentration(led, grain=o.grain, by=by)
     frame = mix_from(run.frame("bridge"), run.frame("nrr"), acq, by=by, concentration_frame=conc)
-    return _order(frame, reporting_periods(led, o.grain), by)
+    return order_rows(frame, reporting_periods(led, o.grain), by)
 
 
 def _cohorts(run: Run) -> pl.DataFrame:

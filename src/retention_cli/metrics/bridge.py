@@ -6,6 +6,7 @@ import polars as pl
 
 from retention_cli.config import Policies
 from retention_cli.ledger import Ledger, had_arr_before, previous_arr
+from retention_cli.metrics.frames import aggregate, order_rows, per_month, with_every_segment
 from retention_cli.options import BridgeMode, Grain
 
 BRIDGE_KEYS = (
@@ -63,8 +64,14 @@ def reporting_periods(ledger: Ledger, grain: Grain) -> pl.DataFrame:
     )
 
 
-def _arr_at(ledger: Ledger, col: str, name: str) -> pl.LazyFrame:
-    return ledger.frame.select("account_id", pl.col("period").alias(col), pl.col("arr").alias(name))
+MOVEMENT_CLASSES = {
+    "new_arr": "new",
+    "reactivation_arr": "reactivation",
+    "expansion_arr": "expansion",
+    "contraction_arr": "contraction",
+    "churned_arr": "churn",
+}
+"""Movement key → the class an account with that movement gets (``explain``)."""
 
 
 def classify(
@@ -74,11 +81,13 @@ def classify(
     had_arr_before: pl.Expr,
     policies: Policies,
 ) -> dict[str, pl.Expr]:
-    """Per-account movement amounts for one step from ARR ``a`` to ARR ``b``.
+    """Per-account bridge amounts for one step from ARR ``a`` to ARR ``b``: the one
+    movement classifier every path of the bridge and ``explain`` use.
 
-    Returns expressions for each movement key (cents for ``*_arr``, 0/1 for
-    logos). ``had_arr_before`` tells a return (reactivation) from a first
-    arrival (new); with ``policies.reactivation == "as_new"`` returns are new.
+    Returns an expression for each of :data:`BRIDGE_KEYS` (cents for ``*_arr``,
+    0/1 for logos; ``start_arr`` is ``a`` and ``end_arr`` is ``b``).
+    ``had_arr_before`` tells a return (reactivation) from a first arrival (new);
+    with ``policies.reactivation == "as_new"`` returns are new.
     """
     zero = pl.lit(0, dtype=pl.Int64)
     arrive = (a == 0) & (b > 0)
@@ -88,14 +97,18 @@ def classify(
     new = arrive & ~returning
     churned = (a > 0) & (b == 0)
     return {
+        "start_arr": a,
         "new_arr": pl.when(new).then(b).otherwise(zero),
         "reactivation_arr": pl.when(returning).then(b).otherwise(zero),
         "expansion_arr": pl.when((a > 0) & (b > a)).then(b - a).otherwise(zero),
         "contraction_arr": pl.when((b > 0) & (b < a)).then(a - b).otherwise(zero),
         "churned_arr": pl.when(churned).then(a).otherwise(zero),
+        "end_arr": b,
+        "start_logos": (a > 0).cast(pl.Int64),
         "new_logos": new.cast(pl.Int64),
         "reactivated_logos": returning.cast(pl.Int64),
         "churned_logos": churned.cast(pl.Int64),
+        "end_logos": (b > 0).cast(pl.Int64),
     }
 
 
@@ -127,8 +140,33 @@ def _late_returns(ledger: Ledger, window: int) -> pl.LazyFrame:
     )
 
 
-def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policies) -> pl.LazyFrame:
-    """Per account and step ``(_key, _from, _to, _dim_at)``: the movement amounts.
+def _month_steps(ledger: Ledger, *cols: str) -> pl.LazyFrame:
+    """Every account's step into each fiscal month ``period``, straight from the dense
+    ledger (sorted by account and period, so an account's previous row is its previous
+    month; no joins): ``cols``, ``_a`` and ``_b`` (ARR before and after), ``_had``
+    (ARR in some month before)."""
+    return ledger.frame.select(*cols, _a=previous_arr(), _b=pl.col("arr"), _had=had_arr_before())
+
+
+def _classified(
+    steps: pl.LazyFrame, ledger: Ledger, policies: Policies, to: str
+) -> tuple[pl.LazyFrame, dict[str, pl.Expr]]:
+    """``steps`` (``account_id``, ``to``, ``_a``, ``_b``, ``_had``) and the bridge amounts
+    of each step, a late return counting as new under ``reactivation_window``."""
+    had_before = pl.col("_had")
+    if policies.reactivation_window is not None:
+        late = _late_returns(ledger, policies.reactivation_window).rename({"period": to})
+        steps = steps.join(late, on=["account_id", to], how="left")
+        had_before = had_before & ~pl.col("_late").fill_null(False)
+    moves = classify(pl.col("_a"), pl.col("_b"), had_arr_before=had_before, policies=policies)
+    return steps, moves
+
+
+def account_steps(
+    ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policies
+) -> pl.LazyFrame:
+    """Per account and step ``(_key, _from, _to, _dim_at)`` of ``pairs``: ``_a``, ``_b``
+    and the bridge amounts (:data:`BRIDGE_KEYS`).
 
     An account's dimensions are its values as of fiscal month ``_dim_at``, so
     every step of one reported period puts the account in one segment.
@@ -140,15 +178,10 @@ def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policie
         ).item()
     )
     if monthly and pairs["_to"].is_unique().all():
-        # fast path (one step per fiscal month): the dense ledger's previous row is the
-        # previous month, so no joins are needed; every account present then is present now
-        # (the ledger is sorted by account and period, so shifts stay inside an account)
+        # one step per fiscal month: every account present then is present now
         keyed = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
         both = (
-            ledger.frame.with_columns(
-                _a=previous_arr(),
-                _had=had_arr_before(),
-            )
+            _month_steps(ledger, "account_id", "period", *by)
             .filter(pl.col("period").is_in(list(keyed)))
             .select(
                 pl.col("period").replace_strict(keyed, return_dtype=pl.String).alias("_key"),
@@ -157,7 +190,7 @@ def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policie
                 pl.col("period").alias("_dim_at"),
                 "account_id",
                 "_a",
-                pl.col("arr").alias("_b"),
+                "_b",
                 "_had",
                 *by,
             )
@@ -182,20 +215,12 @@ def _steps(ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policie
             dims = ledger.frame.select("account_id", pl.col("period").alias("_dim_at"), *by)
             both = both.join(dims, on=["account_id", "_dim_at"], how="left")
         both = both.with_columns(pl.col("_a").fill_null(0), pl.col("_b").fill_null(0))
+        # the same rule as the ledger's had_arr_before(): ARR at the step's start or before
         both = both.join(_first_arr(ledger), on="account_id", how="left").with_columns(
             _had=pl.col("_first_arr").fill_null(2**31 - 1) <= pl.col("_from")
         )
-    had_before = pl.col("_had")
-    if policies.reactivation_window is not None:
-        late = _late_returns(ledger, policies.reactivation_window).rename({"period": "_to"})
-        both = both.join(late, on=["account_id", "_to"], how="left")
-        had_before = had_before & ~pl.col("_late").fill_null(False)
-    moves = classify(pl.col("_a"), pl.col("_b"), had_arr_before=had_before, policies=policies)
-    return both.with_columns(
-        **moves,
-        start_logos=(pl.col("_a") > 0).cast(pl.Int64),
-        end_logos=(pl.col("_b") > 0).cast(pl.Int64),
-    )
+    both, moves = _classified(both, ledger, policies, "_to")
+    return both.with_columns(**moves)
 
 
 def bridge(
@@ -283,16 +308,14 @@ def bridge(
         )
     # a step whose start is before a snapshot file's first period is unknown
     pairs = pairs.filter(pl.col("_from") >= known) if ledger.opening_balance else pairs
-    if grain is Grain.month and policies.reactivation_window is None:
+    if grain is Grain.month:
         out = _monthly_sums(ledger, pairs, by, policies)
     else:
-        steps = _steps(ledger, pairs, by, policies)
-        if mode is BridgeMode.net or grain is Grain.month:
-            # one step per period, from its opening month to its closing one
-            start_end = steps.with_columns(start_arr=pl.col("_a"), end_arr=pl.col("_b"))
-        else:
-            start_end = _gross_ends(steps, periods)
-        out = _aggregate(start_end, by, [pl.col(k).sum() for k in BRIDGE_KEYS]).collect()
+        moved = account_steps(ledger, pairs, by, policies)
+        if mode is BridgeMode.gross:
+            moved = _gross_ends(moved, periods)
+        # net: one step per period, from its opening month to its closing one
+        out = aggregate(moved, by, [pl.col(k).sum() for k in BRIDGE_KEYS]).collect()
     result = periods.select("period", "start", "end").join(
         out.rename({"_key": "period"}), on="period", how="left"
     )
@@ -302,7 +325,7 @@ def bridge(
     if ledger.opening_balance:
         opening = periods.filter(pl.col("_prev") < known)["period"]
         result = _opening_rows(ledger, periods, opening, result, by)
-    return _order(result, periods, by)
+    return order_rows(result, periods, by)
 
 
 def _monthly_sums(
@@ -311,26 +334,14 @@ def _monthly_sums(
     """The month-grain bridge summed straight from the dense ledger: ``_key``, the
     segment columns and :data:`BRIDGE_KEYS`, one row per month in ``pairs``.
 
-    The ledger is sorted by account and period, so the previous row of an account
-    is its previous month; the per-account movements are never materialised (the
-    sums stream through them).
+    The per-account movements are never materialised (the sums stream through them).
     """
     keys = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
-    steps = ledger.frame.select(
-        "period",
-        *by,
-        _a=previous_arr(),
-        _b=pl.col("arr"),
-        _had=had_arr_before(),
-    ).collect()
-    moves = classify(pl.col("_a"), pl.col("_b"), had_arr_before=pl.col("_had"), policies=policies)
-    moves |= {
-        "start_arr": pl.col("_a"),
-        "end_arr": pl.col("_b"),
-        "start_logos": (pl.col("_a") > 0).cast(pl.Int64),
-        "end_logos": (pl.col("_b") > 0).cast(pl.Int64),
-    }
-    return per_month(steps.lazy(), keys, by, [moves[k].sum().alias(k) for k in BRIDGE_KEYS])
+    late = policies.reactivation_window is not None
+    cols = ["account_id", "period", *by] if late else ["period", *by]
+    frame = _month_steps(ledger, *cols).collect().lazy()
+    frame, moves = _classified(frame, ledger, policies, "period")
+    return per_month(frame, keys, by, [moves[k].sum().alias(k) for k in BRIDGE_KEYS])
 
 
 def _gross_ends(steps: pl.LazyFrame, periods: pl.DataFrame) -> pl.LazyFrame:
@@ -349,69 +360,6 @@ def _gross_ends(steps: pl.LazyFrame, periods: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
-def with_every_segment(result: pl.DataFrame, ledger: Ledger, by: list[str]) -> pl.DataFrame:
-    """Add a row (its figures null) for every segment the data has but a period lacks,
-    so that each period lists the same segments; the caller fills the figures."""
-    if not by:
-        return result
-    segs = ledger.frame.select(pl.col(d).fill_null("(none)") for d in by).unique().collect()
-    heads = [c for c in ("period", "start", "end", "_s") if c in result.columns]
-    skeleton = result.select(heads).unique("period").join(segs, how="cross")
-    missing = skeleton.join(result.select("period", *by), on=["period", *by], how="anti")
-    return pl.concat([result, missing], how="diagonal_relaxed")
-
-
-def per_month(
-    lf: pl.LazyFrame, months: dict[int, str], by: list[str], aggs: list[pl.Expr]
-) -> pl.DataFrame:
-    """Aggregate ledger rows by fiscal month index ``period``, over the months in
-    ``months`` (index → reported period label): ``_key``, the segment columns, the
-    aggregates. A total row (segment columns null) plus one per segment.
-
-    Grouping by the integer month and labelling the few result rows afterwards is
-    far cheaper than labelling every row.
-    """
-    lf = lf.filter(pl.col("period").is_in(list(months)))
-    groups = [lf.group_by("period").agg(aggs)]
-    if by:
-        segs = lf.with_columns(pl.col(d).fill_null("(none)") for d in by)
-        groups.append(segs.group_by("period", *by).agg(aggs))
-    parts = pl.collect_all(groups, engine="streaming")
-    parts[0] = parts[0].with_columns(pl.lit(None, pl.String).alias(d) for d in by)
-    cols = ["period", *by]
-    out = pl.concat([p.select(*cols, pl.exclude(cols)) for p in parts])
-    # (polars leaves the column as it is for an empty mapping)
-    label = (
-        pl.col("period").replace_strict(months, return_dtype=pl.String)
-        if months
-        else pl.lit(None, pl.String)
-    )
-    return out.select(label.alias("_key"), pl.exclude("period"))
-
-
-def _aggregate(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
-    """Group by period (``_key``), with a total row (by-columns null) plus one per segment."""
-    total = lf.group_by("_key").agg(aggs)
-    if not by:
-        return total
-    total = total.with_columns(pl.lit(None, dtype=pl.String).alias(d) for d in by)
-    seg = lf.with_columns(pl.col(d).fill_null("(none)") for d in by).group_by("_key", *by).agg(aggs)
-    cols = ["_key", *by]
-    return pl.concat([total.select(*cols, pl.exclude(cols)), seg.select(*cols, pl.exclude(cols))])
-
-
-def _order(result: pl.DataFrame, periods: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    order = periods.select("period").with_row_index("_order")
-    out = result.join(order, on="period", how="left")
-    keys = ["_order"]
-    if by:
-        out = out.with_columns(_total=pl.all_horizontal(pl.col(d).is_null() for d in by))
-        keys = ["_order", pl.col("_total").not_(), *by]  # type: ignore[list-item]
-    out = out.sort(keys, nulls_last=False)
-    head = ["period", "start", "end", *by]
-    return out.select(*head, pl.exclude([*head, "_order", "_total"]))
-
-
 def _opening_rows(
     ledger: Ledger,
     periods: pl.DataFrame,
@@ -426,7 +374,7 @@ def _opening_rows(
         pl.col("period").alias("_key"), pl.col("_last").alias("period")
     )
     ends = ledger.frame.join(lasts.lazy(), on="period")
-    agg = _aggregate(
+    agg = aggregate(
         ends,
         by,
         [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from retention_cli.metrics.retention import _ratio
+from retention_cli.metrics.frames import order_rows, ratio
 
 CHURN_KEYS = (
     "start_logos",
@@ -41,11 +41,11 @@ def churn(
     by = list(by or [])
     keys = ["period", "start", "end", *by]
     rates = bridge.with_columns(
-        period_logo_churn_rate=_ratio("churned_logos", "start_logos"),
-        period_gross_revenue_churn=_ratio(
+        period_logo_churn_rate=ratio("churned_logos", "start_logos"),
+        period_gross_revenue_churn=ratio(
             pl.col("contraction_arr") + pl.col("churned_arr"), "start_arr"
         ),
-        period_net_revenue_churn=_ratio(
+        period_net_revenue_churn=ratio(
             pl.col("contraction_arr")
             + pl.col("churned_arr")
             - pl.col("expansion_arr")
@@ -62,11 +62,5 @@ def churn(
         "net_revenue_churn",
     )
     out = rates.join(window, on=keys, how="full", coalesce=True, nulls_equal=True)
-    order = bridge.select("period").unique(maintain_order=True).with_row_index("_o")
-    out = out.join(order, on="period", how="left")
-    if by:
-        out = out.with_columns(_t=pl.all_horizontal(pl.col(d).is_null() for d in by))
-        out = out.sort("_o", pl.col("_t").not_(), *by, nulls_last=False).drop("_t")
-    else:
-        out = out.sort("_o")
-    return out.select(*keys, *CHURN_KEYS)
+    periods = bridge.select("period").unique(maintain_order=True)
+    return order_rows(out, periods, by).select(*keys, *CHURN_KEYS)

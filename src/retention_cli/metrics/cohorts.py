@@ -7,7 +7,7 @@ from enum import Enum
 import polars as pl
 
 from retention_cli.ledger import Ledger, first_row, positive_months
-from retention_cli.metrics.retention import _ratio
+from retention_cli.metrics.frames import NONE_SEGMENT, is_total, kept_arr, ratio
 from retention_cli.options import Grain
 
 COHORT_SIZE_KEYS = ("cohort_logos", "cohort_start_arr")
@@ -88,7 +88,7 @@ def cohorts(
             | (pl.col("period") == span)
         )
         # an account's first cell is age 0: its ARR (and segment) at acquisition
-        .with_columns(pl.col(d).gather(at_first).fill_null("(none)") for d in by)
+        .with_columns(pl.col(d).gather(at_first).fill_null(NONE_SEGMENT) for d in by)
         .with_columns(
             _age=((closes - pl.col("_p0")) // step).cast(pl.Int32),
             _arr=pl.col("arr"),
@@ -99,7 +99,7 @@ def cohorts(
         pl.len().cast(pl.Int64).alias("_n"),
         pl.col("_arr0").sum().alias("_s"),
         pl.col("_arr").sum().alias("_e"),
-        pl.min_horizontal("_arr", "_arr0").sum().alias("_m"),
+        kept_arr("_arr", "_arr0").sum().alias("_m"),
         (pl.col("_arr") > 0).sum().cast(pl.Int64).alias("_alive"),
     ]
     groups = [cells.group_by("_p0", "_age").agg(aggs)]
@@ -109,9 +109,9 @@ def cohorts(
     long = pl.concat([g.select("_p0", *by, "_age", *(a.meta.output_name() for a in aggs))
                       for g in groups]).collect()  # fmt: skip
     value = {
-        CohortMetric.nrr: _ratio("_e", "_s"),
-        CohortMetric.grr: _ratio("_m", "_s"),
-        CohortMetric.logos: _ratio("_alive", "_n"),
+        CohortMetric.nrr: ratio("_e", "_s"),
+        CohortMetric.grr: ratio("_m", "_s"),
+        CohortMetric.logos: ratio("_alive", "_n"),
     }[metric]
     long = long.with_columns(_value=value)
     n_ages = int(long["_age"].max()) + 1 if long.height else 0
@@ -141,7 +141,7 @@ def cohorts(
     )  # fmt: skip
     order: list = ["_p0"]
     if by:
-        wide = wide.with_columns(_seg=~pl.all_horizontal(pl.col(d).is_null() for d in by))
+        wide = wide.with_columns(_seg=~is_total(by))
         order = ["_p0", "_seg", *by]
     wide = wide.sort(order, nulls_last=False)
     return wide.select("period", "start", "end", *by, *COHORT_SIZE_KEYS, *keys)

@@ -7,7 +7,7 @@ import polars as pl
 from retention_cli.config import Economics, Policies
 from retention_cli.ledger import Ledger
 from retention_cli.metrics.bridge import bridge, reporting_periods
-from retention_cli.metrics.mix import divide_cents
+from retention_cli.metrics.frames import divide_cents, is_total
 from retention_cli.metrics.retention import retention
 from retention_cli.options import BridgeMode, Grain, Method
 from retention_cli.spend import Spend, spend_by_period
@@ -180,7 +180,7 @@ def economics_from(
         frame = frame.join(at(settings.cac_lag * step, "_lag"), on=on, how="left", nulls_equal=True)
         frame = frame.join(at(step, "_prev"), on=on, how="left", nulls_equal=True)
         if by and "gross_margin" in spend_cols:  # a segment without its own margin: the company's
-            company = spend.filter(pl.all_horizontal(pl.col(d).is_null() for d in by))
+            company = spend.filter(is_total(by))
             frame = frame.join(
                 company.select("_p", pl.col("gross_margin").alias("_gm_all")), on="_p", how="left"
             ).with_columns(pl.col("gross_margin").fill_null(pl.col("_gm_all")))

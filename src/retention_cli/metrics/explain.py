@@ -7,7 +7,13 @@ import polars as pl
 from retention_cli.config import Policies
 from retention_cli.errors import UsageError
 from retention_cli.ledger import Ledger
-from retention_cli.metrics.bridge import BRIDGE_KEYS, _steps, reporting_periods
+from retention_cli.metrics.bridge import (
+    BRIDGE_KEYS,
+    MOVEMENT_CLASSES,
+    account_steps,
+    reporting_periods,
+)
+from retention_cli.metrics.frames import NONE_SEGMENT, kept_arr
 from retention_cli.options import BridgeMode, Grain, Method
 
 RETENTION_EXPLAIN_KEYS = (
@@ -42,7 +48,7 @@ def find_period(ledger: Ledger, grain: Grain, label: str) -> dict:
 
 def _restrict(frame: pl.LazyFrame, where: dict[str, str]) -> pl.LazyFrame:
     for col, value in where.items():
-        frame = frame.filter(pl.col(col).fill_null("(none)") == value)
+        frame = frame.filter(pl.col(col).fill_null(NONE_SEGMENT) == value)
     return frame
 
 
@@ -120,7 +126,7 @@ def explain(
         if metric == "nrr":
             num = b
         elif method is Method.cohort:
-            num = pl.min_horizontal(a, b)
+            num = kept_arr(a, b)
         else:
             num = a - pl.col("_losses")
         cls = (
@@ -136,7 +142,7 @@ def explain(
         keys = RETENTION_EXPLAIN_KEYS
     else:
         pairs = _pairs(ledger, p, grain, mode)
-        steps = _steps(ledger, pairs, dims, policies or ledger.policies)
+        steps = account_steps(ledger, pairs, dims, policies or ledger.policies)
         moves = [k for k in BRIDGE_KEYS if k.endswith("_arr") and k not in ("start_arr", "end_arr")]
         per = steps.group_by("account_id").agg(
             *(pl.col(k).sum() for k in moves),
@@ -145,10 +151,8 @@ def explain(
             pl.col("_b").filter(pl.col("_to") == p["_last"]).sum().alias("end_arr"),
         )
         per = _restrict(per, where)
-        names = {"new_arr": "new", "reactivation_arr": "reactivation", "expansion_arr": "expansion",
-                 "contraction_arr": "contraction", "churned_arr": "churn"}  # fmt: skip
         cls = pl.concat_str(
-            [pl.when(pl.col(k) != 0).then(pl.lit(v)) for k, v in names.items()],
+            [pl.when(pl.col(k) != 0).then(pl.lit(v)) for k, v in MOVEMENT_CLASSES.items()],
             separator="+",
             ignore_nulls=True,
         )

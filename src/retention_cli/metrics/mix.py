@@ -6,14 +6,9 @@ import polars as pl
 
 from retention_cli.config import Policies
 from retention_cli.ledger import Ledger
-from retention_cli.metrics.bridge import (
-    BRIDGE_KEYS,
-    _order,
-    bridge,
-    per_month,
-    reporting_periods,
-)
-from retention_cli.metrics.retention import _ratio, retention
+from retention_cli.metrics.bridge import BRIDGE_KEYS, bridge, reporting_periods
+from retention_cli.metrics.frames import divide_cents, is_total, order_rows, per_month, ratio
+from retention_cli.metrics.retention import retention
 from retention_cli.options import BridgeMode, Grain, Method
 
 MIX_KEYS = (
@@ -33,16 +28,6 @@ MIX_KEYS = (
     "top20_share",
 )
 TOP_N = (1, 10, 20)
-
-
-def divide_cents(num: pl.Expr, den: pl.Expr) -> pl.Expr:
-    """``num / den`` in whole cents, rounded half away from zero; null when ``den`` is 0.
-
-    Integer arithmetic only, so 100.00 / 3 is exactly 33.33 and 0.05 / 2 is 0.03.
-    """
-    n, d = num.cast(pl.Int64), den.cast(pl.Int64)
-    q = (2 * n.abs() + d) // (2 * d)
-    return pl.when(d > 0).then(pl.when(n < 0).then(-q).otherwise(q)).otherwise(None)
 
 
 def acquired(
@@ -86,7 +71,7 @@ def acquired(
     base = periods.select("period", (pl.col("_last") - window).alias("_s"))
     out = base.join(agg.rename({"_key": "period"}), on="period", how="left")
     if by:  # every period has a total row even when nothing was acquired
-        total = out.filter(pl.all_horizontal(pl.col(d).is_null() for d in by))
+        total = out.filter(is_total(by))
         missing = base.join(total.select("period"), on="period", how="anti")
         out = pl.concat([out, missing.with_columns(pl.lit(None, pl.String).alias(d) for d in by)],
                         how="diagonal")  # fmt: skip
@@ -115,7 +100,7 @@ def concentration(
     ]
     agg = per_month(rows, ends, by, aggs).rename({"_key": "period"})
     return agg.with_columns(
-        _ratio(f"_top{n}", "_total").alias(f"top{n}_share") for n in TOP_N
+        ratio(f"_top{n}", "_total").alias(f"top{n}_share") for n in TOP_N
     ).select("period", *by, *(f"top{n}_share" for n in TOP_N))
 
 
@@ -169,12 +154,12 @@ def mix_from(
     g = pl.col("_g")
     out = frame.with_columns(
         gross_new_arr=g,
-        expansion_share=_ratio("expansion_arr", g),
-        acquisition_share=_ratio("new_arr", g),
-        reactivation_share=_ratio("reactivation_arr", g),
+        expansion_share=ratio("expansion_arr", g),
+        acquisition_share=ratio("new_arr", g),
+        reactivation_share=ratio("reactivation_arr", g),
         net_new_arr=g - pl.col("_lost"),
-        quick_ratio=_ratio(g, "_lost"),
-        retention_to_acquisition=_ratio("retained_arr", "acquired_arr"),
+        quick_ratio=ratio(g, "_lost"),
+        retention_to_acquisition=ratio("retained_arr", "acquired_arr"),
         arpa=divide_cents(pl.col("end_arr"), pl.col("end_logos")),
         new_logo_acv=divide_cents(pl.col("new_arr"), pl.col("new_logos")),
         _why_quick_ratio=pl.when((pl.col("_lost") == 0) & g.is_not_null()).then(
@@ -247,6 +232,6 @@ def mix(
     r = retention(ledger, grain=grain, window=window, method=method, by=by)
     a = acquired(ledger, grain=grain, window=window, by=by)
     c = concentration(ledger, grain=grain, by=by)
-    return _order(
+    return order_rows(
         mix_from(b, r, a, by=by, concentration_frame=c), reporting_periods(ledger, grain), by
     )

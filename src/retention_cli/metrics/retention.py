@@ -5,7 +5,15 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.ledger import Ledger, previous_arr, running_sum
-from retention_cli.metrics.bridge import _order, per_month, reporting_periods, with_every_segment
+from retention_cli.metrics.bridge import reporting_periods
+from retention_cli.metrics.frames import (
+    is_total,
+    kept_arr,
+    order_rows,
+    per_month,
+    ratio,
+    with_every_segment,
+)
 from retention_cli.options import Grain, Method
 
 RETENTION_KEYS = (
@@ -19,12 +27,6 @@ RETENTION_KEYS = (
     "gross_revenue_churn",
     "net_revenue_churn",
 )
-
-
-def _ratio(num: str | pl.Expr, den: str | pl.Expr) -> pl.Expr:
-    n = pl.col(num) if isinstance(num, str) else num
-    d = pl.col(den) if isinstance(den, str) else den
-    return pl.when(d > 0).then(n.cast(pl.Float64) / d.cast(pl.Float64)).otherwise(None)
 
 
 def retention(
@@ -123,7 +125,7 @@ def retention(
     if method is Method.bridge:
         kept = pl.col("_arr_s") - (pl.col("_loss_e") - pl.col("_loss_s"))
     else:
-        kept = pl.min_horizontal("_arr_s", "_arr_e")
+        kept = kept_arr("_arr_s", "_arr_e")
     aggs = [
         pl.len().cast(pl.Int64).alias("cohort_logos"),
         pl.col("_arr_s").sum().alias("cohort_start_arr"),
@@ -140,14 +142,12 @@ def retention(
     )
     # every period gets a total row even when its cohort is empty
     totals = base.join(
-        agg.filter(pl.all_horizontal(pl.col(d).is_null() for d in by)) if by else agg,
+        agg.filter(is_total(by)) if by else agg,
         on="period",
         how="left",
     )
     if by:
-        segs = base.join(
-            agg.filter(~pl.all_horizontal(pl.col(d).is_null() for d in by)), on="period"
-        )
+        segs = base.join(agg.filter(~is_total(by)), on="period")
         result = with_every_segment(pl.concat([totals.select(segs.columns), segs]), ledger, by)
     else:
         result = totals
@@ -167,17 +167,17 @@ def retention(
     starts = {s: cal.month_start(s + 1) for s in result["_s"].unique().to_list()}
     result = result.with_columns(
         window_start=pl.col("_s").replace_strict(starts, return_dtype=pl.Date),
-        nrr=_ratio("_cohort_end_arr", "cohort_start_arr"),
-        grr=_ratio("_cohort_min_arr", "cohort_start_arr"),
-        logo_retention=_ratio("_retained_logos", "cohort_logos"),
+        nrr=ratio("_cohort_end_arr", "cohort_start_arr"),
+        grr=ratio("_cohort_min_arr", "cohort_start_arr"),
+        logo_retention=ratio("_retained_logos", "cohort_logos"),
         # complements from exact integer numerators: 6/40 = 0.15, not 1 - 0.85
-        logo_churn_rate=_ratio(pl.col("cohort_logos") - pl.col("_retained_logos"), "cohort_logos"),
-        gross_revenue_churn=_ratio(
+        logo_churn_rate=ratio(pl.col("cohort_logos") - pl.col("_retained_logos"), "cohort_logos"),
+        gross_revenue_churn=ratio(
             pl.col("cohort_start_arr") - pl.col("_cohort_min_arr"), "cohort_start_arr"
         ),
-        net_revenue_churn=_ratio(
+        net_revenue_churn=ratio(
             pl.col("cohort_start_arr") - pl.col("_cohort_end_arr"), "cohort_start_arr"
         ),
     )
     cols = ["period", "start", "end", *by, *RETENTION_KEYS, *counts[2:]]
-    return _order(result.select(*cols), periods, by)
+    return order_rows(result.select(*cols), periods, by)
