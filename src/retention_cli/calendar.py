@@ -182,11 +182,12 @@ class FiscalCalendar:
         return self.month_start(self.grain_first(last, grain)), self.month_end(last)
 
     # -- user text -> dates ---------------------------------------------------
-    def resolve(self, text: str, *, option: str = "--from") -> tuple[dt.date, dt.date]:
+    def resolve(self, text: str, *, param: str = "date_from") -> tuple[dt.date, dt.date]:
         """Turn a date or a period label into the first and last day it covers.
 
         Accepts ``2026-03-15``, ``2026-03`` (the fiscal month labelled so),
-        ``FY2027-Q1`` and ``FY2027``.
+        ``FY2027-Q1`` and ``FY2027``; ``param`` names the parameter the text came
+        from, for the error.
         """
         raw = text.strip()
         try:
@@ -206,11 +207,8 @@ class FiscalCalendar:
         if m := _YEAR_LABEL.match(raw):
             first = self._fy_first_index(int(m.group(1)))
             return self.bounds(first + 11, Grain.year)
-        msg = (
-            f"{option}: {text!r} is neither a date nor a period label; "
-            "use 2026-03-15, 2026-03, FY2027-Q1 or FY2027"
-        )
-        raise UsageError(msg)
+        msg = f"{text!r} is neither a date nor a period label"
+        raise UsageError(msg, param=param, hint="use 2026-03-15, 2026-03, FY2027-Q1 or FY2027")
 
     def _fy_first_index(self, name: int) -> int:
         bump = self.fiscal_year.label == "end" and self._offset != 0
@@ -228,8 +226,8 @@ def fiscal_year_table(cal: FiscalCalendar, year: str, grain: Grain = Grain.month
     if re.fullmatch(r"\d{4}", text):
         text = f"FY{text}"
     if not _YEAR_LABEL.match(text):
-        msg = f"--year: {year!r} is not a fiscal year; use FY2027 or 2027"
-        raise UsageError(msg)
+        msg = f"{year!r} is not a fiscal year; use FY2027 or 2027"
+        raise UsageError(msg, param="year")
     first = cal._fy_first_index(int(text[2:]))
     rows = []
     for last in range(first + grain.months - 1, first + 12, grain.months):

@@ -13,7 +13,7 @@ import polars as pl
 
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config, Policies
-from retention_cli.errors import InputError, Problem
+from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs import LINE, Loaded
 from retention_cli.options import Grain, Shape
 
@@ -445,8 +445,8 @@ def _known_on(df: pl.LazyFrame, loaded: Loaded, as_of: dt.date) -> pl.LazyFrame:
     else:
         out = df.filter(pl.col("date") <= day)
     if out.select(pl.len()).collect().item() == 0:
-        msg = f"--as-of {as_of}: no data on or before that day"
-        raise InputError(loaded.source.path, [Problem(msg)])
+        msg = f"{loaded.source.path} has no data on or before that day ({as_of})"
+        raise UsageError(msg, param="as_of", hint="choose a later day")
     return out
 
 

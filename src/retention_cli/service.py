@@ -83,10 +83,10 @@ def definitions(config: Config, opts: RunOptions, command: str = "nrr") -> dict[
 def _filter_periods(frame: pl.DataFrame, cal: FiscalCalendar, opts: RunOptions) -> pl.DataFrame:
     out = frame
     if opts.date_from:
-        lo, _ = cal.resolve(opts.date_from, option="--from")
+        lo, _ = cal.resolve(opts.date_from, param="date_from")
         out = out.filter(pl.col("end") >= lo)
     if opts.date_to:
-        _, hi = cal.resolve(opts.date_to, option="--to")
+        _, hi = cal.resolve(opts.date_to, param="date_to")
         out = out.filter(pl.col("start") <= hi)
     if out.height == 0 and frame.height:
         first, last = frame["period"][0], frame["period"][-1]
@@ -123,7 +123,7 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
         msg = f"no dimension column {', '.join(map(repr, unknown))} in the file (its dimensions: {dims})"
         raise UsageError(msg, param="by")
     cal = FiscalCalendar(config.fiscal_year)
-    as_of = cal.resolve(opts.as_of, option="--as-of")[1] if opts.as_of else None
+    as_of = cal.resolve(opts.as_of, param="as_of")[1] if opts.as_of else None
     return build_ledger(loaded, cal, config=config, dimensions=list(opts.by), as_of=as_of)
 
 
@@ -162,7 +162,7 @@ class _Run:
         notes += null_notes(frame, keys, self.by)
         warnings = [*self.loaded.warnings, *led.warnings]
         if o.as_of:
-            day = cal.resolve(o.as_of, option="--as-of")[1]
+            day = cal.resolve(o.as_of, param="as_of")[1]
             if day < cal.month_end(led.last_period):
                 warnings.append(
                     f"as of {day}: {cal.label(led.last_period, Grain.month)} counts only what "

@@ -90,7 +90,7 @@ def load_spend(path: str, calendar: FiscalCalendar, *, separator: str | None = N
     spans: dict[str, tuple[int, int]] = {}
     for text in texts:
         try:
-            lo, hi = calendar.resolve(text, option="period")
+            lo, hi = calendar.resolve(text, param="period")
         except UsageError:
             continue
         spans[text] = (calendar.period_of(lo), calendar.period_of(hi))

@@ -41,8 +41,9 @@ def find_period(ledger: Ledger, grain: Grain, label: str) -> dict:
     hit = periods.filter(pl.col("period").str.to_uppercase() == label.strip().upper())
     if hit.height == 0:
         first, last = periods["period"][0], periods["period"][-1]
-        msg = f"--period: no {grain.value} {label!r} in the data (it covers {first} to {last})"
-        raise UsageError(msg, hint=f"use a {grain.value} label such as {last}, or change --grain")
+        msg = f"no {grain.value} {label!r} in the data (it covers {first} to {last})"
+        hint = f"use a {grain.value} label such as {last}, or change the grain"
+        raise UsageError(msg, param="period", hint=hint)
     return hit.row(0, named=True)
 
 
@@ -78,15 +79,15 @@ def explain(
     end (bridge, churn); ``where`` keeps one segment, e.g. ``{"segment": "SMB"}``.
     """
     if metric not in EXPLAIN_METRICS:
-        msg = f"--metric: {metric!r} cannot be explained; use one of {', '.join(EXPLAIN_METRICS)}"
-        raise UsageError(msg)
+        msg = f"{metric!r} cannot be explained; use one of {', '.join(EXPLAIN_METRICS)}"
+        raise UsageError(msg, param="metric")
     where = where or {}
     dims = list(ledger.dimensions)
     unknown = [c for c in where if c not in dims]
     if unknown:
         have = ", ".join(map(repr, dims)) or "none"
-        msg = f"--by: no dimension column {', '.join(map(repr, unknown))} (its dimensions: {have})"
-        raise UsageError(msg)
+        msg = f"no dimension column {', '.join(map(repr, unknown))} (its dimensions: {have})"
+        raise UsageError(msg, param="by")
     p = find_period(ledger, grain, period)
     head = [pl.lit(p["period"]).alias("period"), pl.lit(p["start"]).alias("start"),
             pl.lit(p["end"]).alias("end")]  # fmt: skip
@@ -94,10 +95,10 @@ def explain(
         s, e = p["_last"] - window, p["_last"]
         if s < ledger.first_period:
             msg = (
-                f"--period {p['period']}: the {window}-month window starts before the data, "
+                f"the {window}-month window starts before the data (it ends with {p['period']}), "
                 "so there is no cohort to explain"
             )
-            raise UsageError(msg)
+            raise UsageError(msg, param="period", hint="choose a later period or a shorter window")
         lf = ledger.frame
         cohort = _restrict(
             lf.filter((pl.col("period") == s) & (pl.col("arr") > 0)).select(
@@ -193,7 +194,7 @@ def _pairs(ledger: Ledger, p: dict, grain: Grain, mode: BridgeMode) -> pl.DataFr
         rows = [{"_key": p["period"], "_from": m - 1, "_to": m, "_dim_at": p["_last"]}
                 for m in range(p["_prev"] + 1, p["_last"] + 1)]  # fmt: skip
     if ledger.opening_balance and rows[0]["_from"] < ledger.first_period:
-        msg = f"--period {p['period']}: the snapshot file's opening balance has no movements"
-        raise UsageError(msg)
+        msg = f"{p['period']} is the snapshot file's opening balance, which has no movements"
+        raise UsageError(msg, param="period", hint="choose a later period")
     schema = {"_key": pl.String, "_from": pl.Int32, "_to": pl.Int32, "_dim_at": pl.Int32}
     return pl.DataFrame(rows, schema=schema)
