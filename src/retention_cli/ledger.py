@@ -262,10 +262,11 @@ def build_ledger(
     # integer account codes (rank by name: the same for every shape of one history)
     accounts, codes = account_codes(loaded.frame)
     # only the columns this ledger needs (dimensions not asked for stay behind)
-    df = loaded.frame.select(
-        pl.exclude([d for d in loaded.dimensions if d not in dims])
-    ).with_columns(account_id=codes)
-    df = df.lazy()
+    df = (
+        loaded.frame.select(pl.exclude([d for d in loaded.dimensions if d not in dims]))
+        .with_columns(account_id=codes)
+        .lazy()
+    )
     warnings: list[str] = []
     cap = None
     if as_of is not None:
@@ -323,23 +324,24 @@ def build_ledger(
         last = max(last, cap) if cap is not None else last
         latest_dims = [pl.col(d).sort_by("date", LINE).drop_nulls().last() for d in dims]
         if loaded.shape is Shape.movements:
-            points = (
+            summed = (
                 rows.group_by("account_id", "period")
                 .agg(pl.col("amount").sum().alias("value"), *latest_dims)
                 .collect()
             )
-            dense = _dense(points, accounts.height, last, fill="cumulative", dims=dims)
-            assert dense is not None  # grouped: one point per account-period
+            found = _dense(summed, accounts.height, last, fill="cumulative", dims=dims)
+            assert found is not None  # grouped: one point per account-period
+            dense = found
             opening = False
         else:
             keyed = rows.select("account_id", "period", "arr", "date", LINE, *dims).collect()
             fill = "forward" if config.snapshots.carry_forward else "zero"
             # one snapshot per account and month (the usual case) has nothing to pick
-            dense = _dense(
+            found = _dense(
                 keyed.select("account_id", "period", pl.col("arr").alias("value"), *dims),
                 accounts.height, last, fill=fill, dims=dims,
             )  # fmt: skip
-            if dense is None:
+            if found is None:
                 latest_df = keyed.group_by("account_id", "period").agg(
                     pl.col("arr").sort_by("date", LINE).last().alias("value"),
                     *latest_dims,
@@ -350,8 +352,9 @@ def build_ledger(
                     f"{n_multi:,} account-period(s) have several snapshots; the latest date in "
                     "each period was used"
                 )
-                dense = _dense(latest_df.drop("_n"), accounts.height, last, fill=fill, dims=dims)
-            assert dense is not None  # one point per account-period now
+                found = _dense(latest_df.drop("_n"), accounts.height, last, fill=fill, dims=dims)
+            assert found is not None  # one point per account-period now
+            dense = found
             empty = _empty_periods(keyed.lazy(), first, last, calendar)
             del keyed
             if empty:
@@ -410,11 +413,14 @@ def build_ledger(
 def _bridge_gaps(dense: pl.LazyFrame, grace: int) -> tuple[pl.LazyFrame, int]:
     """Carry an account's ARR through a run of at most ``grace`` zero months that
     ends with the account back (SPEC §4 ``churn_grace``); also count the runs."""
-    over = {"partition_by": "account_id", "order_by": "period"}
     pos = pl.col("value") > 0
-    last_p = pl.when(pos).then(pl.col("period")).forward_fill().over(**over)
-    last_v = pl.when(pos).then(pl.col("value")).forward_fill().over(**over)
-    next_p = pl.when(pos).then(pl.col("period")).backward_fill().over(**over)
+    last_p = (
+        pl.when(pos).then(pl.col("period")).forward_fill().over("account_id", order_by="period")
+    )
+    last_v = pl.when(pos).then(pl.col("value")).forward_fill().over("account_id", order_by="period")
+    next_p = (
+        pl.when(pos).then(pl.col("period")).backward_fill().over("account_id", order_by="period")
+    )
     marked = dense.with_columns(
         _fill=(pl.col("value") == 0)
         & last_p.is_not_null()

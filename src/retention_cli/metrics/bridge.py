@@ -123,10 +123,15 @@ def _first_arr(ledger: Ledger) -> pl.LazyFrame:
 def _late_returns(ledger: Ledger, window: int) -> pl.LazyFrame:
     """Per account and month with ARR: whether its current run of ARR began with a
     return after more than ``window`` months at zero (``reactivation_window``)."""
-    over = {"partition_by": "account_id", "order_by": "period"}
     pos = pl.col("arr") > 0
-    last_pos_before = pl.when(pos).then(pl.col("period")).forward_fill().shift(1).over(**over)
-    prev = pl.col("arr").shift(1).over(**over).fill_null(0)
+    last_pos_before = (
+        pl.when(pos)
+        .then(pl.col("period"))
+        .forward_fill()
+        .shift(1)
+        .over("account_id", order_by="period")
+    )
+    prev = pl.col("arr").shift(1).over("account_id", order_by="period").fill_null(0)
     starts = pos & (prev == 0)
     late = pl.when(starts).then(
         last_pos_before.is_not_null() & (pl.col("period") - last_pos_before - 1 > window)
@@ -134,7 +139,7 @@ def _late_returns(ledger: Ledger, window: int) -> pl.LazyFrame:
     return (
         ledger.frame.select("account_id", "period", "arr")
         .with_columns(_late=late)
-        .with_columns(pl.col("_late").forward_fill().over(**over))
+        .with_columns(pl.col("_late").forward_fill().over("account_id", order_by="period"))
         .filter(pos)
         .select("account_id", "period", "_late")
     )
@@ -296,7 +301,7 @@ def bridge(
             pl.col("_last").alias("_dim_at"),
         )
     else:
-        months = []
+        months: list[dict[str, str | int]] = []
         for key, prev, last in periods.select("period", "_prev", "_last").iter_rows():
             months.extend(
                 {"_key": key, "_from": p - 1, "_to": p, "_dim_at": last}

@@ -114,7 +114,7 @@ def cohorts(
         CohortMetric.logos: ratio("_alive", "_n"),
     }[metric]
     long = long.with_columns(_value=value)
-    n_ages = int(long["_age"].max()) + 1 if long.height else 0
+    n_ages = int(long.select(pl.col("_age").max()).item()) + 1 if long.height else 0
     keys = [age_key(grain, k) for k in range(n_ages)]
     size = long.filter(pl.col("_age") == 0).select(
         "_p0", *by, pl.col("_n").alias("cohort_logos"), pl.col("_s").alias("cohort_start_arr")
@@ -139,7 +139,7 @@ def cohorts(
         start=pl.col("_p0").replace_strict({p: v[1] for p, v in labels.items()}, return_dtype=pl.Date),
         end=pl.col("_p0").replace_strict({p: v[2] for p, v in labels.items()}, return_dtype=pl.Date),
     )  # fmt: skip
-    order: list = ["_p0"]
+    order: list[str | pl.Expr] = ["_p0"]
     if by:
         wide = wide.with_columns(_seg=~is_total(by))
         order = ["_p0", "_seg", *by]

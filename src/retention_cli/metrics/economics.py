@@ -52,10 +52,10 @@ def available(
 
 
 def _why(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
-    expr = pl.when(pairs[0][0]).then(pl.lit(pairs[0][1]))
-    for cond, reason in pairs[1:]:
-        expr = expr.when(cond).then(pl.lit(reason))
-    return expr.otherwise(pl.lit(UNKNOWN))
+    # the first condition that holds gives the reason
+    return pl.coalesce(
+        *(pl.when(cond).then(pl.lit(reason)) for cond, reason in pairs), pl.lit(UNKNOWN)
+    )
 
 
 def economics(
@@ -203,8 +203,8 @@ def economics_from(
     start, kept = pl.col("cohort_start_arr"), pl.col("_kept")
     churn_rate = (start - kept).cast(pl.Float64) / start.cast(pl.Float64)
     cap = settings.ltv_cap_years
-    years = pl.when(churn_rate > 0).then(pl.min_horizontal(1.0 / churn_rate, pl.lit(cap)))
-    years = years.otherwise(pl.lit(cap, pl.Float64))
+    bounded = pl.when(churn_rate > 0).then(pl.min_horizontal(1.0 / churn_rate, pl.lit(cap)))
+    years = bounded.otherwise(pl.lit(cap, pl.Float64))
     ltv_raw = pl.col("end_arr").cast(pl.Float64) / pl.col("end_logos").cast(pl.Float64) * gm * years
     lag_label = f"the S&M of {settings.cac_lag} period(s) earlier" if settings.cac_lag else "S&M"
     out = (

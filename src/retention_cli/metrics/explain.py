@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from retention_cli.config import Policies
@@ -35,7 +37,7 @@ CHURN_EXPLAIN_KEYS = (
 EXPLAIN_METRICS = ("nrr", "grr", "bridge", "churn")
 
 
-def find_period(ledger: Ledger, grain: Grain, label: str) -> dict:
+def find_period(ledger: Ledger, grain: Grain, label: str) -> dict[str, Any]:
     """The reporting period labelled ``label`` (``period, start, end, _last, _prev``)."""
     periods = reporting_periods(ledger, grain)
     hit = periods.filter(pl.col("period").str.to_uppercase() == label.strip().upper())
@@ -140,7 +142,7 @@ def explain(
         out = rows.with_columns(
             **{"class": cls}, numerator_arr=num, denominator_arr=a, _move=(num - a).abs()
         )
-        keys = RETENTION_EXPLAIN_KEYS
+        keys: tuple[str, ...] = RETENTION_EXPLAIN_KEYS
     else:
         pairs = _pairs(ledger, p, grain, mode)
         steps = account_steps(ledger, pairs, dims, policies or ledger.policies)
@@ -185,7 +187,7 @@ def explain(
     )
 
 
-def _pairs(ledger: Ledger, p: dict, grain: Grain, mode: BridgeMode) -> pl.DataFrame:
+def _pairs(ledger: Ledger, p: dict[str, Any], grain: Grain, mode: BridgeMode) -> pl.DataFrame:
     if mode is BridgeMode.net or grain is Grain.month:
         rows = [
             {"_key": p["period"], "_from": p["_prev"], "_to": p["_last"], "_dim_at": p["_last"]}
