@@ -1,0 +1,129 @@
+"""Every path through the movement classifier agrees with the others (Hypothesis).
+
+The bridge has several ways to reach the per-account steps it classifies: the
+monthly sums straight from the dense ledger, the per-account steps without joins
+(one step per month), the join path (quarters, years, several steps per
+period) and ``explain``'s per-account rows. They share one classifier; these
+tests pit them against each other on random histories.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from test_properties import as_movements, as_snapshots, histories, ledger_of
+
+from retention_cli.config import Policies
+from retention_cli.metrics import BRIDGE_KEYS, bridge, reporting_periods
+from retention_cli.metrics.bridge import account_steps
+from retention_cli.metrics.explain import explain
+from retention_cli.options import BridgeMode, Grain
+
+MOVES = [k for k in BRIDGE_KEYS if k not in ("start_arr", "end_arr", "start_logos", "end_logos")]
+HUGE = Policies(reactivation_window=100_000)
+SHAPES = {"movements": as_movements, "snapshots": as_snapshots}
+# few examples each: the slow property tests cover the metrics at length
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _ledgers(h: dict) -> list:
+    return [ledger_of(make(h), shape) for shape, make in SHAPES.items()]
+
+
+@SETTINGS
+@given(histories())
+def test_a_huge_reactivation_window_is_no_window(h: dict) -> None:
+    for led in _ledgers(h):
+        for grain, mode in (
+            (Grain.month, BridgeMode.net),
+            *((g, m) for g in (Grain.quarter, Grain.year) for m in BridgeMode),
+        ):
+            unset = bridge(led, grain=grain, mode=mode, by=["segment"])
+            huge = bridge(led, grain=grain, mode=mode, by=["segment"], policies=HUGE)
+            assert unset.equals(huge), (grain, mode)
+
+
+@SETTINGS
+@given(histories())
+def test_monthly_path_sums_to_the_join_path(h: dict) -> None:
+    """A gross quarter (join path) is the sum of its months (monthly sums path);
+    an account's segment never changes in these histories, so segments agree too."""
+    led = ledger_of(as_movements(h), "movements")
+    months = bridge(led, grain=Grain.month, by=["segment"])
+    quarters = bridge(led, grain=Grain.quarter, mode=BridgeMode.gross, by=["segment"])
+    cal = led.calendar
+    label = {
+        cal.label(p, Grain.month): cal.label(p, Grain.quarter)
+        for p in range(led.first_period, led.last_period + 1)
+    }
+    seg = pl.col("segment")
+    summed = (
+        months.with_columns(quarter=pl.col("period").replace_strict(label), _seg=seg.fill_null(""))
+        .group_by("quarter", "_seg", maintain_order=True)
+        .agg(
+            *(pl.col(k).sum() for k in MOVES),
+            pl.col("start_arr", "start_logos").first(),
+            pl.col("end_arr", "end_logos").last(),
+        )
+        .rename({"quarter": "period"})
+    )
+    joined = quarters.with_columns(_seg=seg.fill_null("")).join(
+        summed, on=["period", "_seg"], how="full", suffix="_m"
+    )
+    assert joined.height == quarters.height == summed.height
+    for k in BRIDGE_KEYS:
+        assert (joined[k] == joined[f"{k}_m"]).all(), k
+
+
+@SETTINGS
+@given(histories())
+def test_steps_without_joins_match_the_join_path(h: dict) -> None:
+    """Per account and month: the join-free steps and the join path give the same
+    amounts (listing every month twice forces the join path)."""
+    for led in _ledgers(h):
+        for policies in (led.policies, Policies(reactivation_window=1)):
+            periods = reporting_periods(led, Grain.month).filter(
+                pl.col("_prev") >= (led.first_period if led.opening_balance else -(2**31))
+            )
+            pairs = periods.select(
+                pl.col("period").alias("_key"),
+                pl.col("_prev").alias("_from"),
+                pl.col("_last").alias("_to"),
+                pl.col("_last").alias("_dim_at"),
+            )
+            twice = pl.concat([pairs, pairs.with_columns(pl.col("_key") + "*")])
+            cols = ["_key", "account_id", "segment", "_a", "_b", *BRIDGE_KEYS]
+            fast = account_steps(led, pairs, ["segment"], policies).select(cols).collect()
+            slow = (
+                account_steps(led, twice, ["segment"], policies)
+                .filter(~pl.col("_key").str.ends_with("*"))
+                .select(cols)
+                .collect()
+            )
+            # the join path also lists accounts not yet started (zero before and after)
+            slow = slow.filter((pl.col("_a") > 0) | (pl.col("_b") > 0))
+            fast = fast.filter((pl.col("_a") > 0) | (pl.col("_b") > 0))
+            assert fast.sort("_key", "account_id").equals(slow.sort("_key", "account_id"))
+
+
+@SETTINGS
+@given(histories())
+def test_explain_rows_sum_to_the_bridge(h: dict) -> None:
+    """Each account's movements in ``explain`` sum to the bridge row, and its class
+    names exactly the movements it has."""
+    led = ledger_of(as_movements(h), "movements")
+    for grain, mode in ((Grain.month, BridgeMode.net), (Grain.quarter, BridgeMode.gross)):
+        b = bridge(led, grain=grain, mode=mode)
+        for row in b.iter_rows(named=True):
+            rows = explain(led, period=row["period"], metric="bridge", grain=grain, mode=mode)
+            for k in ("start_arr", "new_arr", "reactivation_arr", "expansion_arr",
+                      "contraction_arr", "churned_arr", "end_arr"):  # fmt: skip
+                assert rows[k].sum() == row[k], (row["period"], k)
+            named = rows.select(
+                has_new=pl.col("class").str.contains("new"),
+                new=pl.col("new_arr") > 0,
+                has_churn=pl.col("class").str.contains("churn"),
+                churn=pl.col("churned_arr") > 0,
+            )
+            assert (named["has_new"] == named["new"]).all()
+            assert (named["has_churn"] == named["churn"]).all()
