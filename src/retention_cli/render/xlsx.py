@@ -8,11 +8,26 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from retention_cli import __version__
-from retention_cli.render.values import FORMULA_PREFIXES, is_factor, is_money, is_ratio, rows
+from retention_cli.errors import UsageError
+from retention_cli.render.values import (
+    FORMULA_PREFIXES,
+    is_factor,
+    is_money,
+    is_ratio,
+    rows,
+    safe_text,
+)
 from retention_cli.result import Report, Result
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # document properties carry no wall-clock time
 MAX_WIDTH = 60
+MAX_ROWS = 1_048_576
+"""Rows in an Excel sheet, the header row included."""
+MAX_COLUMNS = 16_384
+"""Columns in an Excel sheet."""
+MAX_CHARS = 32_767
+"""Characters in an Excel cell."""
+_TOO_BIG = "use CSV or JSON for a table this size, or narrow it (fewer periods or segments)"
 
 
 def _kind(result: Result, col: str) -> str:
@@ -80,7 +95,8 @@ def _write_table(book: Any, sheet: Any, result: Result, formats: dict[str, Any])
         sheet.autofilter(0, 0, len(data), len(cols) - 1)
 
 
-def _definitions(sheet: Any, result: Result | Report, formats: dict[str, Any]) -> None:
+def _definition_lines(result: Result | Report) -> list[tuple[str, str]]:
+    """The key/value rows of the ``definitions`` sheet."""
     info = result.input or {}
     lines: list[tuple[str, str]] = [
         ("command", result.command),
@@ -99,6 +115,10 @@ def _definitions(sheet: Any, result: Result | Report, formats: dict[str, Any]) -
         notes += [n for s in result.sections.values() for n in s.notes]
     lines += [("note", n) for n in notes]
     lines += [("warning", w) for w in result.warnings]
+    return lines
+
+
+def _definitions(sheet: Any, lines: list[tuple[str, str]], formats: dict[str, Any]) -> None:
     sheet.write_string(0, 0, "key", formats["header"])
     sheet.write_string(0, 1, "value", formats["header"])
     for i, (key, value) in enumerate(lines, start=1):
@@ -117,11 +137,55 @@ def _flat(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def check_limits(result: Result | Report) -> None:
+    """Raise ``UsageError`` (``param="output"``) when a table does not fit Excel's
+    limits (:data:`MAX_ROWS`, :data:`MAX_COLUMNS`, :data:`MAX_CHARS`): a workbook
+    never holds part of a table, so no sum or note can cover rows it lacks."""
+    sections = result.sections.values() if isinstance(result, Report) else [result]
+    for section in sections:
+        name = f"the {section.command} table"
+        height, width = section.frame.height, len(section.columns)
+        if height > MAX_ROWS - 1:
+            msg = f"{name} has {height:,} rows; an XLSX sheet holds at most {MAX_ROWS - 1:,} below its header"
+            raise UsageError(msg, param="output", hint=_TOO_BIG)
+        if width > MAX_COLUMNS:
+            msg = f"{name} has {width:,} columns; an XLSX sheet holds at most {MAX_COLUMNS:,}"
+            raise UsageError(msg, param="output", hint=_TOO_BIG)
+        texts = [c for c in section.columns if _kind(section, c) == "text"]
+        if not texts or not height:
+            continue
+        longest = section.frame.select(
+            safe_text(pl.col(c).cast(pl.String)).str.len_chars().max().alias(c) for c in texts
+        )
+        for col, length in longest.row(0, named=True).items():
+            if length is not None and length > MAX_CHARS:
+                msg = (
+                    f"{name} has a value of {length:,} characters in column {col!r}; "
+                    f"an XLSX cell holds at most {MAX_CHARS:,}"
+                )
+                raise UsageError(msg, param="output", hint="use CSV or JSON for text this long")
+    for key, value in _definition_lines(result):
+        length = max(len(key), len(safe_cell(value)))
+        if length > MAX_CHARS:
+            msg = (
+                f"the definitions sheet has a value of {length:,} characters ({key}); "
+                f"an XLSX cell holds at most {MAX_CHARS:,}"
+            )
+            raise UsageError(msg, param="output", hint="use JSON for text this long")
+
+
 def write_xlsx(result: Result | Report, path: str | BinaryIO) -> None:
     """Write ``result`` (one sheet) or a report (a sheet per section) plus a
     ``definitions`` sheet. Cells hold numbers with formats (money ``#,##0.00``,
-    ratios ``0.0%``); input text that looks like a formula is made inert."""
+    ratios ``0.0%``); input text that looks like a formula is made inert.
+
+    A table past Excel's limits (rows, columns, characters in a cell) is
+    refused with ``UsageError`` before anything is written (:func:`check_limits`).
+    """
     import xlsxwriter
+
+    lines = _definition_lines(result)
+    check_limits(result)
 
     book = xlsxwriter.Workbook(
         path,
@@ -149,5 +213,5 @@ def write_xlsx(result: Result | Report, path: str | BinaryIO) -> None:
     sections = result.sections if isinstance(result, Report) else {result.command: result}
     for name, section in sections.items():
         _write_table(book, book.add_worksheet(_sheet_name(name, used)), section, formats)
-    _definitions(book.add_worksheet(_sheet_name("definitions", used)), result, formats)
+    _definitions(book.add_worksheet(_sheet_name("definitions", used)), lines, formats)
     book.close()
