@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from retention_cli.config import load_yaml
 from retention_cli.errors import ExitCode, RetentionError
 from retention_cli.keys import CHECKABLE, DEFAULT_COMPARED, Direction, Kind, spec_for
 from retention_cli.options import BridgeMode, Grain, Method
@@ -145,7 +146,7 @@ def load_thresholds(path: Path) -> Thresholds:
     """Read a thresholds YAML: metric rules at the top level, and a ``segments:``
     mapping of ``"segment=SMB"`` (or ``"segment=SMB,region=EMEA"``) to more rules."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = load_yaml(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         msg = f"{path}: thresholds file not found"
         raise CheckError(msg) from None

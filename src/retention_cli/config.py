@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
+from collections.abc import Hashable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +34,11 @@ CANONICAL_COLUMNS = (
     "currency",
 )
 DEFAULT_CONFIG_NAME = "retention.yaml"
+MAX_ALIAS_NODES = 10_000
+"""Values that YAML aliases (``*name``) may add to a document when expanded: a
+few repeated blocks are fine, an alias bomb ("billion laughs") is refused."""
+MAX_SHOWN = 200
+"""Characters of a value quoted in an error message; longer values are cut."""
 MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -167,7 +174,7 @@ class Fx(_Strict):
     def _code(cls, value: str) -> str:
         code = value.strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", code):
-            msg = f"{value!r} is not a 3-letter currency code"
+            msg = f"{shown(value)} is not a 3-letter currency code"
             raise ValueError(msg)
         return code
 
@@ -180,16 +187,16 @@ class Fx(_Strict):
         for code, rate in value.items():
             key = str(code).strip().upper()
             if not re.fullmatch(r"[A-Z]{3}", key):
-                msg = f"{code!r} is not a 3-letter currency code"
+                msg = f"{shown(code)} is not a 3-letter currency code"
                 raise ValueError(msg)
             text = str(rate).strip()  # str(1.0856) == "1.0856": exact, not the binary float
             try:
                 dec = Decimal(text)
             except InvalidOperation:
-                msg = f"rate for {key} is not a number: {rate!r}"
+                msg = f"rate for {key} is not a number: {shown(rate)}"
                 raise ValueError(msg) from None
             if not dec.is_finite() or dec <= 0:
-                msg = f"rate for {key} must be a positive number, not {rate!r}"
+                msg = f"rate for {key} must be a positive number, not {shown(rate)}"
                 raise ValueError(msg)
             out[key] = dec
         return out
@@ -214,7 +221,7 @@ class Config(_Strict):
     def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
             if key not in CANONICAL_COLUMNS:
-                msg = f"unknown canonical column {key!r}{_suggest(key, CANONICAL_COLUMNS)}"
+                msg = f"unknown canonical column {shown(key)}{_suggest(key, CANONICAL_COLUMNS)}"
                 raise ValueError(msg)
         return value
 
@@ -268,7 +275,125 @@ economics:
 """What ``retention init`` writes: every section, commented."""
 
 
+# ----------------------------------------------------------------------------- safe YAML
+class YamlLimitError(yaml.MarkedYAMLError):
+    """A YAML document that is valid but refused: an alias bomb, a recursive
+    alias, a duplicate key or nesting too deep. A ``yaml.YAMLError``, so callers
+    report it like any other YAML error (``problem`` and ``problem_mark``)."""
+
+
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = MAX_SHOWN
+_SHOW.maxlevel, _SHOW.maxlist, _SHOW.maxtuple, _SHOW.maxdict, _SHOW.maxset = 3, 10, 10, 10, 10
+
+
+def shown(value: Any, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)`` for an error message, at most ``limit`` characters: the
+    repr is built bounded (never the whole of a huge value), then cut."""
+    text = _SHOW.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class SafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (no code tags: ``!!python/...`` is an error) that also
+    refuses alias expansion past :data:`MAX_ALIAS_NODES`, recursive aliases and
+    duplicate mapping keys, each with the line it is on."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._alias_nodes = 0
+        self._sizes: dict[int, int] = {}
+        self._open: set[str] = set()
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Compose one node, counting what each alias adds when expanded."""
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open:
+                problem = f"the alias *{event.anchor} refers to a value that contains it"
+                raise YamlLimitError(problem=problem, problem_mark=event.start_mark)
+            node = super().compose_node(parent, index)
+            self._alias_nodes += self._expanded(node)
+            if self._alias_nodes > MAX_ALIAS_NODES:
+                problem = (
+                    f"aliases expand to more than {MAX_ALIAS_NODES:,} values "
+                    f"(at *{event.anchor}); write the values out instead"
+                )
+                raise YamlLimitError(problem=problem, problem_mark=event.start_mark)
+            return node
+        anchor = getattr(event, "anchor", None)
+        if anchor is None or not isinstance(event, yaml.CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self._open.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open.discard(anchor)
+
+    def _expanded(self, root: yaml.Node) -> int:
+        """How many nodes ``root`` stands for with every alias in it written out."""
+        stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if id(node) in self._sizes:
+                continue
+            kids = _children(node)
+            if done:
+                self._sizes[id(node)] = 1 + sum(self._sizes[id(k)] for k in kids)
+            else:
+                stack.append((node, True))
+                stack += [(k, False) for k in kids if id(k) not in self._sizes]
+        return self._sizes[id(root)]
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # noqa: FBT001
+        """A mapping whose keys are all different (``<<`` merges may be overridden)."""
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, Hashable):
+                    continue  # the base class says "found unhashable key"
+                if key in seen:
+                    problem = f"duplicate key {shown(key)} (first on line {seen[key] + 1})"
+                    raise YamlLimitError(
+                        context="while reading a mapping",
+                        context_mark=node.start_mark,
+                        problem=problem,
+                        problem_mark=key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark.line
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def load_yaml(text: str) -> Any:
+    """Parse one YAML document safely (see :class:`SafeLoader`).
+
+    Raises ``yaml.YAMLError`` (with ``problem`` and, where known, the
+    ``problem_mark`` line) for invalid YAML and for what :class:`SafeLoader`
+    refuses; nesting too deep to read is one too.
+    """
+    loader = SafeLoader(text)
+    try:
+        return loader.get_single_data()
+    except RecursionError:
+        raise YamlLimitError(problem="values nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
 def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    word = word[:MAX_SHOWN]
     near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     if near:
         return f"; did you mean {near[0]!r}?"
@@ -289,16 +414,16 @@ def _explain(exc: ValidationError, source: str) -> ConfigError:
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        key = ".".join(str(p) for p in loc) or "(top level)"
+        key = ".".join(str(p) for p in loc)[:MAX_SHOWN] or "(top level)"
         if err["type"] == "extra_forbidden":
             model = _model_at(loc)
             known = list(model.model_fields) if model else []
-            lines.append(f"unknown key {key!r}{_suggest(str(loc[-1]), known)}")
+            lines.append(f"unknown key {shown(key)}{_suggest(str(loc[-1]), known)}")
         elif err["type"] == "literal_error":
             allowed = err.get("ctx", {}).get("expected", "")
-            lines.append(f"{key}: {err['input']!r} is not allowed; allowed values: {allowed}")
+            lines.append(f"{key}: {shown(err['input'])} is not allowed; allowed values: {allowed}")
         else:
-            lines.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
+            lines.append(f"{key}: {err['msg']} (got {shown(err.get('input'))})")
     msg = f"{source}: invalid config: " + "; ".join(lines)
     return ConfigError(msg, hint="run `retention init` to see a commented starter config")
 
@@ -338,7 +463,7 @@ def load_config(path: Path | None) -> Config:
         msg = f"{path}: cannot read config ({exc.__class__.__name__}: {exc})"
         raise ConfigError(msg) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
