@@ -367,3 +367,12 @@ def test_long_definitions_text_is_refused(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_the_real_limits() -> None:
     assert (xlsx.MAX_ROWS, xlsx.MAX_COLUMNS, xlsx.MAX_CHARS) == (1_048_576, 16_384, 32_767)
+
+
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="needs /dev/stdout")
+def test_dev_stdout_into_a_pipe_is_written_in_place() -> None:
+    code = "from retention_cli.output import write_file; write_file('/dev/stdout', 'piped\\n')"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout == "piped\n"

@@ -24,8 +24,9 @@ What it promises:
 - **Errors name the parameter**: an unwritable path or a full disk is a
   ``UsageError`` with ``param`` set (``output: cannot write …``), never a traceback.
 
-A path that resolves to something other than a regular file (``/dev/null``,
-``/dev/stdout``, a FIFO) is written directly: there is nothing to rename onto.
+A path that is something other than a regular file (``/dev/null``, a FIFO),
+or lies under ``/dev/`` or ``/proc/`` (``/dev/stdout``, ``/dev/fd/3``), is
+written in place: there is nothing to rename onto.
 A symlinked output is written through the link (the target is replaced and
 the link kept). A file with several hard links is replaced under this name
 only; the other names keep the previous content.
@@ -46,6 +47,8 @@ from retention_cli.errors import UsageError
 
 StrPath = str | os.PathLike[str]
 
+_STREAMS = ("/dev/", "/proc/")
+"""Paths written in place, never renamed onto: devices, pipes, ``/dev/stdout``."""
 _NO_SPACE = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -196,9 +199,8 @@ def atomic_open(
     ``UsageError`` saying the previous file is unchanged.
     """
     refuse_inputs(path, protected, param=param)
-    target = Path(os.path.realpath(path))
     try:
-        info: os.stat_result | None = target.stat()
+        info: os.stat_result | None = Path(path).stat()  # the kernel follows /proc links too
     except FileNotFoundError:
         info = None
     except OSError as exc:
@@ -206,8 +208,10 @@ def atomic_open(
     if info is not None and stat.S_ISDIR(info.st_mode):
         msg = f"cannot write {str(path)!r}: it is a directory"
         raise UsageError(msg, param=param, hint="give a file name")
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        yield from _direct(path, target, binary=binary, append=append, param=param)
+    target = Path(os.path.realpath(path))
+    special = info is not None and not stat.S_ISREG(info.st_mode)
+    if special or str(path).startswith(_STREAMS) or str(target).startswith(_STREAMS):
+        yield from _direct(path, binary=binary, append=append, param=param)
         return
     existed = info is not None
     try:
@@ -244,17 +248,17 @@ def atomic_open(
     _fsync_dir(target.parent)
 
 
-def _direct(
-    path: StrPath, target: Path, *, binary: bool, append: bool, param: str
-) -> Iterator[IO[Any]]:
+def _direct(path: StrPath, *, binary: bool, append: bool, param: str) -> Iterator[IO[Any]]:
     """Write straight to a device or pipe (``/dev/null``, ``/dev/stdout``)."""
     try:
-        fh = target.open(**_open_mode(binary=binary, append=append))
+        fh = Path(path).open(**_open_mode(binary=binary, append=append))  # noqa: SIM115
     except OSError as exc:
         raise _write_error(path, exc, param=param, existed=False) from None
     try:
         with fh:
             yield fh
+    except BrokenPipeError:
+        raise  # like stdout: the reader stopped early
     except OSError as exc:
         raise _write_error(path, exc, param=param, existed=False) from exc
 
