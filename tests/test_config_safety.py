@@ -143,6 +143,15 @@ def test_duplicate_keys_are_refused(tmp_path: Path) -> None:
         load_thresholds(path)
 
 
+def test_values_python_cannot_hold_are_yaml_errors(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "policies:\n  churn_grace: " + "1" * 5000 + "\n")
+    assert message.endswith(":2: not valid YAML: cannot read the value here (too many digits)")
+    message = config_error(tmp_path, "columns: !!timestamp 2024-13-45\n")
+    assert message.endswith(
+        ":1: not valid YAML: cannot read the value here (month must be in 1..12)"
+    )
+
+
 def test_merge_keys_may_be_overridden() -> None:
     data = load_yaml("base: &b {x: 1, y: 2}\nmore: {<<: *b, x: 3}\n")
     assert data["more"] == {"x": 3, "y": 2}

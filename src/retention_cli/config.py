@@ -278,7 +278,7 @@ economics:
 # ----------------------------------------------------------------------------- safe YAML
 class YamlLimitError(yaml.MarkedYAMLError):
     """A YAML document that is valid but refused: an alias bomb, a recursive
-    alias, a duplicate key or nesting too deep. A ``yaml.YAMLError``, so callers
+    alias, a duplicate key, nesting too deep or a value Python cannot hold. A ``yaml.YAMLError``, so callers
     report it like any other YAML error (``problem`` and ``problem_mark``)."""
 
 
@@ -296,8 +296,8 @@ def shown(value: Any, limit: int = MAX_SHOWN) -> str:
 
 class SafeLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` (no code tags: ``!!python/...`` is an error) that also
-    refuses alias expansion past :data:`MAX_ALIAS_NODES`, recursive aliases and
-    duplicate mapping keys, each with the line it is on."""
+    refuses alias expansion past :data:`MAX_ALIAS_NODES`, recursive aliases,
+    duplicate mapping keys and values Python cannot hold, each with its line."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -344,6 +344,16 @@ class SafeLoader(yaml.SafeLoader):
                 stack.append((node, True))
                 stack += [(k, False) for k in kids if id(k) not in self._sizes]
         return self._sizes[id(root)]
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:  # noqa: FBT001
+        """The value of ``node``; a value Python cannot hold (an integer of 5,000
+        digits, the date 2024-13-45) is a YAML error at its line, not a crash."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            detail = "too many digits" if node.tag.endswith(":int") else str(exc)[:MAX_SHOWN]
+            problem = f"cannot read the value here ({detail})"
+            raise YamlLimitError(problem=problem, problem_mark=node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # noqa: FBT001
         """A mapping whose keys are all different (``<<`` merges may be overridden)."""
