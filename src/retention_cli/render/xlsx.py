@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any, BinaryIO
 
 import polars as pl
@@ -187,8 +188,11 @@ def write_xlsx(result: Result | Report, path: str | BinaryIO) -> None:
     lines = _definition_lines(result)
     check_limits(result)
 
+    # a file object gets the finished zip in one write: a failed write (disk
+    # full) is then a plain OSError, with no half-closed zip left to complain
+    target = path if isinstance(path, str) else io.BytesIO()
     book = xlsxwriter.Workbook(
-        path,
+        target,
         {
             "strings_to_formulas": False,
             "strings_to_urls": False,
@@ -215,3 +219,5 @@ def write_xlsx(result: Result | Report, path: str | BinaryIO) -> None:
         _write_table(book, book.add_worksheet(_sheet_name(name, used)), section, formats)
     _definitions(book.add_worksheet(_sheet_name("definitions", used)), lines, formats)
     book.close()
+    if isinstance(target, io.BytesIO) and not isinstance(path, str):
+        path.write(target.getbuffer())
