@@ -192,6 +192,14 @@ def test_full_device_is_a_usage_error() -> None:
         write_file("/dev/full", "x" * 100_000)
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_xlsx_on_a_full_device_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"^rejects: no space left on device writing '/dev/full'$"):
+        write_with(
+            Path("/dev/full"), lambda fh: write_xlsx(result(3), fh), binary=True, param="rejects"
+        )
+
+
 def test_symlinked_output_is_written_through(previous: Path) -> None:
     link = previous.parent / "link.json"
     link.symlink_to(previous)
