@@ -155,6 +155,18 @@ def test_an_error_inside_discards_the_output(previous: Path, exc: BaseException)
     assert leftovers(previous.parent) == []
 
 
+def test_a_core_error_inside_is_not_taken_for_a_write_error(previous: Path) -> None:
+    def body(fh: IO[str]) -> None:
+        try:
+            Path("/nonexistent/spend.csv").read_text()
+        except OSError:
+            raise UsageError("no spend file", param="spend") from None
+
+    with pytest.raises(UsageError, match=r"^spend: no spend file$"):
+        write_with(previous, body)
+    assert previous.read_bytes() == OLD
+
+
 def test_xlsx_render_error_keeps_the_previous_book(previous: Path) -> None:
     with pytest.raises(AttributeError):
         write_with(previous, lambda fh: write_xlsx(None, fh), binary=True)  # type: ignore[arg-type]

@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from retention_cli.errors import UsageError
+from retention_cli.errors import RetentionError, UsageError
 
 StrPath = str | os.PathLike[str]
 
@@ -128,8 +128,8 @@ def check_outputs(
 
 
 def _os_error(exc: BaseException) -> OSError | None:
-    """The ``OSError`` behind ``exc`` (itself, its cause/context, or its first
-    argument, as XlsxWriter's ``FileCreateError`` wraps it), if any."""
+    """The ``OSError`` behind ``exc``: itself, its explicit cause, or its first
+    argument (XlsxWriter's ``FileCreateError`` wraps it so), if any."""
     seen: set[int] = set()
     stack: list[Any] = [exc]
     while stack:
@@ -139,7 +139,7 @@ def _os_error(exc: BaseException) -> OSError | None:
         seen.add(id(err))
         if isinstance(err, OSError):
             return err
-        stack += [err.__cause__, err.__context__, *err.args[:1]]
+        stack += [err.__cause__, *err.args[:1]]
     return None
 
 
@@ -223,9 +223,11 @@ def atomic_open(
         try:
             mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
             tmp.chmod(mode)
-            if info is not None and hasattr(os, "chown") and info.st_uid != os.getuid():
+            made = tmp.stat()
+            owner = (info.st_uid, info.st_gid) if info is not None else (made.st_uid, made.st_gid)
+            if hasattr(os, "chown") and owner != (made.st_uid, made.st_gid):
                 with contextlib.suppress(OSError):  # only root may give a file away
-                    os.chown(tmp, info.st_uid, info.st_gid)
+                    os.chown(tmp, *owner)
             fh = os.fdopen(fd, **_open_mode(binary=binary, append=False))
         except BaseException:
             os.close(fd)
@@ -242,7 +244,7 @@ def atomic_open(
         with contextlib.suppress(OSError):
             tmp.unlink()
         err = _os_error(exc) if isinstance(exc, Exception) else None
-        if err is not None and not isinstance(exc, UsageError):
+        if err is not None and not isinstance(exc, RetentionError):
             raise _write_error(path, err, param=param, existed=existed) from exc
         raise
     _fsync_dir(target.parent)
