@@ -277,9 +277,12 @@ economics:
 
 # ----------------------------------------------------------------------------- safe YAML
 class YamlLimitError(yaml.MarkedYAMLError):
-    """A YAML document that is valid but refused: an alias bomb, a recursive
-    alias, a duplicate key, nesting too deep or a value Python cannot hold. A ``yaml.YAMLError``, so callers
-    report it like any other YAML error (``problem`` and ``problem_mark``)."""
+    """A YAML document that parses but is refused.
+
+    An alias bomb, a recursive alias, a duplicate key, nesting too deep or a
+    value Python cannot hold. A ``yaml.YAMLError``, so callers report it like
+    any other YAML error (``problem`` and ``problem_mark``).
+    """
 
 
 _SHOW = reprlib.Repr()
@@ -288,16 +291,28 @@ _SHOW.maxlevel, _SHOW.maxlist, _SHOW.maxtuple, _SHOW.maxdict, _SHOW.maxset = 3, 
 
 
 def shown(value: Any, limit: int = MAX_SHOWN) -> str:
-    """``repr(value)`` for an error message, at most ``limit`` characters: the
-    repr is built bounded (never the whole of a huge value), then cut."""
+    """``repr(value)`` for an error message, at most ``limit`` characters.
+
+    The repr is built bounded (never the whole of a huge value), then cut.
+
+    Examples
+    --------
+    >>> shown("EUR")
+    "'EUR'"
+    >>> len(shown("x" * 10_000)) <= MAX_SHOWN
+    True
+    """
     text = _SHOW.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class SafeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` (no code tags: ``!!python/...`` is an error) that also
-    refuses alias expansion past :data:`MAX_ALIAS_NODES`, recursive aliases,
-    duplicate mapping keys and values Python cannot hold, each with its line."""
+    """``yaml.SafeLoader`` that also refuses what a config never needs.
+
+    Code tags (``!!python/...``) are an error, as in ``yaml.safe_load``; so are
+    alias expansion past :data:`MAX_ALIAS_NODES`, recursive aliases, duplicate
+    mapping keys and values Python cannot hold, each with its line.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -346,8 +361,11 @@ class SafeLoader(yaml.SafeLoader):
         return self._sizes[id(root)]
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:  # noqa: FBT001
-        """The value of ``node``; a value Python cannot hold (an integer of 5,000
-        digits, the date 2024-13-45) is a YAML error at its line, not a crash."""
+        """The value of ``node``.
+
+        A value Python cannot hold (an integer of 5,000 digits, the date
+        2024-13-45) is a YAML error at its line, not a crash.
+        """
         try:
             return super().construct_object(node, deep=deep)
         except (ValueError, OverflowError, TypeError) as exc:
@@ -387,11 +405,21 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def load_yaml(text: str) -> Any:
-    """Parse one YAML document safely (see :class:`SafeLoader`).
+    r"""Parse one YAML document safely (see :class:`SafeLoader`).
 
     Raises ``yaml.YAMLError`` (with ``problem`` and, where known, the
     ``problem_mark`` line) for invalid YAML and for what :class:`SafeLoader`
     refuses; nesting too deep to read is one too.
+
+    Examples
+    --------
+    >>> load_yaml("policies: {churn_grace: 1}")
+    {'policies': {'churn_grace': 1}}
+    >>> try:
+    ...     load_yaml("a: 1\na: 2")
+    ... except yaml.YAMLError as exc:
+    ...     print(exc.problem)
+    duplicate key 'a' (first on line 1)
     """
     loader = SafeLoader(text)
     try:

@@ -98,10 +98,12 @@ def _same(a: StrPath, b: StrPath) -> bool:
 def refuse_inputs(
     path: StrPath, protected: Iterable[Protected | StrPath], *, param: str = "output"
 ) -> None:
-    """Raise ``UsageError`` (with ``param``) when ``path`` is one of the ``protected``
-    files: the same path after symlinks, or a hard link to it. A bare path in
-    ``protected`` counts as an input file; a protected path that does not exist
-    (an absent ``retention.yaml``) protects nothing."""
+    """Raise ``UsageError`` (with ``param``) when ``path`` is a ``protected`` file.
+
+    The same file means the same path after symlinks, or a hard link to it. A
+    bare path in ``protected`` counts as an input file; a protected path that
+    does not exist (an absent ``retention.yaml``) protects nothing.
+    """
     for entry in protected:
         role, other = entry if isinstance(entry, Protected) else ("input file", Path(entry))
         if other.exists() and _same(path, other):
@@ -112,8 +114,11 @@ def refuse_inputs(
 def check_outputs(
     outputs: Mapping[str, StrPath | None], protected: Iterable[Protected | StrPath] = ()
 ) -> None:
-    """Refuse, before any work, outputs (``{param: path}``) that would replace a
-    ``protected`` file or each other (``-o x.csv --rejects x.csv``)."""
+    """Refuse outputs (``{param: path}``) that would replace an input or each other.
+
+    Call it before any work: it catches ``-o d.csv`` over the input ``d.csv``
+    and ``-o x.csv --rejects x.csv`` alike. ``None`` and ``-`` are skipped.
+    """
     protected = tuple(protected)
     seen: list[tuple[str, StrPath]] = []
     for param, path in outputs.items():
@@ -128,8 +133,11 @@ def check_outputs(
 
 
 def _os_error(exc: BaseException) -> OSError | None:
-    """The ``OSError`` behind ``exc``: itself, its explicit cause, or its first
-    argument (XlsxWriter's ``FileCreateError`` wraps it so), if any."""
+    """The ``OSError`` behind ``exc``, if any.
+
+    That is ``exc`` itself, its explicit cause, or its first argument
+    (XlsxWriter's ``FileCreateError`` wraps it so).
+    """
     seen: set[int] = set()
     stack: list[Any] = [exc]
     while stack:
@@ -190,7 +198,7 @@ def atomic_open(
 ) -> Iterator[IO[Any]]:
     """Open ``path`` for writing so that it is replaced whole or not at all.
 
-    Yields a file object (text: UTF-8 with ``\\n`` line ends; ``binary=True``:
+    Yields a file object (text: UTF-8 with Unix line ends; ``binary=True``:
     bytes). ``append=True`` keeps the current content and adds to it (still
     replaced in one step). ``protected`` files are refused (see
     :func:`refuse_inputs`); ``param`` is the parameter named in every error.

@@ -139,9 +139,12 @@ def _flat(value: Any) -> str:
 
 
 def check_limits(result: Result | Report) -> None:
-    """Raise ``UsageError`` (``param="output"``) when a table does not fit Excel's
-    limits (:data:`MAX_ROWS`, :data:`MAX_COLUMNS`, :data:`MAX_CHARS`): a workbook
-    never holds part of a table, so no sum or note can cover rows it lacks."""
+    """Raise ``UsageError`` (``param="output"``) when a table does not fit Excel.
+
+    The limits are :data:`MAX_ROWS`, :data:`MAX_COLUMNS` and :data:`MAX_CHARS`.
+    A workbook never holds part of a table, so no sum or note can cover rows
+    it lacks.
+    """
     sections = result.sections.values() if isinstance(result, Report) else [result]
     for section in sections:
         name = f"the {section.command} table"
