@@ -260,6 +260,8 @@ class Run:
 
     command: str
     values: dict[str, Any] = field(default_factory=dict)
+    protected: tuple[Any, ...] = ()
+    """The files the command reads: no output may replace them (see :meth:`guard`)."""
 
     @property
     def file(self) -> str:
@@ -282,6 +284,20 @@ class Run:
         from retention_cli.config import load_config
 
         return load_config(self.values.get("config"))
+
+    def guard(self, own: dict[str, Any]) -> None:
+        """Before any work: note the files this command reads (``protected``) and
+        refuse outputs that would replace one of them or each other."""
+        from retention_cli.output import check_outputs, protected_paths
+
+        v = self.values
+        self.protected = protected_paths(
+            inputs=[v.get("file")], baseline=own.get("baseline"), thresholds=own.get("thresholds"),
+            spend=v.get("spend"), config=v.get("config"), default_config=self.command != "init",
+        )  # fmt: skip
+        outputs = {"output": v.get("output"), "rejects": v.get("rejects")}
+        outputs |= {k: own.get(k) for k in ("junit", "summary")}
+        check_outputs(outputs, self.protected)
 
     def options(self, **overrides: Any) -> RunOptions:
         """The core's ``RunOptions`` from the shared options given (``overrides`` win)."""
@@ -306,7 +322,7 @@ class Run:
         with busy(f"{label}: reading {self.file}", enabled=not self.quiet):
             loaded = load_input(self.file, self.config, opts)
         quiet = self.quiet or not say_skipped
-        _report_skipped(loaded, self.values.get("rejects"), quiet=quiet)
+        _report_skipped(loaded, self.values.get("rejects"), quiet=quiet, run=self)
         return loaded
 
     def emit(self, result: Any) -> None:
@@ -380,6 +396,7 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
 
     def body(run: Run, **kwargs: Any) -> None:
         try:
+            run.guard(kwargs)
             fn(run, **kwargs)
             sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         except typer.Exit:
@@ -479,7 +496,7 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
             raise UsageError(msg)
         from retention_cli.render.xlsx import write_xlsx
 
-        with _open_output(output, binary=True) as fh:
+        with _open_output(output, run, binary=True) as fh:
             write_xlsx(result, fh)
         if not quiet:
             print(f"wrote {output}", file=sys.stderr)
@@ -491,7 +508,7 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
             console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
             render_table(result, console)
             return
-        with _open_output(output) as fh:
+        with _open_output(output, run) as fh:
             render_table(result, make_console(fh, no_color=True))
     else:
         text = render_text(result, fmt)
@@ -499,13 +516,13 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
             sys.stdout.write(text)
             sys.stdout.flush()
             return
-        with _open_output(output) as fh:
+        with _open_output(output, run) as fh:
             fh.write(text)
     if not quiet:
         print(f"wrote {output}", file=sys.stderr)
 
 
-def _report_skipped(loaded, rejects: Path | None, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+def _report_skipped(loaded, rejects: Path | None, *, quiet: bool, run: Run | None = None) -> None:  # type: ignore[no-untyped-def]
     """Say what --on-invalid skip left out, and write --rejects."""
     if loaded.skipped and not quiet:
         src = loaded.source
@@ -520,23 +537,25 @@ def _report_skipped(loaded, rejects: Path | None, *, quiet: bool) -> None:  # ty
             frame = pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String})
         else:
             frame = loaded.rejects
-        with _open_output(rejects) as fh:
+        with _open_output(rejects, run, param="rejects") as fh:
             fh.write(frame.write_csv(line_terminator="\n"))
         if not quiet:
             print(f"wrote {loaded.skipped:,} skipped row(s) to {rejects}", file=sys.stderr)
 
 
-def _open_output(path: Path, *, append: bool = False, binary: bool = False):  # type: ignore[no-untyped-def]
-    """``path`` opened for writing; a clear usage error when it cannot be."""
-    from retention_cli.errors import UsageError
+def _open_output(
+    path: Path,
+    run: Run | None,
+    *,
+    param: str = "output",
+    append: bool = False,
+    binary: bool = False,
+):  # type: ignore[no-untyped-def]
+    """``path`` opened for an atomic write (temporary file, fsync, rename); never an input."""
+    from retention_cli.output import atomic_open
 
-    try:
-        if binary:
-            return path.open("wb")
-        return path.open("a" if append else "w", encoding="utf-8", newline="\n")
-    except OSError as exc:
-        msg = f"--output: cannot write {str(path)!r} ({exc.strerror or exc})"
-        raise UsageError(msg) from None
+    protected = run.protected if run is not None else ()
+    return atomic_open(path, binary=binary, append=append, param=param, protected=protected)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -690,7 +709,8 @@ def check_cmd(
     run.emit(outcome.result)
     for path, text in ((junit, to_junit), (summary, to_summary)):
         if path is not None:
-            with _open_output(path, append=path == summary) as fh:
+            param = "summary" if path == summary else "junit"
+            with _open_output(path, run, param=param, append=path == summary) as fh:
                 fh.write(text(outcome.result))
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
@@ -712,7 +732,7 @@ def init_cmd(
     if path.exists() and not force:
         msg = f"{path} already exists; not overwriting it"
         raise UsageError(msg, hint="pass --force to replace it, or give another path")
-    with _open_output(path) as fh:
+    with _open_output(path, None, param="path") as fh:
         fh.write(STARTER_CONFIG)
     if not run.quiet:
         print(f"wrote {path}: edit it, then run e.g. `retention nrr data.csv`", file=sys.stderr)
