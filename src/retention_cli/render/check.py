@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from retention_cli.keys import Kind, spec_for
+from retention_cli.render.values import markdown_text, visible_result
 from retention_cli.result import Result
 
 
@@ -40,7 +41,12 @@ def check_cells(row: dict[str, Any]) -> dict[str, str]:
 
 
 def to_junit(result: Result) -> str:
-    """JUnit XML: one testcase per metric, segment and period; failures carry the numbers."""
+    """JUnit XML: one testcase per metric, segment and period; failures carry the numbers.
+
+    Control characters in data (which XML 1.0 forbids even escaped) are written as
+    visible escapes, so the file always parses.
+    """
+    result = visible_result(result)
     rows = result.frame.to_dicts()
     failures = sum(r["status"] == "fail" for r in rows)
     suites = ET.Element("testsuites", name="retention check", tests=str(len(rows)),
@@ -70,11 +76,15 @@ def to_junit(result: Result) -> str:
 
 
 def to_summary(result: Result) -> str:
-    """Markdown for ``$GITHUB_STEP_SUMMARY``: verdict, failures first, then the rest."""
+    """Markdown for ``$GITHUB_STEP_SUMMARY``: verdict, failures first, then the rest.
+
+    Data text cannot split a row or embed raw HTML or control characters: see
+    :func:`~retention_cli.render.values.markdown_text`.
+    """
     rows = result.frame.to_dicts()
     failed = [r for r in rows if r["status"] == "fail"]
     icon = "❌" if failed else "✅"
-    lines = [f"## {icon} {result.title}", ""]
+    lines = [f"## {icon} {markdown_text(result.title)}", ""]
     head = ["status", "metric", "segment", "period", "baseline", "now", "change", "limit", "reason"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(":---" if h in ("status", "metric", "segment", "period") else "---:"
@@ -83,7 +93,7 @@ def to_summary(result: Result) -> str:
         c = check_cells(row)
         cells = [c["status"], c["metric"], c["segment"], row["period"], c["baseline"], c["now"],
                  c["change"], c["limit"], c["reason"]]  # fmt: skip
-        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
-    lines += ["", f"_{result.caption}_"]
-    lines += [f"- warning: {w}" for w in result.warnings]
+        lines.append("| " + " | ".join(markdown_text(x) for x in cells) + " |")
+    lines += ["", f"_{markdown_text(result.caption)}_"]
+    lines += [f"- warning: {markdown_text(w)}" for w in result.warnings]
     return "\n".join(lines) + "\n"

@@ -7,14 +7,14 @@ definitions. For a single command: its table, caption, notes and warnings.
 
 from __future__ import annotations
 
-from html import escape
+import html
 from typing import Any
 
 from retention_cli import __version__
 from retention_cli.commands import display_spec
 from retention_cli.keys import spec_for
 from retention_cli.render.table import cells, display_columns, fmt_money, fmt_ratio
-from retention_cli.render.values import heat_rgb
+from retention_cli.render.values import heat_rgb, visible
 from retention_cli.result import Report, Result
 
 CSS = """
@@ -35,11 +35,16 @@ svg text{font:11px -apple-system,Segoe UI,Helvetica,Arial,sans-serif;fill:#1d233
 UP, DOWN, TOTAL = "#2e8b57", "#b22222", "#4a5d80"
 
 
+def _esc(text: str) -> str:
+    """HTML-escaped text with control characters shown as visible escapes."""
+    return html.escape(visible(text))
+
+
 def _table(result: Result) -> str:
     cols = display_columns(result)
     heat = display_spec(result.command).heat_map
     out = ['<div class="scroll"><table><thead><tr>']
-    out += [f"<th>{escape(label)}</th>" for _, label, _ in cols]
+    out += [f"<th>{_esc(label)}</th>" for _, label, _ in cols]
     out.append("</tr></thead><tbody>")
     for row, line in zip(result.frame.iter_rows(named=True), cells(result, cols), strict=True):
         total = bool(result.by) and all(row[d] is None for d in result.by)
@@ -50,11 +55,11 @@ def _table(result: Result) -> str:
                 r, g, b = heat_rgb(row[key])
                 style = f' style="background:rgb({r},{g},{b});color:#fff"'
             css = ' class="n"' if kind == "number" else ""
-            out.append(f"<td{css}{style}>{escape(text)}</td>")
+            out.append(f"<td{css}{style}>{_esc(text)}</td>")
         out.append("</tr>")
     out.append("</tbody></table></div>")
-    out.append(f'<p class="cap">{escape(result.caption)}</p>')
-    out += [f'<p class="note">Note: {escape(n)}</p>' for n in result.notes]
+    out.append(f'<p class="cap">{_esc(result.caption)}</p>')
+    out += [f'<p class="note">Note: {_esc(n)}</p>' for n in result.notes]
     return "".join(out)
 
 
@@ -93,19 +98,19 @@ def _waterfall(bridge: Result) -> str:
     w, h, pad, bw = 560, 260, 40, 56
     scale = (h - 2 * pad) / top
     out = [f'<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-           f'aria-label="ARR bridge for {escape(r["period"])}">']  # fmt: skip
-    out.append(f'<text x="4" y="14">ARR bridge, {escape(r["period"])}</text>')
+           f'aria-label="ARR bridge for {_esc(r["period"])}">']  # fmt: skip
+    out.append(f'<text x="4" y="14">ARR bridge, {_esc(r["period"])}</text>')
     for i, (name, lo, hi, kind, amount) in enumerate(bars):
         x = pad + i * (bw + 20)
         y, height = h - pad - hi * scale, max((hi - lo) * scale, 1)
         color = {"total": TOTAL, "up": UP, "down": DOWN}[kind]
         label = fmt_money(amount)
         out.append(f'<rect x="{x}" y="{y:.1f}" width="{bw}" height="{height:.1f}" fill="{color}">'
-                   f"<title>{escape(name)}: {escape(label)}</title></rect>")  # fmt: skip
+                   f"<title>{_esc(name)}: {_esc(label)}</title></rect>")  # fmt: skip
         out.append(f'<text x="{x + bw / 2}" y="{y - 4:.1f}" text-anchor="middle">'
-                   f"{escape(_short(amount))}</text>")  # fmt: skip
+                   f"{_esc(_short(amount))}</text>")  # fmt: skip
         out.append(
-            f'<text x="{x + bw / 2}" y="{h - pad + 14}" text-anchor="middle">{escape(name)}</text>'
+            f'<text x="{x + bw / 2}" y="{h - pad + 14}" text-anchor="middle">{_esc(name)}</text>'
         )
     out.append(
         f'<line x1="{pad - 6}" y1="{h - pad}" x2="{w - 6}" y2="{h - pad}" stroke="#8a93a6"/>'
@@ -143,7 +148,7 @@ def _lines(retention: Result) -> str:
         out.append(
             f'<line x1="{pad}" y1="{y(ref):.1f}" x2="{w - pad}" y2="{y(ref):.1f}" stroke="#e0e4ea"/>'
         )
-        out.append(f'<text x="2" y="{y(ref) + 4:.1f}">{escape(fmt_ratio(ref))}</text>')
+        out.append(f'<text x="2" y="{y(ref) + 4:.1f}">{_esc(fmt_ratio(ref))}</text>')
     for key, dash, color in (("nrr", "", TOTAL), ("grr", ' stroke-dasharray="5 4"', UP)):
         pts = [(pad + i * step, y(r[key])) for i, r in enumerate(rows) if r[key] is not None]
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in pts)
@@ -153,14 +158,14 @@ def _lines(retention: Result) -> str:
         for (px, py), r in zip(pts, rows, strict=False):
             tip = f"{r['period']} {key.upper()} {fmt_ratio(r[key])}"
             out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="{color}">'
-                       f"<title>{escape(tip)}</title></circle>")  # fmt: skip
+                       f"<title>{_esc(tip)}</title></circle>")  # fmt: skip
     for i, r in enumerate(rows):
         if len(rows) <= 12 or i % max(len(rows) // 8, 1) == 0 or i == len(rows) - 1:
             out.append(f'<text x="{pad + i * step:.1f}" y="{h - pad + 16}" text-anchor="middle">'
-                       f"{escape(r['period'])}</text>")  # fmt: skip
+                       f"{_esc(r['period'])}</text>")  # fmt: skip
     last = rows[-1]
     out.append(f'<text x="{w - pad}" y="{y(last["nrr"]) - 6:.1f}" text-anchor="end">'
-               f"{escape(fmt_ratio(last['nrr']))}</text>")  # fmt: skip
+               f"{_esc(fmt_ratio(last['nrr']))}</text>")  # fmt: skip
     out.append("</svg>")
     return "".join(out)
 
@@ -183,7 +188,7 @@ def _cards(report: Report) -> str:
             qr = r["quick_ratio"]
             cards.append(("Quick ratio", "—" if qr is None else f"{qr:,.2f}", r["period"]))
     return '<div class="cards">' + "".join(
-        f"<div class=card><span>{escape(name)}</span><b>{escape(value)}</b><span>{escape(when)}</span></div>"
+        f"<div class=card><span>{_esc(name)}</span><b>{_esc(value)}</b><span>{_esc(when)}</span></div>"
         for name, value, when in cards
     ) + "</div>"  # fmt: skip
 
@@ -191,7 +196,7 @@ def _cards(report: Report) -> str:
 def _page(title: str, body: list[str]) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>"
         + "".join(body)
         + "</body></html>\n"
     )
@@ -206,12 +211,12 @@ def _meta(result: Result | Report) -> str:
     parts.append(f"definitions sha256 {result.definitions_sha256[:12]}…")
     if result.stamp:
         parts.append(f"generated {result.stamp}")
-    return f'<p class="meta">{escape(" · ".join(parts))}</p>'
+    return f'<p class="meta">{_esc(" · ".join(parts))}</p>'
 
 
 def _definitions(result: Result | Report) -> str:
     rows = "".join(
-        f"<tr><th>{escape(str(k))}</th><td>{escape(_flat(v))}</td></tr>"
+        f"<tr><th>{_esc(str(k))}</th><td>{_esc(_flat(v))}</td></tr>"
         for k, v in result.definitions.items()
     )
     return f"<h2>Definitions</h2><table>{rows}</table>"
@@ -225,7 +230,7 @@ def _flat(value: Any) -> str:
 
 def to_html(result: Result | Report) -> str:
     """The page as text (deterministic: no timestamps)."""
-    body = [f"<h1>{escape(result.title)}</h1>", _meta(result)]
+    body = [f"<h1>{_esc(result.title)}</h1>", _meta(result)]
     warnings = list(result.warnings)
     if isinstance(result, Report):
         body.append(_cards(result))
@@ -236,11 +241,11 @@ def to_html(result: Result | Report) -> str:
             charts.append(_lines(result.sections["retention"]))
         body.append('<div class="charts">' + "".join(c for c in charts if c) + "</div>")
         for name, section in result.sections.items():
-            body.append(f'<h2 id="{escape(name)}">{escape(section.title)}</h2>')
+            body.append(f'<h2 id="{_esc(name)}">{_esc(section.title)}</h2>')
             body.append(_table(section))
-        body += [f'<p class="note">Note: {escape(n)}</p>' for n in result.notes]
+        body += [f'<p class="note">Note: {_esc(n)}</p>' for n in result.notes]
     else:
         body.append(_table(result))
-    body += [f'<p class="warn">Warning: {escape(w)}</p>' for w in warnings]
+    body += [f'<p class="warn">Warning: {_esc(w)}</p>' for w in warnings]
     body.append(_definitions(result))
     return _page(result.title, body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from retention_cli import __version__
-from retention_cli.render.values import rows
+from retention_cli.render.values import VISIBLE, rows
 from retention_cli.result import SCHEMA_VERSION, Report, Result
 
 
@@ -36,6 +36,15 @@ def document(result: Result | Report) -> dict:
     }
 
 
+_JSON_ESCAPES = str.maketrans({c: f"\\u{ord(c):04x}" for c in VISIBLE if ord(c) >= 0x20})
+"""DEL, C1, bidi and the other controls ``json.dumps`` leaves raw (it escapes C0 itself)."""
+
+
 def to_json(result: Result | Report) -> str:
-    """Deterministic JSON text (2-space indent, trailing newline, no NaN)."""
-    return json.dumps(document(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """Deterministic JSON text (2-space indent, trailing newline, no NaN).
+
+    Text keeps the exact data; a control character in it is a ``\\u`` escape, so
+    the document shows no raw terminal control when printed.
+    """
+    text = json.dumps(document(result), indent=2, ensure_ascii=False, allow_nan=False)
+    return text.translate(_JSON_ESCAPES) + "\n"

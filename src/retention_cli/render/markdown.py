@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from retention_cli.render.table import cells, display_columns
+from retention_cli.render.values import markdown_text as _escape
 from retention_cli.result import Report, Result
-
-
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(result: Result | Report) -> str:
     """A heading, the table with the same columns and formats as the terminal, the
-    definitions line, notes and warnings; a report has one such block per section."""
+    definitions line, notes and warnings; a report has one such block per section.
+
+    Data text cannot split a row or embed raw HTML or control characters: see
+    :func:`~retention_cli.render.values.markdown_text`.
+    """
     if isinstance(result, Report):
-        blocks = [f"## {result.title}\n"]
+        blocks = [f"## {_escape(result.title)}\n"]
         blocks += [_block(s, warnings=False) for s in result.sections.values()]
         tail = [f"- note: {_escape(n)}" for n in result.notes]
         tail += [f"- warning: {_escape(w)}" for w in result.warnings]
@@ -26,7 +27,7 @@ def to_markdown(result: Result | Report) -> str:
 
 def _block(result: Result, *, warnings: bool) -> str:
     cols = display_columns(result)
-    lines = [f"### {result.title}", ""]
+    lines = [f"### {_escape(result.title)}", ""]
     lines.append("| " + " | ".join(_escape(label) for _, label, _ in cols) + " |")
     lines.append("|" + "|".join(":---" if kind == "text" else "---:" for _, _, kind in cols) + "|")
     shown = result

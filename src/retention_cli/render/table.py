@@ -1,4 +1,9 @@
-"""Terminal tables (Rich): the one module that imports Rich."""
+"""Terminal tables (Rich): the one module that imports Rich.
+
+Data text never goes through Rich's markup parser: cells, titles and captions
+are :class:`rich.text.Text` objects, and control characters in them are shown
+as visible escapes (:func:`~retention_cli.render.values.visible`).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ import polars as pl
 from retention_cli.commands import display_spec
 from retention_cli.keys import Kind, spec_for
 from retention_cli.render.check import fmt_metric_value
-from retention_cli.render.values import heat_rgb
+from retention_cli.render.values import heat_rgb, visible, visible_frame
 from retention_cli.result import Report, Result
 
 DASH = "—"
@@ -66,14 +71,15 @@ def fmt_value(
 
 
 def display_columns(result: Result) -> list[tuple[str, str, str]]:
-    """``(key, label, kind)`` for each displayed column; kind is ``text`` or ``number``."""
+    """``(key, label, kind)`` for each displayed column; kind is ``text`` or ``number``;
+    a label that is a data column's name shows its control characters escaped."""
     spec = display_spec(result.command)
     shown = spec.table_keys if spec.table_keys is not None else result.keys
     keys = [k for k in shown if k not in spec.hidden]
     # validate's rows are not about a period
     show = "period" in result.head and spec.period_column
     cols = [("period", spec.first_column, "text")] if show else []
-    cols += [(d, d, "text") for d in result.by]
+    cols += [(d, visible(d), "text") for d in result.by]
     schema = result.frame.schema
     cols += [
         (
@@ -91,10 +97,13 @@ TEXT_KINDS = (Kind.text, Kind.date)
 
 
 def cells(result: Result, cols: list[tuple[str, str, str]]) -> list[list[str]]:
-    """Formatted cell text, row by row; a total row shows ``Total`` in its segment cells."""
+    """Formatted cell text, row by row; a total row shows ``Total`` in its segment cells.
+
+    Text from the data shows its control characters as visible escapes.
+    """
     out = []
     kinds = display_spec(result.command).kinds
-    for row in result.frame.iter_rows(named=True):
+    for row in visible_frame(result.frame).iter_rows(named=True):
         is_total = bool(result.by) and all(row[d] is None for d in result.by)
         line = []
         for key, _, _ in cols:
@@ -114,8 +123,9 @@ def busy(message: str, *, enabled: bool, delay: float = 1.0) -> Iterator[None]:
         yield
         return
     from rich.console import Console
+    from rich.text import Text
 
-    status = Console(stderr=True).status(message)
+    status = Console(stderr=True).status(Text(visible(message)))
     timer = threading.Timer(delay, status.start)
     timer.start()
     try:
@@ -143,6 +153,7 @@ def make_console(file: IO[str] | None = None, *, no_color: bool = False):  # typ
             width = 200
     return Console(
         file=stream,
+        markup=False,
         width=width,
         no_color=no_color or bool(os.environ.get("NO_COLOR")) or not is_tty,
         highlight=False,
@@ -211,7 +222,7 @@ def render_table(result: Result | Report, console: Any) -> None:
             render_table(section, console)
             console.print()
         for note in result.notes:
-            console.print(f"note: {note}", markup=False)
+            console.print(f"note: {visible(note)}", markup=False)
         return
     from rich import box
     from rich.table import Table
@@ -219,18 +230,18 @@ def render_table(result: Result | Report, console: Any) -> None:
 
     cols = display_columns(result)
     table = Table(
-        title=result.title,
-        caption=result.caption,
+        title=Text(visible(result.title), style="table.title"),
+        caption=Text(visible(result.caption), style="table.caption"),
         box=box.SIMPLE_HEAVY,
         title_justify="left",
         caption_justify="left",
     )
     for _, label, kind in cols:
-        table.add_column(label, justify="left" if kind == "text" else "right", no_wrap=True)
+        table.add_column(Text(label), justify="left" if kind == "text" else "right", no_wrap=True)
     spec = display_spec(result.command)
     bars = movement_bars(result) if spec.movement_bars else None
     if bars is not None:
-        table.add_column("Movement (+ gained, − lost)", no_wrap=True)
+        table.add_column(Text("Movement (+ gained, − lost)"), no_wrap=True)
     heat = spec.heat_map
     shown = result
     if result.table_limit is not None and result.frame.height > result.table_limit:
@@ -239,12 +250,10 @@ def render_table(result: Result | Report, console: Any) -> None:
         zip(shown.frame.iter_rows(named=True), cells(shown, cols), strict=True)
     ):
         total = bool(result.by) and all(row[d] is None for d in result.by)
-        styled: list[Any] = list(line)
-        if heat:
-            styled = [
-                Text(text, style=heat_style(row[key])) if spec_for(key).heat else text
-                for (key, _, _), text in zip(cols, line, strict=True)
-            ]
+        styled: list[Any] = [
+            Text(text, style=heat_style(row[key]) if heat and spec_for(key).heat else "")
+            for (key, _, _), text in zip(cols, line, strict=True)
+        ]
         if spec.bold is not None:
             total = spec.bold(row)
         if bars is not None:
@@ -276,4 +285,4 @@ def render_table(result: Result | Report, console: Any) -> None:
         if trend:
             console.print(trend, markup=False)
     for note in result.notes:
-        console.print(f"note: {note}", markup=False)
+        console.print(f"note: {visible(note)}", markup=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -21,6 +23,87 @@ def safe_text(expr: pl.Expr) -> pl.Expr:
     for prefix in FORMULA_PREFIXES[1:]:
         bad = bad | expr.str.starts_with(prefix)
     return pl.when(bad).then(pl.lit("'") + expr).otherwise(expr)
+
+
+def _escape_of(char: str) -> str:
+    code = ord(char)
+    short = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+    if char in short:
+        return short[char]
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+CONTROLS = (
+    *range(0x00, 0x20),  # C0: ESC starts colour, clear-screen, OSC title and clipboard sequences
+    0x7F,  # DEL
+    *range(0x80, 0xA0),  # C1: 0x9B is a one-byte CSI, 0x9D an OSC
+    0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),  # bidi controls
+    0x2028, 0x2029,  # line and paragraph separators
+    0xFFFE, 0xFFFF,  # non-characters (not allowed in XML)
+)  # fmt: skip
+"""Code points that data text never shows raw in a human format."""
+
+VISIBLE = {chr(c): _escape_of(chr(c)) for c in CONTROLS}
+r"""Each control character and its visible escape: ``\x1b``, ``\u202e``, ``\n``."""
+
+_VISIBLE_TABLE = str.maketrans(VISIBLE)
+
+
+def visible(text: str) -> str:
+    r"""``text`` with every control character shown as a visible escape.
+
+    Terminal escape sequences, bidi overrides and line breaks in data then print
+    as inert text; text without them is returned unchanged. A backslash already
+    in the data is left as it is.
+
+    Examples
+    --------
+    >>> visible("Acme\x1b[2J\u202eevil\n")
+    'Acme\\x1b[2J\\u202eevil\\n'
+    >>> visible("Mid-Market")
+    'Mid-Market'
+    """
+    return text.translate(_VISIBLE_TABLE)
+
+
+def visible_expr(expr: pl.Expr) -> pl.Expr:
+    """:func:`visible` for a whole String column (one pass; nulls stay null)."""
+    return expr.str.replace_many(list(VISIBLE), list(VISIBLE.values()))
+
+
+def visible_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with :func:`visible` applied to every String column."""
+    return frame.with_columns(visible_expr(pl.col(pl.String)))
+
+
+def visible_result(result: Result) -> Result:
+    """``result`` ready for a human format: its String columns, title, caption,
+    notes and warnings with control characters shown as visible escapes."""
+    return replace(
+        result,
+        frame=visible_frame(result.frame),
+        title=visible(result.title),
+        caption=visible(result.caption),
+        notes=tuple(map(visible, result.notes)),
+        warnings=tuple(map(visible, result.warnings)),
+    )
+
+
+MARKDOWN_ESCAPES = str.maketrans({"|": "\\|", "<": "&lt;", ">": "&gt;"})
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def markdown_text(text: str) -> str:
+    r"""``text`` safe inside a Markdown table row or line: control characters
+    visible, ``|`` escaped, ``<`` and ``>`` (raw HTML) and an ``&`` that would start
+    a character reference as HTML entities.
+
+    Examples
+    --------
+    >>> markdown_text("<img src=x> A|B &amp; S&M\r\n")
+    '&lt;img src=x&gt; A\\|B &amp;amp; S&M\\r\\n'
+    """
+    return _ENTITY.sub("&amp;", visible(text)).translate(MARKDOWN_ESCAPES)
 
 
 def output_frame(result: Result) -> pl.DataFrame:
