@@ -71,8 +71,10 @@ def fmt_value(
 
 
 def display_columns(result: Result) -> list[tuple[str, str, str]]:
-    """``(key, label, kind)`` for each displayed column; kind is ``text`` or ``number``;
-    a label that is a data column's name shows its control characters escaped."""
+    """``(key, label, kind)`` for each displayed column; kind is ``text`` or ``number``.
+
+    A label that is a data column's name shows its control characters escaped.
+    """
     spec = display_spec(result.command)
     shown = spec.table_keys if spec.table_keys is not None else result.keys
     keys = [k for k in shown if k not in spec.hidden]

@@ -77,8 +77,11 @@ def visible_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def visible_result(result: Result) -> Result:
-    """``result`` ready for a human format: its String columns, title, caption,
-    notes and warnings with control characters shown as visible escapes."""
+    """``result`` ready for a human format.
+
+    Its String columns, title, caption, notes and warnings show control
+    characters as visible escapes.
+    """
     return replace(
         result,
         frame=visible_frame(result.frame),
@@ -94,9 +97,11 @@ _ENTITY = re.compile(r"&(?=#?\w+;)")
 
 
 def markdown_text(text: str) -> str:
-    r"""``text`` safe inside a Markdown table row or line: control characters
-    visible, ``|`` escaped, ``<`` and ``>`` (raw HTML) and an ``&`` that would start
-    a character reference as HTML entities.
+    r"""``text`` safe inside a Markdown table row or line.
+
+    Control characters are visible escapes, ``|`` is escaped, and ``<``, ``>``
+    (raw HTML) and an ``&`` that would start a character reference become HTML
+    entities. Other Markdown (emphasis, links) is left as written.
 
     Examples
     --------
