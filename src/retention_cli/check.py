@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,9 +80,17 @@ def parse_tolerance(text: str | float, *, source: str | None = None) -> Toleranc
 
 # ----------------------------------------------------------------------------- thresholds
 def _number(value: Any) -> float:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        return float(value.strip()[:-1]) / 100
-    return float(value)
+    """A limit: a number, or a string such as ``"90%"`` or ``"0.9"`` (a ``ValueError``
+    otherwise, which Pydantic reports with the key)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        msg = f"expected a number such as 0.9 or '90%', not {type(value).__name__} {value!r}"
+        raise ValueError(msg)  # Pydantic reports a ValueError (not a TypeError) with the key
+    text = value.strip() if isinstance(value, str) else ""
+    number = float(text[:-1]) / 100 if text.endswith("%") else float(value)
+    if not math.isfinite(number):
+        msg = f"expected a finite number, not {value!r}"
+        raise ValueError(msg)
+    return number
 
 
 class Rule(BaseModel):
@@ -137,7 +146,8 @@ def _rules(data: Any, where: str) -> dict[str, Rule]:
         except ValidationError as exc:
             err = exc.errors()[0]
             key = ".".join(str(p) for p in err["loc"])
-            msg = f"{where}: {name}.{key}: {err['msg']} (got {err.get('input')!r})"
+            why = err["msg"].removeprefix("Value error, ")
+            msg = f"{where}: {name}.{key}: {why} (got {err.get('input')!r})"
             raise CheckError(msg) from None
     return out
 
@@ -178,15 +188,57 @@ def load_thresholds(path: Path) -> Thresholds:
 
 
 # ----------------------------------------------------------------------------- baselines
+SUPPORTED_SCHEMA_VERSIONS = (SCHEMA_VERSION,)
+"""The ``schema_version`` values a baseline may have."""
+
+ALWAYS_DEFINED = ("method", "window", "bridge", "policies", "calendar")
+"""Keys every ``definitions`` record has (whatever the command)."""
+
+ALWAYS_WRITTEN = ("bridge", "retention", "churn", "mix")
+"""Report sections that every ``report`` document has (economics needs spend or a
+margin; the cohort matrix has no metric ``check`` compares)."""
+
+NULL_ONLY_WITHOUT = {
+    "nrr": "cohort_start_arr",
+    "grr": "cohort_start_arr",
+    "gross_revenue_churn": "cohort_start_arr",
+    "net_revenue_churn": "cohort_start_arr",
+    "logo_retention": "cohort_logos",
+    "logo_churn_rate": "cohort_logos",
+    "period_logo_churn_rate": "start_logos",
+    "period_gross_revenue_churn": "start_arr",
+    "period_net_revenue_churn": "start_arr",
+}
+"""A ratio that is null only when its denominator (the key named here, in the same
+row) is null or zero: a baseline null anywhere else has been tampered with."""
+
+_WRITE_HINT = "write one with: retention report FILE -f json -o metrics.json"
+_REGENERATE = "regenerate the baseline with: retention report FILE -f json -o metrics.json"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _baseline_error(
+    path: Path | str, where: str, message: str, hint: str = _REGENERATE
+) -> CheckError:
+    return CheckError(f"{path}: {where}: {message}" if where else f"{path}: {message}", hint=hint)
+
+
 def load_baseline(path: Path) -> dict[str, Any]:
-    """Read a JSON document written by ``retention``; check its schema version."""
+    """Read a JSON document written by ``retention`` and check that it can gate:
+    a supported ``schema_version``, a metric command, ``definitions`` whose
+    ``definitions_sha256`` matches them, usable ``options`` and well-formed rows.
+    Any doubt is a :class:`CheckError` (exit 2), never a check quietly skipped."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         msg = f"{path}: baseline file not found"
-        raise CheckError(
-            msg, hint="write one with: retention report FILE -f json -o metrics.json"
-        ) from None
+        raise CheckError(msg, hint=_WRITE_HINT) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"{path}: cannot read the baseline ({getattr(exc, 'strerror', None) or exc})"
+        raise CheckError(msg, hint=_WRITE_HINT) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -194,19 +246,200 @@ def load_baseline(path: Path) -> dict[str, Any]:
         raise CheckError(
             msg, hint="the baseline must be a document written by retention -f json"
         ) from None
+    except RecursionError:
+        msg = f"{path}: not valid JSON: nested too deeply"
+        raise CheckError(msg, hint=_WRITE_HINT) from None
     if not isinstance(doc, dict) or "schema_version" not in doc:
         msg = f"{path}: not a retention JSON document (no schema_version)"
-        raise CheckError(msg, hint="write one with: retention report FILE -f json -o metrics.json")
-    if doc["schema_version"] != SCHEMA_VERSION:
+        raise CheckError(msg, hint=_WRITE_HINT)
+    version = doc["schema_version"]
+    if not (type(version) is int and version in SUPPORTED_SCHEMA_VERSIONS):
         msg = (
-            f"{path}: schema_version {doc['schema_version']!r} is not {SCHEMA_VERSION}, "
+            f"{path}: schema_version {version!r} is not {SCHEMA_VERSION}, "
             "the version this retention writes"
         )
         raise CheckError(msg, hint="regenerate the baseline with this version of retention")
     if not any(isinstance(doc.get(s), list) for s in SECTIONS):
         msg = f"{path}: the document has no metric rows (no periods or report sections)"
         raise CheckError(msg)
+    _check_command(path, doc)
+    _check_definitions(path, doc)
+    _check_options(path, doc)
+    for section in SECTIONS:
+        rows = doc.get(section)
+        if rows is None:
+            continue
+        if not isinstance(rows, list):
+            raise _baseline_error(path, section, f"expected a list of rows, got {_kind(rows)}")
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or not isinstance(row.get("period"), str):
+                msg = "not a metric row (an object with a period label)"
+                raise _baseline_error(path, f"{section}[{i}]", msg)
+    if doc.get("command") == "report":
+        missing = [s for s in ALWAYS_WRITTEN if not isinstance(doc.get(s), list)]
+        if missing:
+            msg = (
+                f"section {missing[0]!r} is missing (every report has {', '.join(ALWAYS_WRITTEN)})"
+            )
+            raise _baseline_error(path, "", msg)
     return doc
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _check_command(path: Path, doc: dict[str, Any]) -> None:
+    from retention_cli.commands import COMMANDS, METRIC_COMMANDS
+
+    command = doc.get("command")
+    usable = ("report", *METRIC_COMMANDS, "variants")
+    if command not in usable:
+        shown = (
+            f"`retention {command}`"
+            if isinstance(command, str) and command in COMMANDS
+            else repr(command)
+        )
+        msg = f"{path}: command: written by {shown}, not by a metric command"
+        raise CheckError(msg, hint=_WRITE_HINT)
+
+
+def _check_definitions(path: Path, doc: dict[str, Any]) -> None:
+    """``definitions`` is a record with the keys every command writes, and
+    ``definitions_sha256`` is its hash (an edited record no longer matches)."""
+    from retention_cli.result import definitions_hash
+
+    theirs = doc.get("definitions")
+    if not isinstance(theirs, dict):
+        why = "missing" if theirs is None else f"expected an object, got {_kind(theirs)}"
+        raise _baseline_error(path, "definitions", why)
+    absent = [k for k in ALWAYS_DEFINED if k not in theirs]
+    if absent:
+        raise _baseline_error(path, "definitions", f"no {', '.join(absent)}")
+    recorded = doc.get("definitions_sha256")
+    if not isinstance(recorded, str):
+        why = "missing" if recorded is None else f"not a hash ({recorded!r})"
+        raise _baseline_error(path, "definitions_sha256", why)
+    if recorded != definitions_hash(theirs):
+        msg = "does not match the definitions (the baseline was edited after it was written)"
+        raise _baseline_error(path, "definitions_sha256", msg)
+
+
+def _check_options(path: Path, doc: dict[str, Any]) -> None:
+    """The options a check takes from the baseline are usable values."""
+    from retention_cli.options import MAX_WINDOW
+
+    options = doc.get("options")
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        raise _baseline_error(path, "options", f"expected an object, got {_kind(options)}")
+    for key, kind in (("grain", Grain), ("method", Method), ("bridge", BridgeMode)):
+        if key in options and options[key] not in {m.value for m in kind}:
+            allowed = ", ".join(m.value for m in kind)
+            msg = f"{options[key]!r} is not one of {allowed}"
+            raise _baseline_error(path, f"options.{key}", msg)
+    window = options.get("window", 12)
+    if type(window) is not int or not 1 <= window <= MAX_WINDOW:
+        msg = f"{window!r} is not a window of 1 to {MAX_WINDOW} fiscal months"
+        raise _baseline_error(path, "options.window", msg)
+    by = options.get("by") or []
+    if not isinstance(by, list) or not all(isinstance(c, str) and c for c in by):
+        raise _baseline_error(path, "options.by", f"expected a list of column names, got {by!r}")
+
+
+def baseline_rows(
+    doc: dict[str, Any], path: Path | str = "baseline"
+) -> dict[tuple[str, str, str], float | None]:
+    """``(metric, segment, period) -> value`` for every metric row of a baseline, like
+    :func:`long_rows`, but a value that is not a number or null, a null where the
+    row has a denominator, or two sections that disagree is a :class:`CheckError`."""
+    by = list((doc.get("options") or {}).get("by") or [])
+    out: dict[tuple[str, str, str], float | None] = {}
+    for section in SECTIONS:
+        for i, row in enumerate(doc.get(section) or []):
+            seg = segment_name({d: row.get(d) for d in by})
+            for key, value in row.items():
+                if key in ROW_KEYS or key in by or key not in CHECKABLE:
+                    continue
+                where = f"{section}[{i}] ({row['period']}, {seg})"
+                if value is not None and not _is_number(value):
+                    msg = f"{key} is {value!r}, not a number"
+                    raise _baseline_error(path, where, msg)
+                if value is None and key in NULL_ONLY_WITHOUT:
+                    denominator = row.get(NULL_ONLY_WITHOUT[key])
+                    if _is_number(denominator) and denominator != 0:
+                        msg = (
+                            f"{key} is null although {NULL_ONLY_WITHOUT[key]} is "
+                            f"{denominator!r} (null only where there is nothing to divide by)"
+                        )
+                        raise _baseline_error(path, where, msg)
+                place = (key, seg, str(row["period"]))
+                if place in out and out[place] != value:
+                    msg = f"{key} is {value!r} here but {out[place]!r} in an earlier section"
+                    raise _baseline_error(path, where, msg)
+                out.setdefault(place, value)
+    return out
+
+
+def gated_metrics(
+    doc: dict[str, Any], metrics: list[str] | None, thresholds: Thresholds | None
+) -> tuple[str, ...]:
+    """The metrics a baseline must hold for every segment at every checked period:
+    those named by ``metrics`` (else the default compared ones its command writes),
+    and every threshold metric its command writes."""
+    written = written_keys(doc)
+    named = list(metrics) if metrics else [m for m in DEFAULT_COMPARED if m in written]
+    if thresholds is not None:
+        rules = [thresholds.rules, *(r for _, r in thresholds.segments)]
+        named += [m for r in rules for m in r if m in written]
+    return tuple(dict.fromkeys(named))
+
+
+def written_keys(doc: dict[str, Any]) -> frozenset[str]:
+    """The metric keys the command that wrote ``doc`` always writes."""
+    from retention_cli.commands import COMMANDS, section_command
+
+    command = doc.get("command")
+    if command == "report":
+        return frozenset(k for s in ALWAYS_WRITTEN for k in section_command(s).keys)
+    spec = COMMANDS.get(str(command))
+    return frozenset(spec.keys) if spec is not None else frozenset()
+
+
+def missing_in_baseline(
+    doc: dict[str, Any],
+    rows: dict[tuple[str, str, str], float | None],
+    periods: list[str],
+    metrics: tuple[str, ...],
+    path: Path | str = "baseline",
+) -> str | None:
+    """What the baseline lacks to gate ``metrics`` at ``periods`` (for the total and
+    every segment it has there), as a message; ``None`` when nothing is missing."""
+    segments: dict[str, set[str]] = {p: set() for p in periods}
+    for _, seg, period in rows:
+        if period in segments:
+            segments[period].add(seg)
+    for period in periods:
+        if not segments[period]:
+            return f"{path}: no rows for period {period}"
+        for seg in sorted(segments[period], key=lambda s: (s != "Total", s)):
+            absent = [m for m in metrics if (m, seg, period) not in rows]
+            if absent:
+                shown = ", ".join(absent[:4]) + (
+                    f" and {len(absent) - 4} more" if len(absent) > 4 else ""
+                )
+                return f"{path}: {_section_of(doc, absent[0])}: no {shown} for {period} ({seg})"
+    return None
+
+
+def _section_of(doc: dict[str, Any], metric: str) -> str:
+    """Where ``metric`` belongs in ``doc``: its report section, else ``periods``."""
+    from retention_cli.commands import REPORT_SECTIONS, section_command
+
+    if doc.get("command") != "report":
+        return "periods"
+    return next((s for s in REPORT_SECTIONS if metric in section_command(s).keys), "economics")
 
 
 def long_rows(doc: dict[str, Any]) -> dict[tuple[str, str, str], float | None]:
@@ -486,8 +719,14 @@ class CheckPlan:
         now_doc = document(report)
         warnings = [*report.warnings, *self._definition_change(now_doc["definitions"])]
         now_rows = long_rows(now_doc)
-        base_rows = long_rows(self.baseline) if self.baseline else None
+        where = self.baseline_path or "baseline"
+        base_rows = baseline_rows(self.baseline, where) if self.baseline else None
         b_periods, t_periods = self._periods(now_rows, base_rows)
+        if self.baseline is not None and base_rows is not None:
+            gated = gated_metrics(self.baseline, self.metrics, self.thresholds)
+            missing = missing_in_baseline(self.baseline, base_rows, b_periods, gated, where)
+            if missing:
+                raise CheckError(missing, hint=_REGENERATE)
         verdicts = compare(
             now_rows, baseline=base_rows, thresholds=self.thresholds, baseline_periods=b_periods,
             threshold_periods=t_periods, metrics=self.metrics, max_drop=self.tolerance,
@@ -516,10 +755,13 @@ class CheckPlan:
         if self.baseline is None:
             return []
         theirs = self.baseline.get("definitions") or {}
-        differ = sorted(k for k in set(theirs) & set(ours) if theirs[k] != ours[k])
+        # keys every command writes, and fx (written when the config converts
+        # currencies), must agree; a command's own settings only where both have them
+        shared = set(theirs) & set(ours) | ({"fx"} & (set(theirs) | set(ours)))
+        differ = sorted(k for k in shared if theirs.get(k) != ours.get(k))
         if not differ:
             return []
-        text = "; ".join(f"{k}: baseline {theirs[k]!r}, now {ours[k]!r}" for k in differ)
+        text = "; ".join(f"{k}: baseline {theirs.get(k)!r}, now {ours.get(k)!r}" for k in differ)
         if not self.allow_definition_change:
             msg = f"the baseline was computed under other definitions ({text})"
             raise CheckError(msg, hint="recompute the baseline, or pass --allow-definition-change")

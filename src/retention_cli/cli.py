@@ -205,7 +205,9 @@ SHARED: tuple[Shared, ...] = (
         "--date-format", help="strftime format of non-ISO dates, e.g. %m/%d/%Y.")], None, "input",
         "date_format"),
     Shared("delimiter", Annotated[str | None, typer.Option(
-        "--delimiter", help="Field delimiter [default: detected: comma, semicolon or tab].")],
+        "--delimiter", help=(
+        "Field delimiter: one character; \\t or tab for a tab "
+        "[default: detected: comma, semicolon or tab]."))],
         None, "input", "delimiter"),
     Shared("sheet", Annotated[str | None, typer.Option("--sheet", help=(
         "For .xlsx input: the sheet's name or 1-based number [default: the first]."))], None,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from enum import Enum
 
+MAX_WINDOW = 1200
+"""The longest trailing window, in fiscal months (100 years): any longer has no
+ratio on real data, and a bound keeps period arithmetic inside the calendar."""
+
 
 class Grain(str, Enum):
     """Reporting grain: how many fiscal months one reported period spans."""

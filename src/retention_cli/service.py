@@ -15,14 +15,15 @@ from retention_cli.commands import (
     command_spec,
     section_command,
 )
-from retention_cli.config import Config
-from retention_cli.errors import UsageError
-from retention_cli.inputs import Loaded, load, load_frame
+from retention_cli.config import CANONICAL_COLUMNS, Config
+from retention_cli.errors import InputError, Problem, UsageError
+from retention_cli.inputs import LINE, Loaded, load, load_frame
+from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
 from retention_cli.metrics.cohorts import CohortMetric
 from retention_cli.metrics.explain import explain, find_period
-from retention_cli.options import BridgeMode, Grain, Method, Shape
+from retention_cli.options import MAX_WINDOW, BridgeMode, Grain, Method, Shape
 from retention_cli.result import Report, Result
 from retention_cli.spend import Spend
 
@@ -98,18 +99,81 @@ def _filter_periods(frame: pl.DataFrame, cal: FiscalCalendar, opts: RunOptions) 
     return out
 
 
+EXPLAIN_TAKEN = frozenset(
+    {*CANONICAL_COLUMNS, "period", "start", "end", "window_start", "account", "value", "class",
+     "arr_at_window_start", "arr_at_end", "numerator_arr", "denominator_arr", *BRIDGE_KEYS}
+)  # fmt: skip
+"""Column names ``explain`` uses itself: a dimension of that name cannot ride along."""
+
+BY_TAKEN = frozenset({*EXPLAIN_TAKEN, *KEYS}) - {
+    *("fiscal_year", "quarter", "days"),  # calendar's
+    *("metric", "check", "baseline", "now", "change", "limit", "status", "reason"),  # check's
+}
+"""Names a ``by`` dimension cannot have: the output keys of the metric commands
+(``period``, ``nrr``, ...), the canonical input columns and the ledger's own
+columns. Names starting with ``_`` and cohort ages (``month_3``) are taken too."""
+
+
+def name_taken(name: str, taken: frozenset[str] = BY_TAKEN) -> bool:
+    """True when a dimension called ``name`` would collide with a column of the output."""
+    return name in taken or name.startswith("_") or AGE_PATTERN.match(name) is not None
+
+
+def delimiter_char(text: str | None) -> str | None:
+    """The field delimiter ``text`` stands for: one character, or ``\\t`` (a backslash
+    and a t, as typed in a shell) or ``tab`` for a tab; ``None`` to detect it."""
+    if text is None:
+        return None
+    named = {"\\t": "\t", "tab": "\t", "\\x09": "\t"}
+    char = named.get(text.lower(), text)
+    if len(char) != 1 or char in '"\r\n' or len(char.encode("utf-8")) != 1:
+        shown = "an empty string" if not text else repr(text)
+        msg = f"{shown} is not a delimiter: give one character, such as , ; | or \\t for a tab"
+        raise UsageError(
+            msg, param="delimiter", hint="leave it out to detect comma, semicolon or tab"
+        )
+    return char
+
+
 def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
-    """Load a file with the config's column mapping overridden by ``opts.columns``."""
-    return load(
-        path,
-        columns={**config.columns, **opts.columns},
-        shape=opts.shape,
-        date_format=opts.date_format,
-        separator=opts.delimiter,
-        sheet=opts.sheet,
-        on_invalid=opts.on_invalid,
-        fx=config.fx,
-    )
+    """Load a file with the config's column mapping overridden by ``opts.columns``.
+
+    A header the tool cannot use as it is (a ``_line`` column, or two headers
+    read as the same canonical column) is an :class:`InputError`.
+    """
+    import polars.exceptions as plx
+
+    try:
+        loaded = load(
+            path,
+            columns={**config.columns, **opts.columns},
+            shape=opts.shape,
+            date_format=opts.date_format,
+            separator=delimiter_char(opts.delimiter),
+            sheet=opts.sheet,
+            on_invalid=opts.on_invalid,
+            fx=config.fx,
+        )
+    except plx.DuplicateError as exc:
+        name = LINE if f"'{LINE}'" in str(exc) else None
+        what = (
+            f"the column name {LINE!r} is reserved (retention numbers the file's lines under it)"
+            if name
+            else f"two columns have the same name ({exc})"
+        )
+        raise InputError(path, [Problem(what, line=1)], hint="rename the column") from None
+    clash = [d for d in loaded.dimensions if d in CANONICAL_COLUMNS]
+    if clash:
+        msg = (
+            f"two columns are read as {clash[0]}: the header {clash[0]!r} and another that "
+            "matches it ignoring case, spaces and underscores"
+        )
+        hint = (
+            "rename or drop one of them, or name the one to use in the config's columns "
+            f"(e.g. {clash[0]}: {clash[0]!r})"
+        )
+        raise InputError(path, [Problem(msg, line=1)], hint=hint)
+    return loaded
 
 
 def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
@@ -117,11 +181,24 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     if opts.window < 1:
         msg = f"must be at least 1 fiscal month, not {opts.window}"
         raise UsageError(msg, param="window")
+    if opts.window > MAX_WINDOW:
+        msg = f"{opts.window} fiscal months is longer than the {MAX_WINDOW} allowed"
+        hint = "a window longer than the data has no ratio anyway; 12 (a year) is usual"
+        raise UsageError(msg, param="window", hint=hint)
+    twice = [d for d in dict.fromkeys(opts.by) if opts.by.count(d) > 1]
+    if twice:
+        msg = f"{twice[0]!r} is given twice"
+        raise UsageError(msg, param="by", hint="name each dimension column once")
     unknown = [d for d in opts.by if d not in loaded.dimensions]
     if unknown:
         dims = ", ".join(map(repr, loaded.dimensions)) or "none"
         msg = f"no dimension column {', '.join(map(repr, unknown))} in the file (its dimensions: {dims})"
         raise UsageError(msg, param="by")
+    taken = [d for d in opts.by if name_taken(d)]
+    if taken:
+        msg = f"cannot split by {taken[0]!r}: the output has a column of that name"
+        hint = f"rename the column {taken[0]!r} in the file (e.g. to {taken[0]}_name)"
+        raise UsageError(msg, param="by", hint=hint)
     cal = FiscalCalendar(config.fiscal_year)
     as_of = cal.resolve(opts.as_of, param="as_of")[1] if opts.as_of else None
     return build_ledger(loaded, cal, config=config, dimensions=list(opts.by), as_of=as_of)
@@ -316,9 +393,17 @@ def explain_result(
 ) -> Result:
     """``retention explain``: the accounts behind one headline figure, checked against it."""
     where = where or {}
-    # one ledger for both: every dimension rides along in the per-account rows, and
-    # the headline is split by the restricting columns only
-    job = _Run(loaded, config, replace(opts, by=tuple(loaded.dimensions)))
+    taken = [c for c in where if c in loaded.dimensions and name_taken(c, EXPLAIN_TAKEN)]
+    if taken:
+        msg = f"cannot restrict to {taken[0]!r}: explain has a column of that name"
+        hint = f"rename the column {taken[0]!r} in the file (e.g. to {taken[0]}_name)"
+        raise UsageError(msg, param="where", hint=hint)
+    # one ledger for both: every dimension rides along in the per-account rows (but
+    # one named like a column of explain's own), and the headline is split by the
+    # restricting columns only
+    dims = tuple(d for d in loaded.dimensions if not name_taken(d, EXPLAIN_TAKEN))
+    left_out = [d for d in loaded.dimensions if d not in dims]
+    job = _Run(loaded, config, replace(opts, by=dims))
     led, o = job.ledger, job.opts
     frame = explain(
         led, period=period, metric=metric, grain=o.grain, window=o.window, method=o.method,
@@ -332,6 +417,8 @@ def explain_result(
         figures = bridge(led, grain=o.grain, mode=o.bridge, by=split, policies=config.policies)
     seg = pl.all_horizontal(pl.col(c) == v for c, v in where.items()) if where else pl.lit(True)
     headline = figures.filter((pl.col("period") == label) & seg)
+    if where and headline.height == 0:
+        raise _no_segment(led, where, label)
     notes = _reconcile(frame, headline, metric, label)
     dims = list(led.dimensions)
     keys = tuple(c for c in frame.columns if c not in ("period", "start", "end"))
@@ -356,10 +443,27 @@ def explain_result(
         },
         definitions=definitions(config, o),
         caption=_headline_caption(metric, config, o),
-        warnings=(*loaded.warnings, *led.warnings),
+        warnings=(
+            *loaded.warnings,
+            *led.warnings,
+            *(
+                f"column {d!r} is left out of the accounts: explain has a column of that name"
+                for d in left_out
+            ),
+        ),
         notes=tuple(notes),
         table_limit=top,
     )
+
+
+def _no_segment(ledger: Ledger, where: dict[str, str], label: str) -> UsageError:
+    """The error for an ``explain`` restriction that matches no account in ``label``."""
+    scope = ", ".join(f"{k}={v}" for k, v in where.items())
+    col = next(iter(where))
+    values = ledger.frame.select(pl.col(col).drop_nulls().unique().sort().head(11)).collect()[col]
+    shown = ", ".join(map(repr, values.to_list()[:10])) + (", ..." if len(values) > 10 else "")
+    msg = f"no account has {scope} in {label}"
+    return UsageError(msg, param="where", hint=f"{col} has the values {shown or '(none)'}")
 
 
 def _headline_caption(metric: str, config: Config, opts: RunOptions) -> str:
@@ -486,7 +590,11 @@ def variants_result(loaded: Loaded, config: Config, opts: RunOptions) -> Result:
 
 def calendar_result(config: Config, year: str, grain: Grain = Grain.month) -> Result:
     """``retention calendar``: the fiscal periods of one year with their dates (SPEC §6)."""
-    frame = fiscal_year_table(FiscalCalendar(config.fiscal_year), year, grain)
+    try:
+        frame = fiscal_year_table(FiscalCalendar(config.fiscal_year), year, grain)
+    except (OverflowError, ValueError) as exc:  # a year the calendar cannot reach
+        msg = f"{year!r} is outside the dates this calendar can show ({exc})"
+        raise UsageError(msg, param="year", hint="use a fiscal year such as FY2027") from None
     fy = frame["fiscal_year"][0]
     spec = COMMANDS["calendar"]
     return Result(
