@@ -246,3 +246,145 @@ def test_run_check_from_python(files: Path) -> None:
         run_check("same.csv", baseline=Path("baseline.json"), period="1999-01")
     assert err.value.param == "period"
     assert str(err.value).startswith("period: no period '1999-01'")  # no CLI flag in the core
+
+
+# ----------------------------------------------------------------------------- a weakened baseline
+def _edit(files: Path, change, name: str = "edited.json") -> str:  # type: ignore[no-untyped-def]
+    """``baseline.json`` with ``change(doc)`` applied, written to ``name``."""
+    doc = json.loads((files / "baseline.json").read_text())
+    change(doc)
+    (files / name).write_text(json.dumps(doc))
+    return name
+
+
+def _rehash(doc: dict) -> None:  # type: ignore[type-arg]
+    from retention_cli.result import definitions_hash
+
+    doc["definitions_sha256"] = definitions_hash(doc["definitions"])
+
+
+def _last(section: str, key: str, value: object):  # type: ignore[no-untyped-def]
+    def change(doc: dict) -> None:  # type: ignore[type-arg]
+        doc[section][-1][key] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d.pop("retention"), "section 'retention' is missing"),
+        (lambda d: d["retention"][-1].pop("nrr"), "retention: no nrr for 2026-01 (Total)"),
+        (lambda d: [r.pop("grr") for r in d["retention"]], "retention: no grr for 2026-01 (Total)"),
+        (lambda d: d["churn"][-1].pop("period_logo_churn_rate"),
+         "churn: no period_logo_churn_rate for 2026-01 (Total)"),
+        (_last("retention", "nrr", "abc"), "retention[12] (2026-01, Total): nrr is 'abc', not a number"),
+        (_last("retention", "nrr", True), "nrr is True, not a number"),
+        (_last("retention", "nrr", [0.9]), "nrr is [0.9], not a number"),
+        (_last("retention", "nrr", None), "nrr is null although cohort_start_arr is 4500.0"),
+        (_last("churn", "logo_churn_rate", 0.0),
+         "logo_churn_rate is 0.0 here but 0.25 in an earlier section"),
+        (lambda d: d.pop("definitions_sha256"), "definitions_sha256: missing"),
+        (lambda d: d.update(definitions_sha256="0" * 64), "definitions_sha256: does not match"),
+        (lambda d: d["definitions"].update(window=3), "definitions_sha256: does not match"),
+        (lambda d: d.pop("definitions"), "definitions: missing"),
+        (lambda d: (d["definitions"].pop("method"), _rehash(d)), "definitions: no method"),
+        (lambda d: d.update(schema_version=True), "schema_version True is not 1"),
+        (lambda d: d.update(schema_version=1.0), "schema_version 1.0 is not 1"),
+        (lambda d: d.update(schema_version="1"), "schema_version '1' is not 1"),
+        (lambda d: d.update(command="check"), "command: written by `retention check`"),
+        (lambda d: d["options"].update(grain="decade"),
+         "options.grain: 'decade' is not one of month, quarter, year"),
+        (lambda d: d["options"].update(window="12"), "options.window: '12' is not a window"),
+        (lambda d: d["options"].update(window=10**30), "is not a window of 1 to 1200"),
+        (lambda d: d["options"].update(by="segment"), "options.by: expected a list"),
+        (lambda d: d.update(retention={"nrr": 1}), "retention: expected a list of rows"),
+        (lambda d: d["retention"].append("row"), "retention[13]: not a metric row"),
+    ],
+)  # fmt: skip
+def test_weakened_baseline_fails_with_exit_2(
+    runner: CliRunner, files: Path, change, expected: str
+) -> None:
+    name = _edit(files, change)
+    out = check(runner, "same.csv", "--baseline", name)
+    assert out.exit_code == 2, out.stdout
+    assert f"error: {name}: " in out.stderr
+    assert expected in out.stderr
+    assert "internal error" not in out.stderr
+    assert "hint: " in out.stderr
+
+
+def test_baseline_checks_hold_for_thresholds_and_named_metrics(
+    runner: CliRunner, files: Path
+) -> None:
+    # quick_ratio is not compared by default, so its absence is fine ...
+    name = _edit(files, lambda d: d["mix"][-1].pop("quick_ratio"))
+    assert check(runner, "same.csv", "--baseline", name).exit_code == 0
+    # ... but not once a threshold or --metrics names it
+    (files / "t.yaml").write_text("quick_ratio: {min: 0}\n")
+    for extra in (["--thresholds", "t.yaml"], ["--metrics", "quick_ratio"]):
+        out = check(runner, "same.csv", "--baseline", name, *extra)
+        assert out.exit_code == 2, extra
+        assert f"{name}: mix: no quick_ratio for 2026-01 (Total)" in out.stderr
+
+
+def test_segment_rows_are_checked_too(runner: CliRunner, files: Path) -> None:
+    doc = json.loads((files / "by_segment.json").read_text())
+    smb = next(
+        r for r in reversed(doc["retention"]) if r["segment"] == "SMB" and r["period"] == "2026-01"
+    )
+    del smb["nrr"]
+    (files / "seg.json").write_text(json.dumps(doc))
+    out = check(runner, "same.csv", "--baseline", "seg.json")
+    assert out.exit_code == 2
+    assert "seg.json: retention: no nrr for 2026-01 (segment=SMB)" in out.stderr
+
+
+def test_a_period_the_baseline_lacks_is_not_skipped(runner: CliRunner, files: Path) -> None:
+    name = _edit(files, lambda d: [d[s].pop() for s in ("bridge", "retention", "churn", "mix")])
+    out = check(runner, "same.csv", "--baseline", name, "--period", "2026-01")
+    assert out.exit_code == 2
+    assert f"{name}: no rows for period 2026-01" in out.stderr
+
+
+def test_legitimate_nulls_and_single_command_baselines_pass(runner: CliRunner, files: Path) -> None:
+    # the first 12 months have no cohort: NRR and the other window ratios are null there
+    every = check(runner, "same.csv", "--baseline", "baseline.json", "--all-periods")
+    assert every.exit_code == 0, every.stderr
+    # a baseline from `nrr` gates what nrr writes; a metric it does not write must be asked for
+    assert runner.invoke(app, ["nrr", "same.csv", "-f", "json", "-o", "nrr.json"]).exit_code == 0
+    assert check(runner, "same.csv", "--baseline", "nrr.json").exit_code == 0
+    named = check(
+        runner, "same.csv", "--baseline", "nrr.json", "--metrics", "period_logo_churn_rate"
+    )
+    assert named.exit_code == 2
+    assert "nrr.json: periods: no period_logo_churn_rate for 2026-01 (Total)" in named.stderr
+
+
+def test_rehashed_definitions_are_compared_with_the_run(runner: CliRunner, files: Path) -> None:
+    # a consistent edit passes the tamper check, then meets the definition-change check
+    name = _edit(files, lambda d: (d["definitions"].update(method="bridge"), _rehash(d)))
+    out = check(runner, "same.csv", "--baseline", name)
+    assert out.exit_code == 2
+    assert "other definitions (method: baseline 'bridge', now 'cohort')" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("nrr: {min: [1, 2]}\n", "nrr.min: expected a number such as 0.9 or '90%', not list"),
+        ("nrr: {max: {a: 1}}\n", "nrr.max: expected a number"),
+        ("nrr: {min: true}\n", "nrr.min: expected a number such as 0.9 or '90%', not bool"),
+        ("nrr: {min: .nan}\n", "nrr.min: expected a finite number"),
+        ("nrr: {max: .inf}\n", "nrr.max: expected a finite number"),
+        ("nrr: {min: abc}\n", "nrr.min: could not convert string to float"),
+    ],
+)
+def test_threshold_limits_must_be_numbers(
+    runner: CliRunner, files: Path, content: str, expected: str
+) -> None:
+    (files / "t.yaml").write_text(content)
+    out = check(runner, "same.csv", "--thresholds", "t.yaml")
+    assert out.exit_code == 2
+    assert expected in out.stderr
+    assert "internal error" not in out.stderr

@@ -500,3 +500,114 @@ def test_shared_options_reach_every_command_that_takes_them() -> None:
     for name in ("nrr", "bridge", "churn", "mix", "cohorts", "economics", "report"):
         flags = {d for p in group.commands[name].params for d in p.opts}  # type: ignore[attr-defined]
         assert metric_flags <= flags, name
+
+
+# ----------------------------------------------------------------------------- option values
+def _tiny_with_header(old: str, new: str) -> str:
+    """The tiny data with header column ``old`` renamed ``new`` (written to the cwd)."""
+    text = Path(TINY).read_text()
+    head, rest = text.split("\n", 1)
+    path = f"renamed_{new.replace(' ', '_')}.csv"
+    Path(path).write_text(head.replace(old, new) + "\n" + rest)
+    return path
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize(
+    ("args", "flag", "expected"),
+    [
+        (["nrr", TINY, "--window", "1000000"], "--window", "1000000 fiscal months is longer"),
+        (["nrr", TINY, "--window", "99999999999999999999"], "--window", "longer than the 1200"),
+        (["churn", TINY, "--window", "1201"], "--window", "longer than the 1200"),
+        (["nrr", TINY, "--delimiter", ""], "--delimiter", "an empty string is not a delimiter"),
+        (["nrr", TINY, "--delimiter", "ab"], "--delimiter", "'ab' is not a delimiter"),
+        (["nrr", TINY, "--delimiter", "\\n"], "--delimiter", "is not a delimiter"),
+        (["nrr", TINY, "--by", "segment,segment"], "--by", "'segment' is given twice"),
+        (["report", TINY, "--by", "segment, segment"], "--by", "'segment' is given twice"),
+        (["explain", TINY, "--period", "2026-01", "--by", "segment=Nope"], "--by",
+         "no account has segment=Nope in 2026-01"),
+        (["calendar", "--year", "FY9999", "-c", str(EXAMPLES.parent / "configs/nrf-454.yaml")],
+         "--year", "'FY9999' is outside the dates this calendar can show"),
+    ],
+)  # fmt: skip
+def test_bad_option_values_are_located(
+    runner: CliRunner, args: list[str], flag: str, expected: str
+) -> None:
+    out = runner.invoke(app, args)
+    assert out.exit_code == 2, out.stdout
+    assert "internal error" not in out.stderr
+    assert f"error: {flag}: " in out.stderr
+    assert expected in out.stderr
+    assert "hint: " in out.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize("typed", ["\\t", "tab", "\t"])
+def test_delimiter_backslash_t_is_a_tab(runner: CliRunner, typed: str) -> None:
+    Path("tiny.tsv").write_text(Path(TINY).read_text().replace(",", "\t"))
+    out = runner.invoke(app, ["nrr", "tiny.tsv", "--delimiter", typed, "-f", "csv"])
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout == runner.invoke(app, ["nrr", TINY, "-f", "csv"]).stdout
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize(
+    ("column", "command"),
+    [
+        ("period", ["nrr"]),
+        ("nrr", ["nrr"]),
+        ("nrr", ["report"]),
+        ("start", ["bridge"]),
+        ("value", ["cohorts"]),
+        ("_a", ["mix"]),
+        ("month_3", ["cohorts"]),
+        ("end_arr", ["explain", "--period", "2026-01", "--metric", "bridge"]),
+    ],
+)
+def test_by_a_column_named_like_an_output_key_is_refused(
+    runner: CliRunner, column: str, command: list[str]
+) -> None:
+    path = _tiny_with_header("segment", column)
+    if command[0] == "explain":
+        args = [command[0], path, *command[1:], "--by", f"{column}=SMB"]
+    else:
+        args = [command[0], path, *command[1:], "--by", column]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 2, out.stdout
+    assert "internal error" not in out.stderr
+    assert "error: --by: cannot " in out.stderr
+    assert f"{column!r}" in out.stderr
+    assert f"hint: rename the column {column!r}" in out.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize("column", ["period", "end_arr", "class", "value", "_x"])
+def test_explain_leaves_out_a_dimension_named_like_its_columns(
+    runner: CliRunner, column: str
+) -> None:
+    path = _tiny_with_header("segment", column)
+    out = runner.invoke(app, ["explain", path, "--period", "2026-01", "-f", "csv"])
+    assert out.exit_code == 0, out.stderr
+    assert f"warning: column {column!r} is left out of the accounts" in out.stderr
+    assert "internal error" not in out.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("segment", "_line", "the column name '_line' is reserved"),
+        ("segment", "Account ID", "two columns are read as account_id"),
+        ("segment", "account-id", "two columns are read as account_id"),
+    ],
+)
+@pytest.mark.parametrize("command", [["nrr"], ["explain", "--period", "2026-01"], ["validate"]])
+def test_unusable_headers_are_located(
+    runner: CliRunner, old: str, new: str, expected: str, command: list[str]
+) -> None:
+    path = _tiny_with_header(old, new)
+    out = runner.invoke(app, [command[0], path, *command[1:]])
+    assert out.exit_code == 2, out.stdout
+    assert "internal error" not in out.stderr
+    assert f"error: {path}:1: {expected}" in out.stderr
+    assert "hint: " in out.stderr

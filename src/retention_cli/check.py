@@ -61,8 +61,8 @@ def parse_tolerance(text: str | float, *, source: str | None = None) -> Toleranc
     param = "max_drop" if source is None else None
     prefix = "" if source is None else f"{source}: "
     if isinstance(text, int | float) and not isinstance(text, bool):
-        if text < 0:
-            msg = f"{prefix}a tolerance cannot be negative ({text})"
+        if text < 0 or not math.isfinite(text):
+            msg = f"{prefix}a tolerance must be a finite number of at least 0, not {text}"
             raise CheckError(msg, param=param)
         return Tolerance(float(text), relative=False, text=f"{text:g}")
     raw = str(text).strip().lower().replace(" ", "")

@@ -401,9 +401,9 @@ def explain_result(
     # one ledger for both: every dimension rides along in the per-account rows (but
     # one named like a column of explain's own), and the headline is split by the
     # restricting columns only
-    dims = tuple(d for d in loaded.dimensions if not name_taken(d, EXPLAIN_TAKEN))
-    left_out = [d for d in loaded.dimensions if d not in dims]
-    job = _Run(loaded, config, replace(opts, by=dims))
+    riding = tuple(d for d in loaded.dimensions if not name_taken(d, EXPLAIN_TAKEN))
+    left_out = [d for d in loaded.dimensions if d not in riding]
+    job = _Run(loaded, config, replace(opts, by=riding))
     led, o = job.ledger, job.opts
     frame = explain(
         led, period=period, metric=metric, grain=o.grain, window=o.window, method=o.method,
@@ -488,6 +488,7 @@ def _reconcile(frame: pl.DataFrame, headline: pl.DataFrame, metric: str, label: 
         msg = f"explain: no headline row for {label}"
         raise RuntimeError(msg)
     h = headline.row(0, named=True)
+    got: tuple[int, ...]
     if metric in ("nrr", "grr"):
         num, den = int(frame["numerator_arr"].sum()), int(frame["denominator_arr"].sum())
         want = (
