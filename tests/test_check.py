@@ -354,6 +354,9 @@ def test_legitimate_nulls_and_single_command_baselines_pass(runner: CliRunner, f
     # a baseline from `nrr` gates what nrr writes; a metric it does not write must be asked for
     assert runner.invoke(app, ["nrr", "same.csv", "-f", "json", "-o", "nrr.json"]).exit_code == 0
     assert check(runner, "same.csv", "--baseline", "nrr.json").exit_code == 0
+    variants = ["nrr", "same.csv", "--variants", "-f", "json", "-o", "variants.json"]
+    assert runner.invoke(app, variants).exit_code == 0
+    assert check(runner, "same.csv", "--baseline", "variants.json").exit_code == 0  # as configured
     named = check(
         runner, "same.csv", "--baseline", "nrr.json", "--metrics", "period_logo_churn_rate"
     )

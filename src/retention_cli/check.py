@@ -356,8 +356,13 @@ def baseline_rows(
     row has a denominator, or two sections that disagree is a :class:`CheckError`."""
     by = list((doc.get("options") or {}).get("by") or [])
     out: dict[tuple[str, str, str], float | None] = {}
+    configured = None  # `nrr --variants`: the first variant is the one configured
     for section in SECTIONS:
         for i, row in enumerate(doc.get(section) or []):
+            if "variant" in row:
+                configured = row["variant"] if configured is None else configured
+                if row["variant"] != configured:
+                    continue
             seg = segment_name({d: row.get(d) for d in by})
             for key, value in row.items():
                 if key in ROW_KEYS or key in by or key not in CHECKABLE:
