@@ -192,3 +192,16 @@ def test_markdown_text() -> None:
     # S&M is not a character reference: left as it is (golden files use it)
     assert markdown_text("S&M spend") == "S&M spend"
     assert markdown_text("a|b<i>&lt;\n") == "a\\|b&lt;i&gt;&amp;lt;\\n"
+
+
+def test_stderr_messages_show_data_inert(in_tmp: Path, runner: CliRunner) -> None:
+    """An error naming a hostile file name and value prints it escaped, not raw."""
+    name = "b\x1b]0;pwned\x07.csv"
+    (in_tmp / name).write_text(
+        "date,account_id,type,amount\n2026-01-31,A\x1b[2J,new,abc\u202e\n", encoding="utf-8"
+    )
+    out = runner.invoke(app, ["nrr", name])
+    assert out.exit_code == 2
+    assert "internal error" not in out.stderr
+    assert not any(raw in out.stderr for raw in RAW), repr(out.stderr)
+    assert "b\\x1b]0;pwned\\x07.csv" in out.stderr

@@ -407,7 +407,7 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
             _silence_stdout()
             raise typer.Exit(ExitCode.OK) from None
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
+            _say("interrupted")
             raise typer.Exit(130) from None
         except Exception as exc:  # no traceback on bad input
             _fail(exc, debug=run.debug)
@@ -432,6 +432,13 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
+def _say(text: str) -> None:
+    """One line on stderr, data text in it shown inert (control characters escaped)."""
+    from retention_cli.text import visible
+
+    print(visible(text), file=sys.stderr)
+
+
 def _fail(exc: BaseException, *, debug: bool) -> NoReturn:
     """Print an error to stderr (no traceback unless --debug) and exit."""
     from retention_cli.errors import InputError
@@ -442,26 +449,25 @@ def _fail(exc: BaseException, *, debug: bool) -> NoReturn:
     if isinstance(exc, InputError):
         lines = exc.lines()
         if exc.total == 1 and len(lines) == 1:
-            print(f"error: {lines[0]}", file=err)
+            _say(f"error: {lines[0]}")
         else:
-            print(f"error: {exc.message}", file=err)
+            _say(f"error: {exc.message}")
             for line in lines:
-                print(f"  {line}", file=err)
+                _say(f"  {line}")
         if exc.total > len(exc.lines()):
-            print(f"  … and {exc.total - len(exc.lines()):,} more", file=err)
+            _say(f"  … and {exc.total - len(exc.lines()):,} more")
         if exc.hint:
-            print(f"hint: {exc.hint}", file=err)
+            _say(f"hint: {exc.hint}")
         raise typer.Exit(exc.exit_code)
     if isinstance(exc, RetentionError):
-        print(f"error: {exc.located(flag_for(getattr(exc, 'param', None)))}", file=err)
+        _say(f"error: {exc.located(flag_for(getattr(exc, 'param', None)))}")
         if exc.hint:
-            print(f"hint: {exc.hint}", file=err)
+            _say(f"hint: {exc.hint}")
         raise typer.Exit(exc.exit_code)
-    print(
-        f"internal error: {exc.__class__.__name__}: {exc}\n"
+    _say(f"internal error: {exc.__class__.__name__}: {exc}")
+    _say(
         "This is a bug in retention; please report it with the command you ran. "
-        "Rerun with --debug for a traceback.",
-        file=err,
+        "Rerun with --debug for a traceback."
     )
     raise typer.Exit(ExitCode.UNUSABLE)
 
@@ -485,7 +491,7 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
             fmt = OutputFormat.table
     if not quiet:
         for w in result.warnings:
-            print(f"warning: {w}", file=sys.stderr)
+            _say(f"warning: {w}")
     if run.values.get("stamp"):
         import dataclasses
         import datetime as dt
@@ -501,7 +507,7 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
         with _open_output(output, run, binary=True) as fh:
             write_xlsx(result, fh)
         if not quiet:
-            print(f"wrote {output}", file=sys.stderr)
+            _say(f"wrote {output}")
         return
     if fmt is OutputFormat.table:
         no_color = bool(run.values.get("no_color"))
@@ -521,17 +527,14 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
         with _open_output(output, run) as fh:
             fh.write(text)
     if not quiet:
-        print(f"wrote {output}", file=sys.stderr)
+        _say(f"wrote {output}")
 
 
 def _report_skipped(loaded, rejects: Path | None, *, quiet: bool, run: Run | None = None) -> None:  # type: ignore[no-untyped-def]
     """Say what --on-invalid skip left out, and write --rejects."""
     if loaded.skipped and not quiet:
         src = loaded.source
-        print(
-            f"read {src.rows_read:,} rows, used {loaded.rows_used:,}, skipped {loaded.skipped:,}",
-            file=sys.stderr,
-        )
+        _say(f"read {src.rows_read:,} rows, used {loaded.rows_used:,}, skipped {loaded.skipped:,}")
     if rejects is not None:
         if loaded.rejects is None:
             import polars as pl
@@ -542,7 +545,7 @@ def _report_skipped(loaded, rejects: Path | None, *, quiet: bool, run: Run | Non
         with _open_output(rejects, run, param="rejects") as fh:
             fh.write(frame.write_csv(line_terminator="\n"))
         if not quiet:
-            print(f"wrote {loaded.skipped:,} skipped row(s) to {rejects}", file=sys.stderr)
+            _say(f"wrote {loaded.skipped:,} skipped row(s) to {rejects}")
 
 
 def _open_output(
@@ -737,7 +740,7 @@ def init_cmd(
     with _open_output(path, None, param="path") as fh:
         fh.write(STARTER_CONFIG)
     if not run.quiet:
-        print(f"wrote {path}: edit it, then run e.g. `retention nrr data.csv`", file=sys.stderr)
+        _say(f"wrote {path}: edit it, then run e.g. `retention nrr data.csv`")
 
 
 @command("validate", *FROM_FILE)
