@@ -215,6 +215,31 @@ class Config(_Strict):
     snapshots: Snapshots = Field(default_factory=Snapshots)
     economics: Economics = Field(default_factory=Economics)
     fx: Fx | None = None
+    currency: str | None = Field(
+        None,
+        min_length=1,
+        max_length=8,
+        description="shown with money in tables, Markdown, HTML and XLSX: a symbol ($) or a code (USD)",
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _display_currency(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        if not text or any(not ch.isprintable() or ch.isdigit() for ch in text):
+            msg = f"{shown(value)} is not a currency symbol or code (e.g. $ or USD)"
+            raise ValueError(msg)
+        return text
+
+    @property
+    def display_currency(self) -> str | None:
+        """The currency human formats show with money: ``currency``, else the fx
+        reporting currency, else none."""
+        if self.currency is not None:
+            return self.currency
+        return self.fx.reporting_currency if self.fx is not None else None
 
     @field_validator("columns")
     @classmethod
@@ -271,6 +296,10 @@ economics:
 #   rates:
 #     EUR: 1.0856
 #     GBP: 1.2650
+
+# Shown with money in tables, Markdown, HTML and XLSX: a symbol ($, €) or a
+# code (USD); default: fx's reporting currency when set, else none.
+# currency: $
 """
 """What ``retention init`` writes: every section, commented."""
 

@@ -39,6 +39,8 @@ class Result:
     """The JSON key of the rows."""
     stamp: str | None = None
     """When the run happened (only with ``--stamp``: output is otherwise timeless)."""
+    currency: str | None = None
+    """The currency human formats show with money (a symbol or a code; not in JSON or CSV)."""
 
     @property
     def columns(self) -> list[str]:
@@ -49,6 +51,11 @@ class Result:
     def definitions_sha256(self) -> str:
         """Hash of the definitions in force; equal hashes mean comparable numbers."""
         return definitions_hash(self.definitions)
+
+    @property
+    def short_hash(self) -> str:
+        """The first 12 hex digits of :attr:`definitions_sha256` (shown in captions)."""
+        return self.definitions_sha256[:12]
 
 
 @dataclass(frozen=True)
@@ -64,11 +71,18 @@ class Report:
     command: str = "report"
     title: str = "Retention report"
     stamp: str | None = None
+    currency: str | None = None
+    """The currency human formats show with money (a symbol or a code)."""
 
     @property
     def definitions_sha256(self) -> str:
         """Hash of the definitions in force."""
         return definitions_hash(self.definitions)
+
+    @property
+    def short_hash(self) -> str:
+        """The first 12 hex digits of :attr:`definitions_sha256`."""
+        return self.definitions_sha256[:12]
 
 
 def definitions_hash(definitions: dict[str, Any]) -> str:

@@ -273,6 +273,7 @@ class _Run:
             caption=_caption(spec, self.config, o),
             warnings=tuple(warnings),
             notes=tuple(notes),
+            currency=self.config.display_currency,
         )
 
     @property
@@ -378,6 +379,7 @@ def compute_report(
         definitions=definitions(config, opts, "report"),
         warnings=tuple(warnings),
         notes=tuple(notes),
+        currency=config.display_currency,
     )
 
 
@@ -452,6 +454,7 @@ def explain_result(
             ),
         ),
         notes=tuple(notes),
+        currency=config.display_currency,
         table_limit=top,
     )
 
@@ -586,6 +589,7 @@ def variants_result(loaded: Loaded, config: Config, opts: RunOptions) -> Result:
         definitions=definitions(config, o),
         caption=_caption(spec, config, o),
         warnings=(*loaded.warnings, *led.warnings),
+        currency=config.display_currency,
     )
 
 

@@ -43,6 +43,40 @@ def fmt_ratio(value: float | None) -> str:
     return "0.0%" if text == "-0.0%" else text
 
 
+def is_code(currency: str) -> bool:
+    """True for a currency code (``USD``: shown after a number), False for a symbol
+    (``$``: shown before it)."""
+    return currency.isascii() and currency.isalpha()
+
+
+def with_currency(text: str, currency: str | None) -> str:
+    """A money figure standing alone (a chart label, a card) with its currency:
+    ``$8.1M``, ``-$120.5k``, ``8.1M USD``; unchanged without a currency.
+
+    Examples
+    --------
+    >>> with_currency("-120.5k", "$"), with_currency("8.1M", "USD"), with_currency("8.1M", None)
+    ('-$120.5k', '8.1M USD', '8.1M')
+    """
+    if not currency or text == DASH:
+        return text
+    if is_code(currency):
+        return f"{text} {currency}"
+    sign, digits = ("-", text[1:]) if text.startswith(("-", "−")) else ("", text)
+    return f"{sign}{currency}{digits}"
+
+
+def money_label(label: str, currency: str | None) -> str:
+    """A money column's header with its currency: ``Start ARR ($)``."""
+    return f"{label} ({currency})" if currency else label
+
+
+def caption_line(result: Result | Report) -> str:
+    """The caption with the short definitions hash: equal hashes, comparable numbers."""
+    tag = f"definitions {result.short_hash}"
+    return f"{result.caption} · {tag}" if getattr(result, "caption", "") else tag
+
+
 def fmt_value(
     key: str, value: Any, *, kind: Kind | None = None, row: dict[str, Any] | None = None
 ) -> str:
@@ -83,10 +117,13 @@ def display_columns(result: Result) -> list[tuple[str, str, str]]:
     cols = [("period", spec.first_column, "text")] if show else []
     cols += [(d, visible(d), "text") for d in result.by]
     schema = result.frame.schema
+    money = {k for k in keys if spec.kinds.get(k, spec_for(k).kind) is Kind.money}
     cols += [
         (
             k,
-            spec.labels.get(k) or spec_for(k).label,
+            money_label(
+                spec.labels.get(k) or spec_for(k).label, result.currency if k in money else None
+            ),
             "text" if spec_for(k).kind in TEXT_KINDS or schema[k] == pl.String else "number",
         )
         for k in keys
@@ -216,15 +253,17 @@ def heat_style(value: float | None) -> str:
     return f"bold white on rgb({r},{g},{b})"
 
 
-def render_table(result: Result | Report, console: Any) -> None:
-    """Print ``result`` as a Rich table with its definitions in the caption, then its
-    notes; a report prints each section in turn."""
+def render_table(result: Result | Report, console: Any, *, hashed: bool = True) -> None:
+    """Print ``result`` as a Rich table with its definitions and their short hash in
+    the caption, then its notes; a report prints each section in turn, then its
+    own hash (``hashed=False`` leaves the hash out of a section's caption)."""
     if isinstance(result, Report):
         for section in result.sections.values():
-            render_table(section, console)
+            render_table(section, console, hashed=False)
             console.print()
         for note in result.notes:
             console.print(f"note: {visible(note)}", markup=False)
+        console.print(f"definitions {result.short_hash}", markup=False)
         return
     from rich import box
     from rich.table import Table
@@ -233,7 +272,9 @@ def render_table(result: Result | Report, console: Any) -> None:
     cols = display_columns(result)
     table = Table(
         title=Text(visible(result.title), style="table.title"),
-        caption=Text(visible(result.caption), style="table.caption"),
+        caption=Text(
+            visible(caption_line(result) if hashed else result.caption), style="table.caption"
+        ),
         box=box.SIMPLE_HEAVY,
         title_justify="left",
         caption_justify="left",
