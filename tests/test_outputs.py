@@ -44,16 +44,16 @@ def sheet(path: Path, name: str) -> pl.DataFrame:
 def test_xlsx_report_has_a_sheet_per_section_with_numbers(runner: CliRunner, in_tmp: Path) -> None:
     run(runner, "report", MOVES, "--spend", SPEND, "--grain", "quarter", "-o", "r.xlsx", "-q")
     book = fastexcel.read_excel(str(in_tmp / "r.xlsx"))
-    assert book.sheet_names == ["bridge", "retention", "churn", "mix", "cohorts", "economics",
-                                "definitions"]  # fmt: skip
+    assert book.sheet_names == ["summary", "bridge", "retention", "churn", "mix", "cohorts",
+                                "economics", "definitions"]  # fmt: skip
     bridge = sheet(in_tmp / "r.xlsx", "bridge")
-    assert bridge.schema["end_arr"] == pl.Float64  # numbers, not text
-    assert bridge.schema["end_logos"] == pl.Float64
+    assert bridge.schema["End ARR"] == pl.Float64  # numbers, not text
+    assert bridge.schema["End logos"] == pl.Float64
     last = bridge.row(-1, named=True)
-    assert last["period"] == "FY2026-Q2"
-    assert last["end_arr"] == 8051882.24  # the JSON/CSV value, to the cent
+    assert last["Period"] == "FY2026-Q2"
+    assert last["End ARR"] == 8051882.24  # the JSON/CSV value, to the cent
     ret = sheet(in_tmp / "r.xlsx", "retention")
-    assert ret.row(-1, named=True)["nrr"] == pytest.approx(0.9070661571641814)
+    assert ret.row(-1, named=True)["NRR"] == pytest.approx(0.9070661571641814)
     defs = dict(sheet(in_tmp / "r.xlsx", "definitions").select("key", "value").rows())
     assert defs["definitions.method"] == "cohort"
     assert defs["input.path"] == MOVES
@@ -70,7 +70,7 @@ def test_formulas_from_input_are_inert_in_xlsx_and_csv(runner: CliRunner, evil_f
     assert "\n=" not in csv
     explain = run(runner, "explain", str(evil_file), "--period", "2026-01", "-o", "e.xlsx", "-q")
     assert explain.exit_code == 0
-    accounts = sheet(evil_file.parent / "e.xlsx", "explain")["account_id"].to_list()
+    accounts = sheet(evil_file.parent / "e.xlsx", "explain")["Account"].to_list()
     assert "'@SUM(A1)" in accounts
 
 
@@ -91,7 +91,7 @@ def test_html_report_is_self_contained(runner: CliRunner, in_tmp: Path) -> None:
     text = (in_tmp / "r.html").read_text()
     page = _Page()
     page.feed(text)
-    assert page.tags.count("svg") == 2  # the waterfall and the NRR/GRR lines
+    assert page.tags.count("svg") == 6  # waterfall, NRR/GRR, churn, growth mix, cohorts, economics
     assert "rect" in page.tags
     assert "polyline" in page.tags
     assert page.refs == []  # nothing to fetch
