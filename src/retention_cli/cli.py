@@ -226,6 +226,9 @@ SHARED: tuple[Shared, ...] = (
     Shared("stamp", Annotated[bool, typer.Option(
         "--stamp", help="Record the time of the run in JSON, HTML and XLSX output.")], False,
         "render"),
+    Shared("meta", Annotated[bool, typer.Option("--meta", help=(
+        "CSV: start with # lines giving the definitions sha256 and the input (off: "
+        "spreadsheets read them as rows)."))], False, "render"),
     Shared("debug", Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")],
            False, "all"),
 )  # fmt: skip
@@ -519,7 +522,7 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
         with _open_output(output, run) as fh:
             render_table(result, make_console(fh, no_color=True))
     else:
-        text = render_text(result, fmt)
+        text = render_text(result, fmt, meta=bool(run.values.get("meta")))
         if output is None:
             sys.stdout.write(text)
             sys.stdout.flush()

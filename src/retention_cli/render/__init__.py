@@ -24,12 +24,13 @@ FORMAT_BY_SUFFIX = {
 }
 
 
-def render_text(result, fmt: OutputFormat) -> str:  # type: ignore[no-untyped-def]
-    """Text of ``result`` in a machine format (json, csv, markdown)."""
+def render_text(result, fmt: OutputFormat, *, meta: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """Text of ``result`` in a machine format (json, csv, markdown, html); ``meta``
+    adds the CSV's ``#`` header lines (definitions sha256, input)."""
     if fmt is OutputFormat.json:
         return to_json(result)
     if fmt is OutputFormat.csv:
-        return to_csv(result)
+        return to_csv(result, meta=meta)
     if fmt is OutputFormat.markdown:
         return to_markdown(result)
     if fmt is OutputFormat.html:

@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import polars as pl
 
+from retention_cli import __version__
 from retention_cli.inputs import cents_text
 from retention_cli.keys import Kind, spec_for
-from retention_cli.render.values import safe_text
+from retention_cli.render.values import safe_text, visible
 from retention_cli.result import Report, Result
 
 
-def to_csv(result: Result | Report) -> str:
+def to_csv(result: Result | Report, *, meta: bool = False) -> str:
     """CSV text; money with exactly two decimals, ratios unrounded, empty = null,
     input text escaped against formula injection.
 
     A report becomes one long table ``section, period, start, end, [by...],
-    metric, value`` so that every section fits one CSV.
+    metric, value`` so that every section fits one CSV. ``meta`` puts
+    :func:`meta_lines` before the header (off by default: spreadsheets read
+    comment lines as data).
     """
+    head = meta_lines(result) if meta else ""
     if isinstance(result, Report):
-        return _report_csv(result)
-    return _frame(result).write_csv(line_terminator="\n")
+        return head + _report_csv(result)
+    return head + _frame(result).write_csv(line_terminator="\n")
+
+
+def meta_lines(result: Result | Report) -> str:
+    """``# key: value`` comment lines: the version, command, input file and its
+    sha256, the definitions sha256 and (with ``--stamp``) the time of the run."""
+    info = result.input or {}
+    pairs = [("generated_by", f"retention {__version__}"), ("command", result.command)]
+    pairs += [(f"input_{k}", str(info[k])) for k in ("path", "sha256") if info.get(k) is not None]
+    pairs.append(("definitions_sha256", result.definitions_sha256))
+    if result.stamp:
+        pairs.append(("generated_at", result.stamp))
+    return "".join(f"# {k}: {visible(v)}\n" for k, v in pairs)
 
 
 def _frame(result: Result) -> pl.DataFrame:
