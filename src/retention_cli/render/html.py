@@ -165,7 +165,8 @@ def _short(cents: float, decimals: int = 1) -> str:
 
 
 def _signed(text: str) -> str:
-    return text if text.startswith("-") else "+" + text
+    """``+120.5k`` for a gain; a loss keeps its minus and nothing moved stays ``0``."""
+    return text if text.startswith("-") or text == "0" else "+" + text
 
 
 def _nice_step(span: float, ticks: int = 4) -> float:
