@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import reprlib
@@ -142,6 +143,42 @@ class Snapshots(_Strict):
     )
 
 
+OPEN_END_DATES = (
+    dt.date(9999, 12, 31),
+    dt.date(9999, 12, 30),
+    dt.date(9999, 12, 1),
+    dt.date(9999, 1, 1),
+    dt.date(4712, 12, 31),
+    dt.date(3000, 1, 1),
+    dt.date(2999, 12, 31),
+    dt.date(2099, 12, 31),
+)
+"""The "no end" markers billing systems and databases write into an end date
+(9999-12-31 and its kin, Oracle's 4712-12-31, 2999-12-31, 3000-01-01, 2099-12-31)."""
+
+
+class Subscriptions(_Strict):
+    """How subscription files are read."""
+
+    open_end_dates: tuple[dt.date, ...] = Field(
+        OPEN_END_DATES,
+        description="end dates that mean 'no end': such a subscription is still active "
+        "(an empty list reads every end date literally)",
+    )
+
+
+class Limits(_Strict):
+    """Bounds on the work one run may do."""
+
+    max_months: int = Field(
+        1200,
+        ge=1,
+        le=12_000,
+        description="the most fiscal months the data may span (1,200 = 100 years); a wider "
+        "span is an error naming the earliest and latest dates",
+    )
+
+
 class Economics(_Strict):
     """Unit-economics settings (SPEC §8)."""
 
@@ -213,6 +250,8 @@ class Config(_Strict):
     fiscal_year: FiscalYear = Field(default_factory=FiscalYear)
     policies: Policies = Field(default_factory=Policies)
     snapshots: Snapshots = Field(default_factory=Snapshots)
+    subscriptions: Subscriptions = Field(default_factory=Subscriptions)
+    limits: Limits = Field(default_factory=Limits)
     economics: Economics = Field(default_factory=Economics)
     fx: Fx | None = None
     currency: str | None = Field(

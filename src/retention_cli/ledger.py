@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from retention_cli.calendar import FiscalCalendar
+from retention_cli.bounds import check_dates, check_exact_sums, check_span, money_column, open_ended
+from retention_cli.calendar import EARLIEST, FiscalCalendar
 from retention_cli.config import Config, Policies
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs import LINE, Loaded
@@ -259,42 +260,68 @@ def build_ledger(
     calendar = calendar or FiscalCalendar()
     config = config or Config()
     dims = list(loaded.dimensions if dimensions is None else dimensions)
+    path = loaded.source.path
+    warnings: list[str] = []
+    source = loaded.frame
+    if loaded.shape is Shape.subscriptions:
+        source, note = open_ended(source, config.subscriptions.open_end_dates)
+        warnings += [note] if note else []
+    check_exact_sums(source, [money_column(loaded.shape.value)], path)
     # integer account codes (rank by name: the same for every shape of one history)
-    accounts, codes = account_codes(loaded.frame)
+    accounts, codes = account_codes(source)
     # only the columns this ledger needs (dimensions not asked for stay behind)
     df = (
-        loaded.frame.select(pl.exclude([d for d in loaded.dimensions if d not in dims]))
+        source.select(pl.exclude([d for d in loaded.dimensions if d not in dims]))
         .with_columns(account_id=codes)
         .lazy()
     )
-    warnings: list[str] = []
     cap = None
     if as_of is not None:
         # movements and subscriptions run to the month of as_of (nothing changed since the
         # last row); snapshots stop at their last month (a later month is not yet known)
         if loaded.shape is not Shape.snapshots:
             cols = ["start_date", "end_date"] if loaded.shape is Shape.subscriptions else ["date"]
-            latest = max(d for c in cols if (d := loaded.frame[c].max()) is not None)
-            cap = min(calendar.period_of(as_of), calendar.period_of(latest))  # type: ignore[arg-type]
+            latest = max(d for c in cols if (d := source[c].max()) is not None)
+            # as_of is a day the calendar handles (resolve checks it); so is anything later
+            # than EARLIEST and not later than it
+            cap = calendar.period_of(max(min(as_of, latest), EARLIEST))  # type: ignore[type-var]
         df = _known_on(df, loaded, as_of)
     df = df.collect().lazy()  # read by several queries below
+    # the dates that decide the months reported (later end dates only end a subscription
+    # after the data's as-of month: see below)
+    dated = ["start_date"] if loaded.shape is Shape.subscriptions else ["date"]
     if loaded.shape is Shape.subscriptions:
         rows = df.with_columns(
             _p0=calendar.period_expr(pl.col("start_date")),
             _p1=calendar.period_expr(pl.col("end_date")),
         )
-        span = rows.select(
-            pl.col("_p0").min().alias("lo"),
-            pl.max_horizontal(pl.col("_p0").max(), pl.col("_p1").max()).alias("hi"),
-        ).collect()
+        # The data's as-of month: the fiscal month of the latest start date. A start is
+        # an observation; an end date may be a scheduled one (a term that runs out next
+        # year), so an end after that month is not yet churn: the subscription counts as
+        # active to the end, and no month after it is reported. An explicit as_of asks for
+        # more: the months up to it (and the ends scheduled in them) are reported.
+        hi = pl.col("_p0").max()
+        if as_of is not None:
+            hi = pl.max_horizontal(hi, pl.col("_p1").max())
+        span = rows.select(pl.col("_p0").min().alias("lo"), hi.alias("hi")).collect()
         first, last = span["lo"][0], span["hi"][0]
         last = max(last, cap) if cap is not None else last
+        _check_bounds(source, dated, path, first, last, config, as_of)
+        if as_of is None:
+            later = rows.filter(pl.col("_p1") > last).select(pl.len()).collect().item()
+            if later:
+                warnings.append(
+                    f"{later:,} subscription(s) end after {calendar.label(last, Grain.month)}, "
+                    "the month of the latest start date: those ends are not reported as churn "
+                    "(pass a later as-of date to see them)"
+                )
         # active on the last day of p  <=>  start <= end(p) < end_date
         #                              <=>  p0 <= p <= p1 - 1   (p1 = period of end_date)
+        # and no month after `last` is built
         active = (
             rows.with_columns(
                 period=pl.int_ranges(
-                    pl.col("_p0"), pl.col("_p1").fill_null(last + 1), dtype=pl.Int32
+                    pl.col("_p0"), pl.min_horizontal(pl.col("_p1"), last + 1), dtype=pl.Int32
                 )
             )
             .explode("period")
@@ -322,6 +349,7 @@ def build_ledger(
         ).collect()
         first, last = span["lo"][0], span["hi"][0]
         last = max(last, cap) if cap is not None else last
+        _check_bounds(source, dated, path, first, last, config, as_of)
         latest_dims = [pl.col(d).sort_by("date", LINE).drop_nulls().last() for d in dims]
         if loaded.shape is Shape.movements:
             summed = (
@@ -408,6 +436,24 @@ def build_ledger(
         policies=config.policies,
         accounts=accounts,
     )
+
+
+def _check_bounds(
+    frame: pl.DataFrame,
+    dated: list[str],
+    path: str,
+    first: int,
+    last: int,
+    config: Config,
+    as_of: dt.date | None,
+) -> None:
+    """Stop before building anything when the data spans more fiscal months than
+    ``limits.max_months`` or has a date the calendar cannot handle (both name the
+    dates and their lines)."""
+    check_span(
+        frame, dated, path, months=last - first + 1, limit=config.limits.max_months, as_of=as_of
+    )
+    check_dates(frame, dated, path)
 
 
 def _bridge_gaps(dense: pl.LazyFrame, grace: int) -> tuple[pl.LazyFrame, int]:

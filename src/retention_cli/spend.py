@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from retention_cli.bounds import check_exact_sums
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs import (
@@ -140,6 +141,7 @@ def load_spend(path: str, calendar: FiscalCalendar, *, separator: str | None = N
     if total:
         raise InputError(name, problems, total=total)
     df = df.with_columns(exprs).with_columns(period)
+    check_exact_sums(df, [c for c in columns if c != "gross_margin"], name)
     overlap = _overlaps(df, ignored)
     if overlap:
         raise InputError(

@@ -32,6 +32,11 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 """The spend inputs each metric needs; a metric whose input is missing is left out."""
 CONTEXT_KEYS = ("new_logos", "new_arr", "net_new_arr", "arpa")
+LTV_LIMIT = 2.0**53
+"""LTV is a product (ARPA × gross margin × years, up to 100 years) worked in binary
+floating point: below 2**53 cents the float still tells every cent apart and the
+rounded value fits Int64; above, LTV is null (``too large to compute to the
+cent``), never a wrapped number or an error."""
 UNKNOWN = "its inputs are unknown (a snapshot file's opening balance)"
 
 
@@ -214,9 +219,9 @@ def economics_from(
             _sm_lag=sm_lag,
             _gm=gm,
             _churn=pl.when(start > 0).then(churn_rate),
-            _ltv=pl.when((pl.col("end_logos") > 0) & (start > 0) & gm.is_not_null()).then(
-                (ltv_raw + 0.5).floor().cast(pl.Int64)
-            ),
+            _ltv=pl.when(
+                (pl.col("end_logos") > 0) & (start > 0) & gm.is_not_null() & (ltv_raw < LTV_LIMIT)
+            ).then((ltv_raw + 0.5).floor().cast(pl.Int64)),
         )
         .with_columns(
             cac=divide_cents(sm_lag, new_logos),
@@ -256,6 +261,7 @@ def economics_from(
             (gm.is_null(), "no gross margin"),
             (pl.col("end_logos") == 0, "no logos at the period end"),
             (start.is_null() | (start == 0), "no 12-month cohort to measure annual churn"),
+            (ltv_raw >= LTV_LIMIT, "too large to compute to the cent"),
         ),
         "ltv_to_cac": _why(
             (pl.col("ltv").is_null(), "LTV is null"), (pl.col("cac").is_null() | (pl.col("cac") == 0), "CAC is null or 0")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from retention_cli.bounds import check_window
 from retention_cli.ledger import Ledger, previous_arr, running_sum
 from retention_cli.metrics.bridge import reporting_periods
 from retention_cli.metrics.frames import (
@@ -81,6 +82,7 @@ def retention(
     retention = cohort accounts with ARR > 0 at ``e`` / |C| under both.
     ``window_start`` is the first day of the window (the day after ``s``).
     """
+    check_window(window)
     by = list(by or [])
     periods = reporting_periods(ledger, grain)
     cal = ledger.calendar
