@@ -206,7 +206,7 @@ class FiscalCalendar:
         if m := _MONTH_LABEL.match(raw):
             y, mo = int(m.group(1)), int(m.group(2))
             if 1 <= mo <= 12:
-                supported(dt.date(y, mo, 1), text, param=param)
+                supported(dt.date(min(max(y, 1), 9999), mo, 1), text, param=param)
                 idx = y * 12 + mo - 1 - self._offset
                 return self.bounds(idx, Grain.month)
         if m := _QUARTER_LABEL.match(raw):
