@@ -6,7 +6,7 @@
   subscription's end date as no end; :func:`check_span` caps the fiscal months
   the data may span; :func:`check_dates` keeps every date inside what the
   calendar handles (:data:`retention_cli.calendar.EARLIEST` …
-  :data:`retention_cli.calendar.LATEST`).
+  :attr:`retention_cli.calendar.FiscalCalendar.latest`).
 
 Every check raises an :class:`~retention_cli.errors.InputError` naming the file
 and the lines at fault; none changes a valid input's results.
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from retention_cli.calendar import EARLIEST, LATEST
+from retention_cli.calendar import EARLIEST, FiscalCalendar
 from retention_cli.errors import InputError, Problem, UsageError
 
 LINE = "_line"
@@ -172,11 +172,14 @@ def check_span(
     )
 
 
-def check_dates(frame: pl.DataFrame, columns: Sequence[str], path: str) -> None:
+def check_dates(
+    frame: pl.DataFrame, columns: Sequence[str], path: str, calendar: FiscalCalendar
+) -> None:
     """Raise an :class:`InputError` listing the rows whose dates in ``columns`` lie
-    outside :data:`~retention_cli.calendar.EARLIEST` … :data:`~retention_cli.calendar.LATEST`."""
+    outside :data:`~retention_cli.calendar.EARLIEST` … ``calendar.latest``."""
+    latest = calendar.latest
     bad = [
-        frame.filter((pl.col(c) < EARLIEST) | (pl.col(c) > LATEST)).select(
+        frame.filter((pl.col(c) < EARLIEST) | (pl.col(c) > latest)).select(
             LINE, pl.lit(c).alias("column"), pl.col(c).cast(pl.String).alias("value")
         )
         for c in columns
@@ -184,7 +187,7 @@ def check_dates(frame: pl.DataFrame, columns: Sequence[str], path: str) -> None:
     found = pl.concat(bad).sort(LINE)
     if found.height == 0:
         return
-    what = f"outside the dates the calendar handles ({EARLIEST} to {LATEST})"
+    what = f"outside the dates the calendar handles ({EARLIEST} to {latest})"
     problems = [Problem(what, line=n, column=c, value=v) for n, c, v in found.head(20).iter_rows()]
     raise InputError(
         path,

@@ -24,11 +24,9 @@ _MONTH_LABEL = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER_LABEL = re.compile(r"^FY(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _YEAR_LABEL = re.compile(r"^FY(\d{4})$", re.IGNORECASE)
 EARLIEST = dt.date(1000, 1, 1)
-"""The first day a date in the data or an option may be: the calendar works a
-year or more either side of the data (the fiscal year around a date, the period
-before the first), so it keeps well inside what Python's dates can hold."""
-LATEST = dt.date(8999, 12, 31)
-"""The last day a date in the data or an option may be (see :data:`EARLIEST`)."""
+"""The first day a date in the data or an option may be: windows and the period
+before the first reach back from it, so it keeps well inside what Python's dates
+can hold. The last day depends on the calendar (:attr:`FiscalCalendar.latest`)."""
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -50,6 +48,32 @@ class FiscalCalendar:
     @property
     def _offset(self) -> int:
         return self.fiscal_year.start_month - 1
+
+    @property
+    def latest(self) -> dt.date:
+        """The last day a date in the data or an option may be: the fiscal year around
+        it (and a week calendar's year end, found from the next year) must still end
+        inside what Python's dates can hold (the year 9999)."""
+        if self.fiscal_year.weeks is not None:
+            return dt.date(9997, 12, 31)
+        return dt.date(9999 if self._offset == 0 else 9998, 12, 31)
+
+    def check_day(self, day: dt.date, text: str, *, param: str) -> None:
+        """Raise a :class:`UsageError` for ``param`` when ``day`` (read from ``text``)
+        lies outside :data:`EARLIEST` … :attr:`latest`."""
+        if not EARLIEST <= day <= self.latest:
+            msg = (
+                f"{text!r} is outside the dates the calendar handles ({EARLIEST} to {self.latest})"
+            )
+            raise UsageError(msg, param=param, hint="use a date or period inside that range")
+
+    def _check_months(self, first: int, last: int, text: str, *, param: str) -> None:
+        """:meth:`check_day` for the fiscal months ``first`` … ``last`` (period indexes)."""
+        if first < self.period_of(EARLIEST) or last > self.period_of(self.latest):
+            msg = (
+                f"{text!r} is outside the dates the calendar handles ({EARLIEST} to {self.latest})"
+            )
+            raise UsageError(msg, param=param, hint="use a date or period inside that range")
 
     # -- week calendars (4-4-5 and friends) -----------------------------------
     @property
@@ -201,20 +225,21 @@ class FiscalCalendar:
         except ValueError:
             day = None
         if day is not None:
-            supported(day, text, param=param)
+            self.check_day(day, text, param=param)
             return day, day
         if m := _MONTH_LABEL.match(raw):
             y, mo = int(m.group(1)), int(m.group(2))
             if 1 <= mo <= 12:
-                supported(dt.date(min(max(y, 1), 9999), mo, 1), text, param=param)
                 idx = y * 12 + mo - 1 - self._offset
+                self._check_months(idx, idx, text, param=param)
                 return self.bounds(idx, Grain.month)
         if m := _QUARTER_LABEL.match(raw):
-            name = _supported_year(int(m.group(1)), text, param=param)
-            first = self._fy_first_index(name) + (int(m.group(2)) - 1) * 3
+            first = self._fy_first_index(int(m.group(1))) + (int(m.group(2)) - 1) * 3
+            self._check_months(first, first + 2, text, param=param)
             return self.bounds(first + 2, Grain.quarter)
         if m := _YEAR_LABEL.match(raw):
-            first = self._fy_first_index(_supported_year(int(m.group(1)), text, param=param))
+            first = self._fy_first_index(int(m.group(1)))
+            self._check_months(first, first + 11, text, param=param)
             return self.bounds(first + 11, Grain.year)
         msg = f"{text!r} is neither a date nor a period label"
         raise UsageError(msg, param=param, hint="use 2026-03-15, 2026-03, FY2027-Q1 or FY2027")
@@ -223,25 +248,6 @@ class FiscalCalendar:
         bump = self.fiscal_year.label == "end" and self._offset != 0
         start_year = name - 1 if bump else name
         return start_year * 12
-
-
-def supported(day: dt.date, text: str, *, param: str) -> None:
-    """Raise a :class:`UsageError` for ``param`` when ``day`` (read from ``text``) lies
-    outside :data:`EARLIEST` … :data:`LATEST`."""
-    if not EARLIEST <= day <= LATEST:
-        msg = f"{text!r} is outside the dates the calendar handles ({EARLIEST} to {LATEST})"
-        raise UsageError(msg, param=param, hint="use a date or period inside that range")
-
-
-def _supported_year(name: int, text: str, *, param: str) -> int:
-    """``name`` (the number of a fiscal year label) when its year is supported."""
-    if not EARLIEST.year < name < LATEST.year:
-        msg = (
-            f"{text!r} is outside the fiscal years the calendar handles "
-            f"(FY{EARLIEST.year + 1} to FY{LATEST.year - 1})"
-        )
-        raise UsageError(msg, param=param, hint="use a fiscal year inside that range")
-    return name
 
 
 def fiscal_year_table(cal: FiscalCalendar, year: str, grain: Grain = Grain.month) -> pl.DataFrame:
@@ -256,7 +262,8 @@ def fiscal_year_table(cal: FiscalCalendar, year: str, grain: Grain = Grain.month
     if not _YEAR_LABEL.match(text):
         msg = f"{year!r} is not a fiscal year; use FY2027 or 2027"
         raise UsageError(msg, param="year")
-    first = cal._fy_first_index(_supported_year(int(text[2:]), year, param="year"))
+    first = cal._fy_first_index(int(text[2:]))
+    cal._check_months(first, first + 11, year, param="year")
     rows = []
     for last in range(first + grain.months - 1, first + 12, grain.months):
         start, end = cal.bounds(last, grain)

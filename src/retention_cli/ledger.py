@@ -284,7 +284,7 @@ def build_ledger(
             latest = max(d for c in cols if (d := source[c].max()) is not None)
             # as_of is a day the calendar handles (resolve checks it); so is anything later
             # than EARLIEST and not later than it
-            cap = calendar.period_of(max(min(as_of, latest), EARLIEST))  # type: ignore[type-var]
+            cap = calendar.period_of(max(min(as_of, latest), EARLIEST))  # type: ignore[arg-type]
         df = _known_on(df, loaded, as_of)
     df = df.collect().lazy()  # read by several queries below
     # the dates that decide the months reported (later end dates only end a subscription
@@ -306,7 +306,7 @@ def build_ledger(
         span = rows.select(pl.col("_p0").min().alias("lo"), hi.alias("hi")).collect()
         first, last = span["lo"][0], span["hi"][0]
         last = max(last, cap) if cap is not None else last
-        _check_bounds(source, dated, path, first, last, config, as_of)
+        _check_bounds(source, dated, path, first, last, config, as_of, calendar)
         if as_of is None:
             later = rows.filter(pl.col("_p1") > last).select(pl.len()).collect().item()
             if later:
@@ -349,7 +349,7 @@ def build_ledger(
         ).collect()
         first, last = span["lo"][0], span["hi"][0]
         last = max(last, cap) if cap is not None else last
-        _check_bounds(source, dated, path, first, last, config, as_of)
+        _check_bounds(source, dated, path, first, last, config, as_of, calendar)
         latest_dims = [pl.col(d).sort_by("date", LINE).drop_nulls().last() for d in dims]
         if loaded.shape is Shape.movements:
             summed = (
@@ -446,6 +446,7 @@ def _check_bounds(
     last: int,
     config: Config,
     as_of: dt.date | None,
+    calendar: FiscalCalendar,
 ) -> None:
     """Stop before building anything when the data spans more fiscal months than
     ``limits.max_months`` or has a date the calendar cannot handle (both name the
@@ -453,7 +454,7 @@ def _check_bounds(
     check_span(
         frame, dated, path, months=last - first + 1, limit=config.limits.max_months, as_of=as_of
     )
-    check_dates(frame, dated, path)
+    check_dates(frame, dated, path, calendar)
 
 
 def _bridge_gaps(dense: pl.LazyFrame, grace: int) -> tuple[pl.LazyFrame, int]:
