@@ -230,7 +230,10 @@ def test_huge_window_is_a_usage_error(runner: CliRunner) -> None:
                        "--window", "1000000")  # fmt: skip
     assert code == 2
     assert "--window" in err
-    assert "at most 1,200" in err
+    assert "1200 allowed" in err
+    with pytest.raises(UsageError, match="window: 1201 fiscal months is longer"):
+        rc.retention(rc.ledger_from_frame(pl.read_csv(ROOT / "examples" / "tiny_movements.csv",
+                                                      infer_schema=False)), window=1201)  # fmt: skip
 
 
 def subs(tmp_path: Path, *rows: str) -> Path:

@@ -21,6 +21,7 @@ import polars as pl
 
 from retention_cli.calendar import EARLIEST, FiscalCalendar
 from retention_cli.errors import InputError, Problem, UsageError
+from retention_cli.options import MAX_WINDOW
 
 LINE = "_line"
 """The line-number column of a loaded frame (as in :mod:`retention_cli.inputs`)."""
@@ -51,10 +52,6 @@ and currency conversion), R ≤ 2**60:
    8R = 2**63 and nothing wraps. Products of money (LTV) are bounded where
    they are made.
 """
-
-MAX_WINDOW = 1_200
-"""The longest trailing window, in fiscal months (100 years): a window reaches back
-from every reported month, so it must stay inside the dates the calendar handles."""
 
 _MONEY = {"movements": "amount", "snapshots": "arr", "subscriptions": "arr"}
 
@@ -103,9 +100,11 @@ def check_exact_sums(
 
 
 def check_window(window: int) -> None:
-    """Raise a :class:`UsageError` for ``window`` above :data:`MAX_WINDOW`."""
+    """Raise a :class:`UsageError` for ``window`` above
+    :data:`retention_cli.options.MAX_WINDOW` (for callers of the metrics who do not
+    come through the service's option checks)."""
     if window > MAX_WINDOW:
-        msg = f"must be at most {MAX_WINDOW:,} fiscal months (100 years), not {window:,}"
+        msg = f"{window} fiscal months is longer than the {MAX_WINDOW} allowed"
         raise UsageError(msg, param="window", hint="use a window such as 12 (a year)")
 
 
@@ -200,7 +199,6 @@ def check_dates(
 
 __all__ = [
     "MAX_TOTAL_CENTS",
-    "MAX_WINDOW",
     "cents_text",
     "check_dates",
     "check_exact_sums",
