@@ -201,7 +201,7 @@ def test_dates_outside_the_calendar_are_located(
         assert '"9999-12"' in out
         return
     assert code == 2
-    assert f"{alone}:2: date: outside the dates the calendar handles" in err
+    assert f"{alone}:2: date: outside the dates this calendar can show" in err
     assert day in err
 
 

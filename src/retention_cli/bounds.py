@@ -186,7 +186,7 @@ def check_dates(
     found = pl.concat(bad).sort(LINE)
     if found.height == 0:
         return
-    what = f"outside the dates the calendar handles ({EARLIEST} to {latest})"
+    what = f"outside the dates this calendar can show ({EARLIEST} to {latest})"
     problems = [Problem(what, line=n, column=c, value=v) for n, c, v in found.head(20).iter_rows()]
     raise InputError(
         path,

@@ -62,17 +62,13 @@ class FiscalCalendar:
         """Raise a :class:`UsageError` for ``param`` when ``day`` (read from ``text``)
         lies outside :data:`EARLIEST` … :attr:`latest`."""
         if not EARLIEST <= day <= self.latest:
-            msg = (
-                f"{text!r} is outside the dates the calendar handles ({EARLIEST} to {self.latest})"
-            )
+            msg = f"{text!r} is outside the dates this calendar can show ({EARLIEST} to {self.latest})"
             raise UsageError(msg, param=param, hint="use a date or period inside that range")
 
     def _check_months(self, first: int, last: int, text: str, *, param: str) -> None:
         """:meth:`check_day` for the fiscal months ``first`` … ``last`` (period indexes)."""
         if first < self.period_of(EARLIEST) or last > self.period_of(self.latest):
-            msg = (
-                f"{text!r} is outside the dates the calendar handles ({EARLIEST} to {self.latest})"
-            )
+            msg = f"{text!r} is outside the dates this calendar can show ({EARLIEST} to {self.latest})"
             raise UsageError(msg, param=param, hint="use a date or period inside that range")
 
     # -- week calendars (4-4-5 and friends) -----------------------------------
