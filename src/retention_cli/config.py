@@ -323,6 +323,13 @@ policies:
 snapshots:
   carry_forward: false    # true: an account missing from a month keeps its last ARR
 
+subscriptions:
+  # end dates that mean "no end" (the subscription stays active); the default list:
+  # open_end_dates: [9999-12-31, 9999-12-30, 9999-12-01, 9999-01-01, 4712-12-31, 3000-01-01, 2999-12-31, 2099-12-31]
+
+limits:
+  max_months: 1200        # the most fiscal months the data may span (100 years)
+
 economics:
   cac_lag: 0              # reported periods between S&M spend and the logos it wins
   ltv_cap_years: 5        # LTV is at most this many years of ARPA x gross margin
