@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from retention_cli.cli import app
+from retention_cli.errors import UsageError
+from retention_cli.inputs import read_table
 from tests.conftest import EXAMPLES
 
 MOVES = EXAMPLES / "saas_movements.csv"
@@ -46,7 +49,10 @@ def test_xlsx_errors(runner: CliRunner, in_tmp: Path) -> None:
     assert "not a readable .xlsx file" in broken.stderr
     csv = runner.invoke(app, ["nrr", str(MOVES), "--sheet", "1"])
     assert csv.exit_code == 2
-    assert "--sheet is for .xlsx files" in csv.stderr
+    assert "is for .xlsx files" in csv.stderr  # the CLI names the flag for param "sheet"
+    with pytest.raises(UsageError) as err:
+        read_table(str(MOVES), sheet="1")
+    assert (err.value.param, str(err.value).split(",")[0]) == ("sheet", "sheet: is for .xlsx files")
 
 
 def test_bad_xlsx_rows_name_the_spreadsheet_row(runner: CliRunner, in_tmp: Path) -> None:

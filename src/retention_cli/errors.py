@@ -22,13 +22,16 @@ class Problem:
     """One thing wrong with one row (or the whole file) of an input.
 
     ``line`` is the 1-based line of the file (the header is line 1); ``None``
-    for a problem that belongs to the file rather than one row.
+    for a problem that belongs to the file rather than one row. ``check`` is
+    the stable id of the check that found it (``bad_date``, ``negative_arr``,
+    …; see :mod:`retention_cli.inputs.checks`), ``None`` for a file-level problem.
     """
 
     message: str
     line: int | None = None
     column: str | None = None
     value: str | None = None
+    check: str | None = None
 
     def format(self, path: str) -> str:
         """Render as ``file:line: column: message (value)``."""
@@ -83,6 +86,8 @@ class InputError(RetentionError):
     problems: list[Problem] = field(default_factory=list)
     total: int = 0
     hint: str | None = None
+    param: str | None = None
+    """The parameter whose value may be at fault (e.g. ``delimiter``), if one is."""
 
     def __post_init__(self) -> None:
         self.total = max(self.total, len(self.problems))

@@ -18,7 +18,7 @@ from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs import (
     LINE,
     Source,
-    _collect_problems,
+    collect_problems,
     is_blank,
     money_cents,
     normalize_header,
@@ -137,7 +137,7 @@ def load_spend(path: str, calendar: FiscalCalendar, *, separator: str | None = N
             bad = bad.when(~blank & (cents < 0)).then(pl.lit("spend cannot be negative"))
         checks.append((col, col, bad))
     df = df.with_columns(pl.col(d).str.strip_chars() for d in ignored)
-    problems, total = _collect_problems(df, checks)
+    problems, total = collect_problems(df, checks)
     if total:
         raise InputError(name, problems, total=total)
     df = df.with_columns(exprs).with_columns(period)

@@ -9,23 +9,13 @@ import polars as pl
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config
 from retention_cli.inputs import LINE, Loaded
+from retention_cli.inputs.checks import SNAPSHOT_GAP, Row, title_of
 from retention_cli.ledger import build_ledger
 from retention_cli.options import Shape
 from retention_cli.result import Result
 
 VALIDATE_KEYS = ("check", "severity", "column", "rows", "examples")
 EXAMPLES = 3
-
-
-def _normalise(message: pl.Expr) -> pl.Expr:
-    """A check's name: its message with the row's own numbers and names taken out."""
-    return (
-        message.str.replace_all(
-            r"^account .+ has snapshots on \S+ ", "an account has snapshots on one date "
-        )
-        .str.replace_all(r"ARR (is )?-?\d+\.\d{2}", "ARR …")
-        .str.replace_all(r"for \d+ month\(s\)", "for some months")
-    )
 
 
 def snapshot_gaps(loaded: Loaded, calendar: FiscalCalendar) -> pl.DataFrame:
@@ -35,6 +25,7 @@ def snapshot_gaps(loaded: Loaded, calendar: FiscalCalendar) -> pl.DataFrame:
     through with ``snapshots.carry_forward``); a warning lets the user see it.
     """
     df = loaded.frame.lazy().with_columns(_m=calendar.period_expr(pl.col("date")))
+    row = Row({"gap": pl.col("_gap")})
     gaps = (
         df.sort("account_id", "_m", LINE)
         .with_columns(_gap=pl.col("_m") - pl.col("_m").shift(1).over("account_id") - 1)
@@ -42,11 +33,9 @@ def snapshot_gaps(loaded: Loaded, calendar: FiscalCalendar) -> pl.DataFrame:
         .select(
             pl.col(LINE),
             pl.lit(300, pl.Int32).alias("_check"),
+            pl.lit(SNAPSHOT_GAP.id).alias("check"),
             pl.lit("date").alias("column"),
-            pl.format(
-                "account missing from the snapshots for {} month(s), then back",
-                pl.col("_gap"),
-            ).alias("message"),
+            SNAPSHOT_GAP.message_expr(row, "date").alias("message"),
             pl.col("account_id").alias("value"),
         )
     )
@@ -72,7 +61,10 @@ def validate(loaded: Loaded, config: Config) -> tuple[pl.DataFrame, list[str]]:
                 if config.snapshots.carry_forward
                 else "read as churn, then reactivation"
             )
-            gaps = gaps.with_columns(pl.format("{}: {}", pl.col("message"), pl.lit(what)))
+            gaps = gaps.with_columns(
+                pl.format("{}: {}", pl.col("message"), pl.lit(what)),
+                title=pl.lit(f"{SNAPSHOT_GAP.title}: {what}"),
+            )
             parts.append(gaps.with_columns(severity=pl.lit("warning")))
     warnings = list(loaded.warnings)
     if loaded.frame.height:
@@ -95,9 +87,15 @@ def validate(loaded: Loaded, config: Config) -> tuple[pl.DataFrame, list[str]]:
             .then(pl.format(" ({})", pl.col("value").str.slice(0, 40)))
             .otherwise(pl.lit("")),
         )
+        # grouped by check id; the label is the check's title (or its message, where
+        # the message is the title: e.g. one group per movement type)
+        if "title" not in found.columns:
+            found = found.with_columns(title=pl.lit(None, pl.String))
+        label = pl.coalesce(pl.col("title"), title_of(pl.col("_id"), pl.col("message")))
         table = (
-            found.with_columns(check=_normalise(pl.col("message")), _ex=example)
-            .group_by("severity", "check", "column")
+            found.rename({"check": "_id"})
+            .with_columns(check=label, _ex=example)
+            .group_by("severity", "_id", "check", "column")
             .agg(
                 pl.col(LINE).n_unique().cast(pl.Int64).alias("rows"),
                 pl.col("_ex").head(EXAMPLES).str.join("; ").alias("examples"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli import __version__
-from retention_cli.inputs import cents_text
 from retention_cli.keys import Kind, spec_for
+from retention_cli.money import cents_text
 from retention_cli.render.values import safe_text, visible
 from retention_cli.result import Report, Result
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import polars as pl
 
-from retention_cli.inputs import cents_text
 from retention_cli.keys import Kind, spec_for
+from retention_cli.money import cents_text
 from retention_cli.result import Result
 from retention_cli.text import VISIBLE, visible
 

@@ -1,0 +1,380 @@
+"""Read an input file into a typed canonical frame, collecting every row problem.
+
+The result of :func:`load` is a :class:`Loaded`: one row per input row that was
+used, with canonical column names, money as ``Int64`` cents (exact) and dates
+as ``Date``. Problems are reported with the file line they came from (the
+header is line 1, so the first data record is line 2).
+
+The package by job: :mod:`~retention_cli.inputs.read` (file kinds, decoding),
+:mod:`~retention_cli.inputs.columns` (mapping headers, the shape),
+:mod:`~retention_cli.inputs.parse` (dates, money),
+:mod:`~retention_cli.inputs.checks` (every check once, with an id),
+:mod:`~retention_cli.inputs.fast` (the one-pass reader for plain files) and
+:mod:`~retention_cli.inputs.fx` (currency conversion).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from retention_cli.config import Fx
+from retention_cli.errors import InputError, Problem, UsageError
+from retention_cli.inputs.checks import (
+    MAX_PROBLEMS_KEPT,
+    MAX_SETTLE_ROUNDS,
+    STATE_HINT,
+    Row,
+    applied_row_checks,
+    collect_problems,
+    is_blank,
+    movement_state_problems,
+    problem_frame,
+    problems_of,
+    settle_movement_states,
+    snapshot_duplicates,
+)
+from retention_cli.inputs.columns import (
+    REQUIRED,
+    REQUIRED_COLUMNS,
+    Layout,
+    detect_shape,
+    map_columns,
+    normalize_header,
+    parse_column_overrides,
+)
+from retention_cli.inputs.fast import read_plain
+from retention_cli.inputs.fx import convert_currency
+from retention_cli.inputs.parse import (
+    ADDING_TYPES,
+    MOVEMENT_TYPES,
+    PLAIN_DAY,
+    PLAIN_MONEY,
+    all_match,
+    canonical_exprs,
+    money_cents,
+    money_stages,
+    multiplier_of,
+    parse_date,
+    plain_cents,
+    plain_date,
+    value_name,
+)
+from retention_cli.inputs.read import LINE, Source, read_bytes, read_table
+from retention_cli.money import cents_text
+from retention_cli.options import Shape
+
+__all__ = [
+    "ADDING_TYPES",
+    "LINE",
+    "MAX_PROBLEMS_KEPT",
+    "MAX_SETTLE_ROUNDS",
+    "MOVEMENT_TYPES",
+    "REQUIRED",
+    "REQUIRED_COLUMNS",
+    "STATE_HINT",
+    "Loaded",
+    "Source",
+    "cents_text",
+    "collect_problems",
+    "detect_shape",
+    "fast_load",
+    "is_blank",
+    "load",
+    "load_frame",
+    "map_columns",
+    "money_cents",
+    "money_stages",
+    "movement_state_problems",
+    "normalize_header",
+    "parse_column_overrides",
+    "parse_date",
+    "parse_table",
+    "plain_cents",
+    "plain_date",
+    "problem_frame",
+    "problems_of",
+    "read_bytes",
+    "read_table",
+    "value_name",
+]
+
+
+@dataclass
+class Loaded:
+    """A parsed input: canonical typed rows plus what was noticed on the way.
+
+    ``frame`` columns by shape:
+
+    * movements: ``account_id, date, type, amount`` (signed cents: contraction
+      and churn negative)
+    * snapshots: ``account_id, date, arr`` (cents)
+    * subscriptions: ``account_id, start_date, end_date, arr`` (cents; ``end_date``
+      null while active)
+
+    plus one ``String`` column per dimension and ``_line`` (file line). From the
+    one-pass reader for plain files, ``account_id`` and the dimensions are
+    ``Categorical`` instead (same values).
+    """
+
+    frame: pl.DataFrame
+    shape: Shape
+    source: Source
+    dimensions: list[str]
+    warnings: list[str] = field(default_factory=list)
+    skipped: int = 0
+    rejects: pl.DataFrame | None = None
+    """With ``on_invalid="skip"``: the skipped rows as read, plus ``line`` and ``reason``."""
+    problems: pl.DataFrame | None = None
+    """With ``on_invalid="skip"``: every problem found (a :func:`problem_frame`)."""
+
+    @property
+    def rows_used(self) -> int:
+        """Rows of the file that went into the ledger (read minus skipped)."""
+        return self.source.rows_read - self.skipped
+
+
+def load(
+    path: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    shape: Shape | None = None,
+    date_format: str | None = None,
+    separator: str | None = None,
+    on_invalid: str = "error",
+    fx: Fx | None = None,
+    sheet: str | None = None,
+) -> Loaded:
+    """Read, map, parse and check an input file.
+
+    Parameters
+    ----------
+    path
+        File path, or ``-`` for CSV on standard input.
+    columns
+        Canonical name → the file's header (config ``columns:`` and ``--column``).
+    shape
+        Force ``movements``, ``snapshots`` or ``subscriptions`` instead of detecting it.
+    date_format
+        A ``strftime`` format for dates that are not ISO (e.g. ``%m/%d/%Y``).
+    separator
+        Field delimiter; detected from the header line when omitted.
+    on_invalid
+        ``error`` (default): any problem raises. ``skip``: rows with problems
+        are left out and kept in ``Loaded.rejects`` with their reason; a
+        movement that contradicts its account's running ARR is left out too,
+        earliest first, until the rest agree.
+    fx
+        The config's ``fx``: a ``currency`` column is converted to its
+        reporting currency (a currency with no rate is a row problem).
+
+    Raises
+    ------
+    InputError
+        With every problem found (first ones kept), each naming line, column and value.
+    """
+    if on_invalid == "error" and date_format is None and sheet is None:
+        fast = fast_load(path, columns=columns, shape=shape, separator=separator)
+        if fast is not None:
+            return fast
+    raw, source = read_table(path, separator=separator, sheet=sheet)
+    return parse_table(
+        raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid,
+        fx=fx,
+    )  # fmt: skip
+
+
+def fast_load(
+    path: str,
+    *,
+    columns: Mapping[str, str] | None,
+    shape: Shape | None,
+    separator: str | None,
+) -> Loaded | None:
+    """The common case in one streaming pass (:func:`retention_cli.inputs.fast.read_plain`).
+
+    It returns exactly what :func:`parse_table` would (account ids and dimensions
+    as ``Categorical``), or None when anything needs the full parser: a value that
+    is not plain, a row problem, a ``currency`` column, or a file Polars cannot
+    scan. The full parser then reads the file again and reports each problem.
+    """
+    plain = read_plain(path, columns=columns, shape=shape, separator=separator)
+    if plain is None:
+        return None
+    layout = plain.layout
+    loaded = Loaded(plain.frame, layout.shape, plain.source, layout.dimensions,
+                    list(layout.warnings))  # fmt: skip
+    _frame_checks(loaded, skip=False)
+    return loaded
+
+
+_fast_load = fast_load  # the name the tests have always used
+
+
+def _frame_checks(loaded: Loaded, *, skip: bool) -> list[pl.DataFrame]:
+    """The checks across rows (movement states, snapshot duplicates), the same on
+    both readers: raise, or (``skip``) drop the rows and return their problems."""
+    path = loaded.source.path
+    if loaded.shape is Shape.movements:
+        loaded.frame, dropped = settle_movement_states(loaded.frame, path, skip=skip)
+        return dropped
+    if loaded.shape is Shape.snapshots:
+        loaded.frame, dropped, warnings = snapshot_duplicates(loaded.frame, path, skip=skip)
+        loaded.warnings += warnings
+        return dropped
+    return []
+
+
+def load_frame(
+    data: pl.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    shape: Shape | str | None = None,
+    date_format: str | None = None,
+    name: str = "<frame>",
+    on_invalid: str = "error",
+    fx: Fx | None = None,
+) -> Loaded:
+    """Like :func:`load`, for a DataFrame already in memory (e.g. in a notebook).
+
+    Values are read through their text form with the same rules as a file, so
+    a frame and the CSV it came from give the same result. Line numbers count
+    as if the frame were a CSV with a header (first row = line 2).
+    """
+    raw = data.select(pl.all().cast(pl.String)).with_row_index(LINE, offset=2)
+    raw = raw.with_columns(pl.col(LINE).cast(pl.Int64))
+    buf = io.BytesIO()
+    data.write_csv(buf)
+    source = Source(name, hashlib.sha256(buf.getvalue()).hexdigest(), data.height)
+    shape = Shape(shape) if isinstance(shape, str) else shape
+    return parse_table(
+        raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid,
+        fx=fx,
+    )  # fmt: skip
+
+
+def parse_table(
+    raw: pl.DataFrame,
+    source: Source,
+    *,
+    columns: Mapping[str, str] | None = None,
+    shape: Shape | None = None,
+    date_format: str | None = None,
+    on_invalid: str = "error",
+    fx: Fx | None = None,
+) -> Loaded:
+    """Map, parse and check an all-text table (see :func:`load`)."""
+    keep_empty = on_invalid == "report"  # validate: skip, and never stop for want of rows
+    on_invalid = "skip" if keep_empty else on_invalid
+    if on_invalid not in ("error", "skip"):
+        msg = f"{on_invalid!r} is not one of: error, skip"
+        raise UsageError(msg, param="on_invalid")
+    name = source.path
+    headers = [c for c in raw.columns if c != LINE]
+    if source.rows_read == 0:
+        raise InputError(name, [Problem("the file has a header but no data rows", line=1)])
+    layout = Layout.of(headers, columns, shape, name)
+    shape, dims = layout.shape, layout.dimensions
+    warnings = list(layout.warnings)
+    # every value is parsed once, into staged "_"-columns; checks and outputs read those
+    stages: list[dict[str, pl.Expr]] = [{}, {}, {}, {}]
+    values: dict[str, pl.Expr] = {}
+    blanks: dict[str, pl.Expr] = {}
+    oks: dict[str, pl.Expr] = {}
+    rounded_cols: list[str] = []
+    for f in layout.fields:
+        col, c, staged = pl.col(f.header), f.canonical, f"_{f.canonical}"
+        blanks[c] = is_blank(col)
+        if f.kind == "id":
+            values[c] = col.str.strip_chars()
+            continue
+        if f.kind in ("date", "optional_date"):
+            if date_format is None and all_match(raw, f.header, PLAIN_DAY):
+                # fast path: every value is YYYY-MM-DD (impossible dates still come out null)
+                stages[0][staged] = plain_date(col)
+            else:
+                stages[0][staged] = parse_date(col, date_format=date_format)
+        elif f.kind == "movement_type":
+            stages[0][staged] = col.str.strip_chars().str.to_lowercase()
+        elif f.kind == "money":
+            plain = all_match(raw, f.header, PLAIN_MONEY)
+            parts = money_stages(col, staged, multiplier=multiplier_of(c), plain=plain)
+            for stage, exprs in zip(stages, parts, strict=True):
+                stage.update(exprs)
+            oks[c] = pl.col(f"{staged}_ok")
+            rounded_cols.append(f"{staged}_rounded")
+        elif f.kind == "currency":
+            stages[0][staged] = col.str.strip_chars().str.to_uppercase()
+        else:  # pragma: no cover - a kind added to COLUMN_KINDS needs a parser here
+            msg = f"no parser for column kind {f.kind!r}"
+            raise AssertionError(msg)
+        values[c] = pl.col(staged)
+    rates = fx.rate_text() if fx is not None else None
+    row = Row(values, blanks, oks, date_format=date_format, rates=rates)
+    checks = applied_row_checks(layout.fields, row)
+    out = canonical_exprs(layout.fields, values)
+    for d in dims:
+        out[d] = pl.col(d).str.strip_chars()
+
+    lf = raw.lazy()
+    for stage in stages:
+        if stage:
+            lf = lf.with_columns(**stage)
+    staged_frame = lf.collect()
+    found = problem_frame(staged_frame, checks)
+    rejected: list[pl.DataFrame] = []
+    if found.height:
+        if on_invalid == "error":
+            raise InputError(name, problems_of(found), total=found.height)
+        rejected.append(found)
+        staged_frame = staged_frame.filter(~pl.col(LINE).is_in(found[LINE].unique().implode()))
+    frame = staged_frame.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
+    n_rounded = staged_frame.select(pl.sum_horizontal(pl.col(c).sum() for c in rounded_cols)).item()
+    if n_rounded:
+        warnings.append(
+            f"{n_rounded:,} money value(s) had more than 2 decimals and were rounded "
+            "half away from zero to the cent"
+        )
+    loaded = Loaded(frame, shape, source, dims, warnings)
+    rejected += _frame_checks(loaded, skip=on_invalid == "skip")
+    if "_currency" in loaded.frame.columns:
+        loaded.frame, fx_warnings = convert_currency(loaded.frame, shape, fx, path=name)
+        loaded.warnings += fx_warnings
+    if rejected:
+        loaded.problems = pl.concat(rejected).sort(LINE, "_check")
+        reasons = (
+            pl.concat(rejected)
+            .sort(LINE, "_check")
+            .group_by(LINE, maintain_order=True)
+            .agg(
+                pl.format("{}: {}", "column", "message").unique(maintain_order=True).str.join("; ")
+                .alias("reason")
+            )
+        )  # fmt: skip
+        loaded.skipped = reasons.height
+        line_col = "line" if "line" not in raw.columns else "rejected_line"
+        reason_col = "reason" if "reason" not in raw.columns else "rejected_reason"
+        loaded.rejects = (
+            raw.join(reasons.rename({"reason": "_reason"}), on=LINE)
+            .sort(LINE)
+            .select(
+                pl.col(LINE).alias(line_col),
+                pl.exclude(LINE, "_reason"),
+                pl.col("_reason").alias(reason_col),
+            )
+        )
+        if loaded.frame.height == 0 and not keep_empty:
+            raise InputError(
+                name,
+                [
+                    Problem(
+                        f"every one of the {source.rows_read:,} rows is invalid; nothing left to use"
+                    )
+                ],
+                hint="run `retention validate` on the file to see every problem",
+            )
+    return loaded

@@ -1,0 +1,477 @@
+"""Every check on an input's rows, declared once, each with a stable id.
+
+A :class:`Check` says when a row is wrong (a condition over the row's parsed
+values), what the message is, and which columns it applies to (by kind, such
+as ``money``, or by canonical name). Both readers use these declarations: the
+full parser reports every problem with its line, column and value; the
+one-pass reader for plain files (:mod:`retention_cli.inputs.fast`) evaluates
+the same conditions and hands a file with any flagged row to the full parser.
+``retention validate`` groups problems by check id.
+
+The ids: row checks :data:`ROW_CHECKS`; the movement-log state checks
+:data:`STATE_CHECKS` (against each account's running ARR); the snapshot checks
+:data:`DUPLICATE_SNAPSHOT` and :data:`SNAPSHOT_GAP` (a warning). A file that
+cannot be read at all has ``ragged_row`` or ``not_utf8`` problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import polars as pl
+
+from retention_cli.errors import InputError, Problem
+from retention_cli.inputs.columns import Field
+from retention_cli.inputs.parse import ADDING_TYPES, MOVEMENT_TYPES
+from retention_cli.inputs.read import LINE
+from retention_cli.money import cents_text
+
+MAX_PROBLEMS_KEPT = 1000
+"""How many problems an :class:`~retention_cli.errors.InputError` keeps (the total is counted)."""
+MAX_SETTLE_ROUNDS = 50
+"""With ``on_invalid="skip"``: rounds of dropping each account's earliest contradicting movement."""
+STATE_HINT = "movement logs are checked against each account's running ARR, in date order"
+
+
+@dataclass(frozen=True)
+class Row:
+    """What a check reads, by canonical column (state checks: by name).
+
+    ``values`` are parsed values (dates, cents, the lower-case movement type);
+    ``blanks`` say the text is blank; ``oks`` say a money text is well formed.
+    ``date_format`` is the user's date format (``None``: ISO) and ``rates``
+    the fx rates by currency (``None``: no ``fx`` section).
+    """
+
+    values: Mapping[str, pl.Expr]
+    blanks: Mapping[str, pl.Expr] = field(default_factory=dict)
+    oks: Mapping[str, pl.Expr] = field(default_factory=dict)
+    date_format: str | None = None
+    rates: Mapping[str, str] | None = None
+
+    def value(self, name: str) -> pl.Expr:
+        """The parsed value of ``name``."""
+        return self.values[name]
+
+    def blank(self, name: str) -> pl.Expr:
+        """True where the text of ``name`` is blank."""
+        return self.blanks[name]
+
+    def ok(self, name: str) -> pl.Expr:
+        """True where the money text of ``name`` is well formed."""
+        return self.oks[name]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check, declared once.
+
+    ``id`` is stable (``Problem.check``, validate's grouping); ``on`` lists the
+    column kinds or canonical names it applies to (for a frame-level check, the
+    column it reports); ``when(row, column)`` is true on a bad row (``None``:
+    the check does not apply, e.g. no fx rates); ``message`` is text or
+    ``message(row, column)``; ``title`` is validate's label when the message
+    carries the row's own numbers (``None``: the message is the label).
+    """
+
+    id: str
+    on: tuple[str, ...]
+    when: Callable[[Row, str], pl.Expr | None]
+    message: str | Callable[[Row, str], pl.Expr | str]
+    title: str | None = None
+
+    def applies_to(self, f: Field) -> bool:
+        """Whether this check runs on the field ``f``."""
+        return f.kind in self.on or f.canonical in self.on
+
+    def message_expr(self, row: Row, column: str) -> pl.Expr:
+        """The message as an expression."""
+        text = self.message if isinstance(self.message, str) else self.message(row, column)
+        return pl.lit(text) if isinstance(text, str) else text
+
+    def problem(self, row: Row, column: str) -> pl.Expr | None:
+        """The message where the row is bad, else null (``None``: does not apply)."""
+        cond = self.when(row, column)
+        return None if cond is None else problem(cond, self.message_expr(row, column))
+
+
+def _blank(row: Row, col: str) -> pl.Expr:
+    return row.blank(col)
+
+
+def _unknown_currency(row: Row, col: str) -> pl.Expr | None:
+    if row.rates is None:
+        return None
+    return ~row.blank(col) & ~row.value(col).is_in(list(row.rates))
+
+
+ROW_CHECKS: tuple[Check, ...] = (
+    Check("missing_value", ("id",), _blank, "missing value"),
+    Check("missing_date", ("date",), _blank, "missing date"),
+    Check(
+        "bad_date",
+        ("date", "optional_date"),
+        lambda r, c: ~r.blank(c) & r.value(c).is_null(),
+        lambda r, _: f"not a date (expected {r.date_format or 'YYYY-MM-DD'})",
+    ),
+    Check(
+        "end_before_start",
+        ("end_date",),
+        lambda r, c: r.value(c) <= r.value("start_date"),
+        "end_date is not after start_date (end is exclusive)",
+    ),
+    Check(
+        "unknown_type",
+        ("movement_type",),
+        lambda r, c: r.value(c).fill_null("").is_in(MOVEMENT_TYPES).not_(),
+        f"unknown movement type (expected one of: {', '.join(MOVEMENT_TYPES)})",
+    ),
+    Check("missing_amount", ("money",), _blank, "missing amount"),
+    Check(
+        "bad_money",
+        ("money",),
+        lambda r, c: ~r.blank(c) & ~r.ok(c),
+        "not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50))",
+    ),
+    Check(
+        "money_out_of_range",
+        ("money",),
+        lambda r, c: ~r.blank(c) & r.ok(c) & r.value(c).is_null(),
+        "number out of range",
+    ),
+    Check(
+        "negative_amount",
+        ("amount",),
+        lambda r, c: r.value("type").is_in(ADDING_TYPES) & (r.value(c) < 0),
+        lambda r, _: pl.format("negative amount for a {} movement (it adds ARR)", r.value("type")),
+    ),
+    Check("negative_arr", ("arr", "mrr"), lambda r, c: r.value(c) < 0, "negative ARR"),
+    Check("missing_currency", ("currency",), _blank, "missing currency"),
+    Check(
+        "unknown_currency",
+        ("currency",),
+        _unknown_currency,
+        lambda r, _: (
+            f"no fx rate for this currency (fx.rates has: {', '.join(sorted(r.rates or {}))})"
+        ),
+    ),
+)
+"""The checks on each row's own values, in the order a line's problems are listed
+(within each field of :data:`~retention_cli.inputs.columns.FIELD_ORDER`)."""
+
+
+def _state(
+    kind: str, cond: Callable[[pl.Expr, pl.Expr, pl.Expr], pl.Expr]
+) -> Callable[[Row, str], pl.Expr]:
+    """A state condition over (before, after, seen) for one movement type."""
+
+    def when(row: Row, _: str) -> pl.Expr:
+        b, a, seen = row.value("before"), row.value("after"), row.value("seen")
+        return (row.value("type") == kind) & cond(b, a, seen)
+
+    return when
+
+
+def _with_arr(text: str) -> Callable[[Row, str], pl.Expr]:
+    """A message quoting the account's ARR before the movement."""
+    return lambda r, _: pl.format(text, cents_text(r.value("before")))
+
+
+STATE_CHECKS: tuple[Check, ...] = (
+    Check(
+        "new_with_arr",
+        ("type",),
+        _state("new", lambda b, a, s: b > 0),
+        _with_arr("new for an account that already has ARR {}"),
+        "new for an account that already has ARR …",
+    ),
+    Check(
+        "expansion_without_arr",
+        ("type",),
+        _state("expansion", lambda b, a, s: b <= 0),
+        "expansion on an account with no ARR",
+    ),
+    Check(
+        "contraction_without_arr",
+        ("type",),
+        _state("contraction", lambda b, a, s: b <= 0),
+        "contraction on an account with no ARR",
+    ),
+    Check(
+        "contraction_below_zero",
+        ("amount",),
+        _state("contraction", lambda b, a, s: (b > 0) & (a < 0)),
+        _with_arr("contraction below zero (the account's ARR is {})"),
+        "contraction below zero (the account's ARR …)",
+    ),
+    Check(
+        "churn_without_arr",
+        ("type",),
+        _state("churn", lambda b, a, s: b <= 0),
+        "churn on an account with no ARR",
+    ),
+    Check(
+        "churn_amount_differs",
+        ("amount",),
+        _state("churn", lambda b, a, s: (b > 0) & (a != 0)),
+        _with_arr("churn amount differs from the account's ARR {}"),
+        "churn amount differs from the account's ARR …",
+    ),
+    Check(
+        "reactivation_unseen",
+        ("type",),
+        _state("reactivation", lambda b, a, s: ~s),
+        "reactivation for an account never seen before",
+    ),
+    Check(
+        "reactivation_with_arr",
+        ("type",),
+        _state("reactivation", lambda b, a, s: b > 0),
+        _with_arr("reactivation of an account that still has ARR {}"),
+        "reactivation of an account that still has ARR …",
+    ),
+)
+"""Movements that contradict the account's running ARR, in date order (SPEC §2.3)."""
+
+DUPLICATE_SNAPSHOT = Check(
+    "duplicate_snapshot",
+    ("arr",),
+    lambda r, _: pl.lit(True),
+    lambda r, _: pl.format(
+        "account {} has snapshots on {} with different values",
+        r.value("account_id"),
+        r.value("date").cast(pl.String),
+    ),
+    "an account has snapshots on one date with different values",
+)
+"""Two snapshots of one account on one date that disagree (SPEC §2.3)."""
+
+SNAPSHOT_GAP = Check(
+    "snapshot_gap",
+    ("date",),
+    lambda r, _: r.value("gap") > 0,
+    lambda r, _: pl.format(
+        "account missing from the snapshots for {} month(s), then back", r.value("gap")
+    ),
+    "account missing from the snapshots for some months, then back",
+)
+"""A warning of ``retention validate``: an account absent for some months, then back."""
+
+CHECKS: dict[str, Check] = {
+    c.id: c for c in (*ROW_CHECKS, *STATE_CHECKS, DUPLICATE_SNAPSHOT, SNAPSHOT_GAP)
+}
+"""Every declared check by id."""
+
+
+def title_of(check: pl.Expr, message: pl.Expr) -> pl.Expr:
+    """Validate's label of a problem: its check's title, or the message itself."""
+    titles = {c.id: c.title for c in CHECKS.values() if c.title is not None}
+    title = check.replace_strict(titles, default=None, return_dtype=pl.String)
+    return pl.coalesce(title, message)
+
+
+# --------------------------------------------------------------------------- evaluation
+class Applied(NamedTuple):
+    """A check applied to one frame: the column it reports, the frame column whose
+    text is shown as the value, the message expression (null on a good row), and
+    the check id."""
+
+    column: str
+    raw: str | None
+    message: pl.Expr
+    check: str | None = None
+
+
+def problem(cond: pl.Expr, message: str | pl.Expr) -> pl.Expr:
+    """``message`` where ``cond`` holds, else null."""
+    msg = pl.lit(message) if isinstance(message, str) else message
+    return pl.when(cond).then(msg).otherwise(None)
+
+
+def is_blank(col: pl.Expr) -> pl.Expr:
+    """Null, empty or only whitespace (without materialising stripped copies)."""
+    return col.str.contains(r"^\s*$").fill_null(True)
+
+
+def row_checks(fields: Sequence[Field], row: Row) -> Iterator[tuple[Field, Check, pl.Expr]]:
+    """Each row check that applies to ``fields``, with its condition, in listing order."""
+    for f in fields:
+        for check in ROW_CHECKS:
+            if check.applies_to(f):
+                cond = check.when(row, f.canonical)
+                if cond is not None:
+                    yield f, check, cond
+
+
+def applied_row_checks(fields: Sequence[Field], row: Row) -> list[Applied]:
+    """:func:`row_checks` ready for :func:`problem_frame` (values shown from each field's header)."""
+    return [
+        Applied(
+            f.canonical, f.header, problem(cond, check.message_expr(row, f.canonical)), check.id
+        )
+        for f, check, cond in row_checks(fields, row)
+    ]
+
+
+def problem_frame(
+    df: pl.DataFrame, checks: Sequence[Applied | tuple[str, str, pl.Expr]]
+) -> pl.DataFrame:
+    """Every problem the checks find in ``df``.
+
+    A check is an :class:`Applied` or a ``(column, raw_column, message_expr)``
+    tuple (no id). Columns ``_line``, ``_check`` (index of the check),
+    ``check`` (its id), ``column``, ``message``, ``value``; sorted by line,
+    then check.
+    """
+    empty = pl.DataFrame(schema={LINE: pl.Int64, "_check": pl.Int32, "check": pl.String,
+                                 "column": pl.String, "message": pl.String, "value": pl.String})  # fmt: skip
+    if not checks or df.height == 0:
+        return empty
+    applied = [c if isinstance(c, Applied) else Applied(*c) for c in checks]
+    # one cheap pass first: most files have no problem at all, and the detailed
+    # pass below then runs over the flagged rows only
+    flagged = df.filter(pl.any_horizontal(a.message.is_not_null() for a in applied))
+    if flagged.height == 0:
+        return empty
+    df = flagged
+    parts = []
+    for i, a in enumerate(applied):
+        parts.append(
+            df.lazy()
+            .select(
+                pl.col(LINE),
+                pl.lit(i, dtype=pl.Int32).alias("_check"),
+                pl.lit(a.check, dtype=pl.String).alias("check"),
+                pl.lit(a.column).alias("column"),
+                a.message.alias("message"),
+                (pl.col(a.raw).cast(pl.String) if a.raw else pl.lit(None, dtype=pl.String)).alias(
+                    "value"
+                ),
+            )
+            .filter(pl.col("message").is_not_null())
+        )
+    return pl.concat(parts).sort(LINE, "_check").collect()
+
+
+def problems_of(found: pl.DataFrame) -> list[Problem]:
+    """The first :data:`MAX_PROBLEMS_KEPT` rows of a :func:`problem_frame` as Problems."""
+    return [
+        Problem(r["message"], line=r[LINE], column=r["column"], value=r["value"], check=r["check"])
+        for r in found.head(MAX_PROBLEMS_KEPT).iter_rows(named=True)
+    ]
+
+
+def collect_problems(
+    df: pl.DataFrame, checks: Sequence[Applied | tuple[str, str, pl.Expr]]
+) -> tuple[list[Problem], int]:
+    """Evaluate checks on ``df``: the first problems and the total."""
+    found = problem_frame(df, checks)
+    return problems_of(found), found.height
+
+
+# --------------------------------------------------------------------------- frame-level checks
+def movement_state_problems(frame: pl.DataFrame) -> pl.DataFrame:
+    """Movements that contradict the account's running ARR, in date order (SPEC §2.3):
+    a :func:`problem_frame` of the :data:`STATE_CHECKS`."""
+    df = frame.lazy().sort("account_id", "date", LINE)
+    after = pl.col("amount").cum_sum().over("account_id")
+    df = df.with_columns(
+        _after=after,
+        _before=after - pl.col("amount"),
+        _seen=pl.int_range(pl.len()).over("account_id") > 0,
+    )
+    row = Row({"type": pl.col("type"), "before": pl.col("_before"), "after": pl.col("_after"),
+               "seen": pl.col("_seen")})  # fmt: skip
+    shown = {"type": "type", "amount": "_amount"}
+    checks = []
+    for check in STATE_CHECKS:
+        column = check.on[0]
+        message = check.problem(row, column)
+        assert message is not None  # state checks always apply
+        checks.append(Applied(column, shown[column], message, check.id))
+    df = df.with_columns(_amount=cents_text(pl.col("amount").abs())).collect()
+    return problem_frame(df, checks).with_columns(pl.col("_check") + 100)
+
+
+def settle_movement_states(
+    frame: pl.DataFrame, path: str, *, skip: bool
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Raise on state problems, or (``skip``) drop the earliest problem row of each
+    account until the rest agree; return the frame left and the dropped rows' problems."""
+    found = movement_state_problems(frame)
+    if found.height == 0:
+        return frame, []
+    if not skip:
+        raise InputError(path, problems_of(found), total=found.height, hint=STATE_HINT)
+    dropped = []
+    for _ in range(MAX_SETTLE_ROUNDS):
+        if found.height == 0:
+            break
+        # a later row may only look wrong because of an earlier one: drop the first per account
+        first = (
+            found.join(frame.select(LINE, "account_id", "date"), on=LINE)
+            .sort("account_id", "date", LINE)
+            .group_by("account_id", maintain_order=True)
+            .first()
+            .select(LINE)
+        )
+        out = found.join(first, on=LINE)
+        dropped.append(out)
+        frame = frame.filter(~pl.col(LINE).is_in(out[LINE].implode()))
+        found = movement_state_problems(frame)
+    if found.height:  # still contradicting after many rounds: drop the rest at once
+        dropped.append(found)
+        frame = frame.filter(~pl.col(LINE).is_in(found[LINE].implode()))
+    return frame, dropped
+
+
+def snapshot_duplicates(
+    frame: pl.DataFrame, path: str, *, skip: bool = False
+) -> tuple[pl.DataFrame, list[pl.DataFrame], list[str]]:
+    """Two snapshots of one account on one date must agree (SPEC §2.3): raise, or
+    (``skip``) leave out every row of a conflicting pair. Returns the frame left
+    (agreeing repeats counted once), the dropped rows' problems, and warnings."""
+    df = frame
+    key = ["account_id", "date"]
+    # the usual case, no repeats, in one cheap pass over a 64-bit hash of the key;
+    # equal keys have equal hashes, so only rows with a repeated hash can repeat
+    hashed = pl.col("account_id").hash(7) ^ pl.col("date").cast(pl.Int64).cast(pl.UInt64).hash(11)
+    if df.schema["account_id"] == pl.Categorical:  # the fast reader's: pack code and day exactly
+        code = pl.col("account_id").to_physical().cast(pl.UInt64)
+        day = (pl.col("date").cast(pl.Int64) + 2**31).cast(pl.UInt64)
+        hashed = code * pl.lit(2**32, pl.UInt64) + day
+    if df.select(hashed.n_unique()).item() == df.height:
+        return frame, [], []
+    candidates = df.filter(hashed.is_duplicated())
+    repeated = candidates.select(pl.struct(key).is_duplicated()).to_series()
+    if not repeated.any():  # hash collisions only
+        return frame, [], []
+    dup = candidates.filter(repeated).lazy()
+    conflicting = dup.filter(pl.col("arr").n_unique().over(key) > 1).sort(LINE).collect()
+    dropped = []
+    if conflicting.height:
+        row = Row({"account_id": pl.col("account_id"), "date": pl.col("date")})
+        message = DUPLICATE_SNAPSHOT.problem(row, "arr")
+        assert message is not None
+        checks = [Applied("arr", "_arr", message, DUPLICATE_SNAPSHOT.id)]
+        found = problem_frame(conflicting.with_columns(_arr=cents_text(pl.col("arr"))), checks)
+        found = found.with_columns(pl.col("_check") + 200)
+        if not skip:
+            raise InputError(
+                path,
+                problems_of(found),
+                total=found.height,
+                hint="keep one snapshot per account and date",
+            )
+        dropped.append(found)
+        df = df.filter(~pl.col(LINE).is_in(found[LINE].implode()))
+    warnings = []
+    n_dup = df.height - df.select(key).unique().height
+    if n_dup:
+        df = df.unique(subset=key, keep="first", maintain_order=True)
+        warnings.append(
+            f"{n_dup:,} repeated snapshot row(s) (same account, date and ARR) counted once"
+        )
+    return df, dropped, warnings

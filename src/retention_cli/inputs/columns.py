@@ -1,0 +1,229 @@
+"""Column mapping: which of a file's headers holds each canonical column, and the shape.
+
+:data:`COLUMN_KINDS` is the one table of canonical columns and how each is
+parsed; both readers (the full parser and the one-pass reader for plain files)
+build their columns from a :class:`Layout`'s :attr:`~Layout.fields`, so a
+column cannot be known to one and not the other.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from retention_cli.config import CANONICAL_COLUMNS
+from retention_cli.errors import InputError, Problem, UsageError
+from retention_cli.options import Shape
+
+Kind = Literal["id", "date", "optional_date", "movement_type", "money", "currency"]
+"""How a canonical column's text is parsed (and which checks apply to it)."""
+
+COLUMN_KINDS: dict[str, Kind] = {
+    "account_id": "id",
+    "date": "date",
+    "type": "movement_type",
+    "amount": "money",
+    "arr": "money",
+    "mrr": "money",
+    "start_date": "date",
+    "end_date": "optional_date",
+    "currency": "currency",
+}
+"""Every canonical column (:data:`~retention_cli.config.CANONICAL_COLUMNS`) and its kind."""
+
+if tuple(COLUMN_KINDS) != CANONICAL_COLUMNS:  # pragma: no cover - a programming error
+    msg = "COLUMN_KINDS must list exactly config.CANONICAL_COLUMNS, in order"
+    raise RuntimeError(msg)
+
+REQUIRED: dict[Shape, tuple[str, ...]] = {
+    Shape.movements: ("date", "account_id", "type", "amount"),
+    Shape.snapshots: ("date", "account_id", "arr|mrr"),
+    Shape.subscriptions: ("account_id", "start_date", "end_date", "arr|mrr"),
+}
+"""The columns each shape needs (``arr|mrr``: either)."""
+
+REQUIRED_COLUMNS: dict[Shape, tuple[str, ...]] = {
+    shape: tuple(c for c in cols if "|" not in c) for shape, cols in REQUIRED.items()
+}
+"""The required columns other than the value column (``arr`` or ``mrr``)."""
+
+FIELD_ORDER: dict[Shape, tuple[str, ...]] = {
+    Shape.movements: ("account_id", "date", "type", "amount"),
+    Shape.snapshots: ("account_id", "date", "arr|mrr"),
+    Shape.subscriptions: ("account_id", "start_date", "end_date", "arr|mrr"),
+}
+"""The order in which each shape's columns are parsed and checked (problems on one
+line are listed in this order)."""
+
+OPTIONAL_COLUMNS = ("currency",)
+"""Canonical columns any shape uses when the file has them."""
+
+
+def normalize_header(name: str) -> str:
+    """Header key for matching: lower case, no spaces, underscores or hyphens."""
+    return re.sub(r"[\s_\-]+", "", name.strip().lower())
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column of a layout: its name, the file's header, and its kind."""
+
+    canonical: str
+    header: str
+    kind: Kind
+
+
+def map_columns(
+    headers: list[str],
+    overrides: Mapping[str, str],
+    *,
+    path: str,
+) -> dict[str, str]:
+    """Map canonical names to the file's headers.
+
+    ``overrides`` (config ``columns:`` merged with ``--column``) win; then a
+    header matches a canonical name ignoring case, spaces, underscores and hyphens.
+    """
+    mapping: dict[str, str] = {}
+    by_norm = {normalize_header(h): h for h in headers}
+    for canonical, header in overrides.items():
+        if header in headers:
+            mapping[canonical] = header
+        elif normalize_header(header) in by_norm:
+            mapping[canonical] = by_norm[normalize_header(header)]
+        else:
+            near = difflib.get_close_matches(header, headers, n=1, cutoff=0.5)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            msg = f"column {header!r} (mapped to {canonical}) is not in the file"
+            raise InputError(
+                path,
+                [Problem(msg, line=1)],
+                hint=f"{hint}the file's headers are: {', '.join(map(repr, headers))}",
+            )
+    taken = set(mapping.values())
+    for canonical in CANONICAL_COLUMNS:
+        if canonical in mapping:
+            continue
+        header = by_norm.get(normalize_header(canonical))
+        if header is not None and header not in taken:
+            mapping[canonical] = header
+            taken.add(header)
+    return mapping
+
+
+def detect_shape(
+    mapping: Mapping[str, str], headers: list[str], *, path: str, shape: Shape | None = None
+) -> Shape:
+    """Pick the input shape from the mapped columns, or check a forced one."""
+
+    def has(req: str) -> bool:
+        return any(alt in mapping for alt in req.split("|"))
+
+    candidates = (
+        [shape] if shape is not None else [Shape.movements, Shape.subscriptions, Shape.snapshots]
+    )
+    for cand in candidates:
+        if all(has(r) for r in REQUIRED[cand]):
+            return cand
+    if shape is not None:
+        missing = [r.replace("|", " or ") for r in REQUIRED[shape] if not has(r)]
+        lead = f"a {shape.value} file needs the column(s) {', '.join(missing)}"
+    else:
+        wants = "; ".join(
+            f"{s.value}: {', '.join(r.replace('|', ' or ') for r in REQUIRED[s])}" for s in Shape
+        )
+        lead = f"cannot tell the input shape from the header (needs one of — {wants})"
+    guesses = []
+    for canonical in CANONICAL_COLUMNS:
+        if canonical in mapping:
+            continue
+        near = difflib.get_close_matches(canonical, headers, n=1, cutoff=0.5)
+        if near:
+            guesses.append(f"--column {canonical}={near[0]!r}")
+    hint = f"the file's headers are: {', '.join(map(repr, headers))}."
+    if guesses:
+        hint += f" Perhaps: {' '.join(guesses)}"
+    else:
+        hint += " Map yours with --column NAME=HEADER or `columns:` in the config."
+    raise InputError(path, [Problem(lead, line=1)], hint=hint)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a header maps to the canonical columns: shape, fields, value column, dimensions.
+
+    ``fields`` are the canonical columns the shape uses, in :data:`FIELD_ORDER`
+    (then the optional ones the file has); ``multiplier`` is 12 when the value
+    column is MRR. Every other header is a dimension, except mapped columns the
+    shape does not use.
+    """
+
+    mapping: dict[str, str]
+    shape: Shape
+    fields: tuple[Field, ...]
+    value_col: str | None
+    multiplier: int
+    dimensions: list[str]
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls,
+        headers: list[str],
+        columns: Mapping[str, str] | None,
+        shape: Shape | None,
+        name: str,
+    ) -> Layout:
+        """Map ``headers`` (``columns`` overrides first), detect or check the shape."""
+        mapping = map_columns(headers, columns or {}, path=name)
+        shape = detect_shape(mapping, headers, path=name, shape=shape)
+        warnings: list[str] = []
+        value_col = None
+        multiplier = 1
+        value = "arr"
+        if shape is not Shape.movements:
+            if "arr" in mapping:
+                value_col = mapping["arr"]
+                if "mrr" in mapping:
+                    warnings.append(
+                        f"both an ARR column ({mapping['arr']!r}) and an MRR column "
+                        f"({mapping['mrr']!r}): using ARR"
+                    )
+            else:
+                value_col, multiplier, value = mapping["mrr"], 12, "mrr"
+        names = [value if c == "arr|mrr" else c for c in FIELD_ORDER[shape]]
+        names += [c for c in OPTIONAL_COLUMNS if c in mapping]
+        fields = tuple(Field(c, mapping[c], COLUMN_KINDS[c]) for c in names)
+        used = {f.header for f in fields}
+        dims = [h for h in headers if h not in used and h not in mapping.values()]
+        return cls(mapping, shape, fields, value_col, multiplier, dims, tuple(warnings))
+
+    def field(self, canonical: str) -> Field:
+        """The field for ``canonical`` (it must be one of :attr:`fields`)."""
+        return next(f for f in self.fields if f.canonical == canonical)
+
+
+def parse_column_overrides(items: list[str] | None) -> dict[str, str]:
+    """``account_id="Customer ID"`` items → ``{"account_id": "Customer ID"}``.
+
+    Raises :class:`~retention_cli.errors.UsageError` with ``param="columns"``
+    for an item that is not ``NAME=HEADER`` or names no canonical column.
+    """
+    result: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        value = value.strip().strip("\"'")
+        if not sep or not key or not value:
+            msg = f'{item!r} is not NAME=HEADER (e.g. account_id="Customer ID")'
+            raise UsageError(msg, param="columns")
+        if key not in CANONICAL_COLUMNS:
+            near = difflib.get_close_matches(key, CANONICAL_COLUMNS, n=1)
+            extra = f"; did you mean {near[0]!r}?" if near else ""
+            msg = f"unknown canonical name {key!r} (one of {', '.join(CANONICAL_COLUMNS)}){extra}"
+            raise UsageError(msg, param="columns")
+        result[key] = value
+    return result

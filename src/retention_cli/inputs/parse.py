@@ -1,0 +1,157 @@
+"""Parsing values: dates and exact money (SPEC §2.2), as Polars expressions.
+
+Every function here turns text into a typed value or null; saying what is wrong
+with a value is the job of :mod:`retention_cli.inputs.checks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from retention_cli.inputs.columns import Field
+
+MOVEMENT_TYPES = ("new", "expansion", "contraction", "churn", "reactivation")
+ADDING_TYPES = ("new", "expansion", "reactivation")
+"""The movement types that add ARR (their amount is positive)."""
+
+_ISO_DAY = (
+    r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_ISO_MONTH = r"^(\d{4}-\d{2})$"
+PLAIN_DAY = r"^\d{4}-\d{2}-\d{2}$"
+"""Plain ISO day text: what the fast paths parse with an exact cast."""
+PLAIN_MONEY = r"^-?\d{1,15}(?:\.\d{1,2})?$"
+"""Plain amount text (``-digits[.d[d]]``): what an exact decimal cast parses."""
+_CURRENCY = r"^(?:[A-Z]{3}\s*)?[$€£¥]?\s*|\s*(?:[$€£¥]|\s[A-Z]{3})$"
+_NUMBER = r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?$"
+
+
+def parse_date(col: pl.Expr, *, date_format: str | None = None) -> pl.Expr:
+    """Expression: ``Date`` from ISO ``YYYY-MM-DD``, ``YYYY-MM`` (first day) or an ISO
+    datetime (its date part); null where the text is not one of those."""
+    s = col.str.strip_chars()
+    if date_format is not None:
+        return pl.coalesce(
+            s.str.to_date(date_format, strict=False),
+            s.str.to_datetime(date_format, strict=False).dt.date(),
+        )
+    day = s.str.extract(_ISO_DAY, 1).str.to_date("%Y-%m-%d", strict=False)
+    month = (s.str.extract(_ISO_MONTH, 1) + "-01").str.to_date("%Y-%m-%d", strict=False)
+    return pl.coalesce(day, month)
+
+
+def plain_date(col: pl.Expr) -> pl.Expr:
+    """``Date`` from ``YYYY-MM-DD`` text (null where it is not a real date)."""
+    return col.str.to_date("%Y-%m-%d", strict=False)
+
+
+def plain_cents(col: pl.Expr, multiplier: int = 1) -> pl.Expr:
+    """Integer cents × ``multiplier`` from ``-?digits[.d[d]]`` text, by an exact decimal
+    cast (null when out of range). Only for text known to be plain: the cast would
+    truncate a third decimal and accept ``1e3``."""
+    return (col.cast(pl.Decimal(18, 2), strict=False) * (100 * multiplier)).cast(
+        pl.Int64, strict=False
+    )
+
+
+def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(digits text, is_negative, well_formed) of a money text."""
+    s = col.str.strip_chars()
+    paren = s.str.contains(r"^\(.*\)$")
+    s = pl.when(paren).then(s.str.slice(1, s.str.len_chars() - 2).str.strip_chars()).otherwise(s)
+    s = s.str.replace_all(_CURRENCY, "")
+    sign = s.str.extract(r"^([+-])", 1)
+    s = s.str.replace(r"^[+-]\s*", "").str.replace_all(_CURRENCY, "")
+    neg = (sign == "-").fill_null(False) ^ paren
+    ok = s.str.contains(_NUMBER) & s.str.contains(r"\d") & ~(paren & sign.is_not_null())
+    return s.str.replace_all(",", ""), neg, ok
+
+
+def all_match(raw: pl.DataFrame, col: str, pattern: str) -> bool:
+    """True when every (non-null) value of ``col`` matches ``pattern`` (one cheap pass)."""
+    if raw.height == 0:
+        return False
+    return bool(raw.select(pl.col(col).str.contains(pattern).all()).item())
+
+
+def money_stages(
+    col: pl.Expr, name: str, *, multiplier: int = 1, plain: bool = False
+) -> list[dict[str, pl.Expr]]:
+    """Exact money parsing (SPEC §2.2) as successive ``with_columns`` passes.
+
+    Each pass only reads columns made by earlier ones, so every value is parsed
+    once. The last pass makes ``{name}`` (the amount times ``multiplier`` in
+    integer cents, ``Int64``, rounded half away from zero; null when unparsable
+    or out of range), ``{name}_ok`` (well formed) and ``{name}_rounded`` (the
+    rounding changed the value: sub-cent input).
+
+    ``plain=True`` says every value is ``-?digits[.d[d]]`` (see
+    :func:`all_match`): then an exact decimal cast does it in one pass.
+    """
+    if plain:
+        cents = plain_cents(col, multiplier)
+        return [
+            {name: cents, f"{name}_ok": pl.lit(True), f"{name}_rounded": pl.lit(False)},
+            {},
+            {},
+            {},
+        ]
+    digits, neg, ok = _money_parts(col)
+    d, n, k, dec, whole = (f"{name}_{x}" for x in ("digits", "neg", "ok", "dec", "whole"))
+    return [
+        {d: digits, n: neg, k: ok},
+        {dec: pl.col(d).cast(pl.Decimal(38, 6), strict=False) * (100 * multiplier)},
+        {whole: pl.col(dec).round(0, mode="half_away_from_zero")},
+        {
+            name: pl.when(pl.col(k)).then(
+                pl.when(pl.col(n))
+                .then(-pl.col(whole).cast(pl.Int64, strict=False))
+                .otherwise(pl.col(whole).cast(pl.Int64, strict=False))
+            ),
+            f"{name}_rounded": pl.col(k) & (pl.col(dec) != pl.col(whole)).fill_null(False),
+        },
+    ]
+
+
+def money_cents(col: pl.Expr, *, multiplier: int = 1) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Single-expression form of :func:`money_stages`: ``(cents, well_formed, rounded)``."""
+    digits, neg, ok = _money_parts(col)
+    dec = digits.cast(pl.Decimal(38, 6), strict=False) * (100 * multiplier)
+    whole = dec.round(0, mode="half_away_from_zero")
+    cents = whole.cast(pl.Int64, strict=False)
+    cents = pl.when(ok).then(pl.when(neg).then(-cents).otherwise(cents))
+    rounded = ok & (dec != whole).fill_null(False)
+    return cents, ok, rounded
+
+
+def signed_amount(kind: pl.Expr, amount: pl.Expr) -> pl.Expr:
+    """A movement's signed cents: positive for the types that add ARR, negative otherwise."""
+    return pl.when(kind.is_in(ADDING_TYPES)).then(amount).otherwise(-amount.abs())
+
+
+def value_name(multiplier: int) -> str:
+    """Canonical name of the value column (``arr``, or ``mrr`` when it is ×12)."""
+    return "mrr" if multiplier == 12 else "arr"
+
+
+def multiplier_of(canonical: str) -> int:
+    """What a value column's amounts are multiplied by to give ARR (12 for ``mrr``)."""
+    return 12 if canonical == "mrr" else 1
+
+
+def canonical_exprs(fields: Sequence[Field], values: Mapping[str, pl.Expr]) -> dict[str, pl.Expr]:
+    """The canonical frame's columns from the parsed ``values`` of ``fields``.
+
+    ``arr`` or ``mrr`` becomes ``arr`` (already ×12 when MRR), a movement's
+    ``amount`` is signed by its type (:func:`signed_amount`), and ``currency``
+    becomes ``_currency`` (dropped by the conversion).
+    """
+    out: dict[str, pl.Expr] = {}
+    for f in fields:
+        name = {"mrr": "arr", "currency": "_currency"}.get(f.canonical, f.canonical)
+        out[name] = values[f.canonical]
+    if "amount" in out:
+        out["amount"] = signed_amount(values["type"], out["amount"])
+    return out

@@ -1,0 +1,230 @@
+"""Reading an input file as text: file kinds, decoding, CSV/XLSX/Parquet, ragged rows.
+
+Nothing is type-inferred here: every value comes out as ``String`` and is
+parsed later by explicit rules (:mod:`retention_cli.inputs.parse`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from retention_cli.errors import InputError, Problem, UsageError
+
+LINE = "_line"
+"""The column holding each row's file line (the header is line 1)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the data came from: display path, content hash, and row count."""
+
+    path: str
+    sha256: str
+    rows_read: int
+
+
+def sniff_separator(head: bytes) -> str:
+    """The field delimiter of a CSV: the most frequent of ``,`` ``;`` tab on the first line."""
+    first = head.split(b"\n", 1)[0]
+    counts = {sep: first.count(sep.encode()) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] > 0 else ","
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_bytes(path: str) -> tuple[bytes, str]:
+    """Read the whole input (``-`` = standard input); return bytes and a display name."""
+    if path == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(path, [Problem("is a directory, not a data file")])
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, [Problem("file not found")]) from None
+    except PermissionError:
+        raise InputError(path, [Problem("permission denied")]) from None
+    except OSError as exc:
+        raise InputError(path, [Problem(f"cannot read file ({exc.strerror or exc})")]) from None
+    return data, path
+
+
+def read_table(
+    path: str, *, separator: str | None = None, sheet: str | None = None
+) -> tuple[pl.DataFrame, Source]:
+    """Read a data file as all-``String`` columns plus ``_line``.
+
+    File kinds: ``.csv``, ``.tsv``, ``.csv.gz``/``.tsv.gz``, ``.parquet``,
+    ``.xlsx`` (the first sheet, or ``sheet`` by name or 1-based number; ``_line``
+    is the spreadsheet row), and ``-`` for CSV on standard input. Nothing is
+    type-inferred: every value is parsed later by explicit rules.
+    """
+    data, name = read_bytes(path)
+    digest = hashlib.sha256(data).hexdigest()
+    lower = name.lower()
+    if lower.endswith((".xlsx", ".xlsm")):
+        df = _read_xlsx(data, name, sheet)
+        return df, Source(name, digest, df.height)
+    if sheet is not None:
+        msg = f"is for .xlsx files, not {name!r}"
+        raise UsageError(msg, param="sheet")
+    if lower.endswith(".parquet"):
+        try:
+            df = pl.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # polars raises several kinds for a broken file
+            raise InputError(name, [Problem(f"not a readable Parquet file ({exc})")]) from None
+        df = df.select(pl.all().cast(pl.String))
+        df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+        return df, Source(name, digest, df.height)
+    if lower.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(name, [Problem(f"not a readable gzip file ({exc})")]) from None
+        lower = lower[:-3]
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise InputError(name, [Problem("the file is empty", line=1)])
+    bad = _first_bad_utf8(data)
+    if bad is not None:
+        line = data[:bad].count(b"\n") + 1
+        raise InputError(
+            name,
+            [
+                Problem(
+                    "not valid UTF-8 text",
+                    line=line,
+                    value=repr(data[bad : bad + 8]),
+                    check="not_utf8",
+                )
+            ],
+            hint="save the file as UTF-8 (CSV UTF-8 in Excel), or check that it is a CSV file",
+        )
+    if separator is None:
+        separator = "\t" if lower.endswith(".tsv") else sniff_separator(data[:65536])
+    try:
+        df = pl.read_csv(
+            io.BytesIO(data),
+            separator=separator,
+            infer_schema=False,
+            has_header=True,
+            raise_if_empty=True,
+        )
+    except Exception as exc:  # polars' CSV errors are several classes; all mean "unreadable"
+        ragged = _ragged_rows(data, separator)
+        if ragged:
+            raise InputError(
+                name,
+                ragged,
+                hint="quote values that contain the delimiter, or check the delimiter",
+                param="delimiter",
+            ) from None
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise InputError(
+            name,
+            [Problem(f"not a readable CSV file: {text}")],
+            hint="check the delimiter, quoting and that every row has the header's columns",
+            param="delimiter",
+        ) from None
+    df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+    return df, Source(name, digest, df.height)
+
+
+def _first_bad_utf8(data: bytes, chunk: int = 1 << 22) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, or None; decodes in chunks so
+    a large file is never held twice."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), chunk):
+        try:
+            decoder.decode(view[start : start + chunk], final=start + chunk >= len(data))
+        except UnicodeDecodeError as exc:
+            # the decoder may hold up to 3 bytes of a split character from the previous chunk
+            return max(0, start + exc.start - len(exc.object) + len(view[start : start + chunk]))
+    return None
+
+
+def _read_xlsx(data: bytes, name: str, sheet: str | None) -> pl.DataFrame:
+    """The chosen sheet as text, one ``_line`` per spreadsheet row (the header is row 1)."""
+    try:
+        import fastexcel
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise InputError(name, [Problem("reading .xlsx needs the fastexcel package")]) from None
+    try:
+        reader = fastexcel.read_excel(data)
+        names = list(reader.sheet_names)
+    except Exception as exc:  # fastexcel raises its own error classes for a broken file
+        raise InputError(name, [Problem(f"not a readable .xlsx file ({exc})")]) from None
+    if not names:
+        raise InputError(name, [Problem("the workbook has no sheets")])
+    chosen: str | int = 0
+    if sheet is not None:
+        if sheet in names:
+            chosen = sheet
+        elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+            chosen = int(sheet) - 1
+        else:
+            raise InputError(
+                name,
+                [Problem(f"no sheet {sheet!r}")],
+                hint=f"the workbook's sheets are: {', '.join(map(repr, names))}",
+            )
+    try:
+        df = reader.load_sheet(chosen, dtypes="string").to_polars()
+    except Exception as exc:
+        raise InputError(
+            name,
+            [
+                Problem(
+                    f"cannot read sheet {names[chosen] if isinstance(chosen, int) else chosen!r} ({exc})"
+                )
+            ],
+        ) from None
+    if df.width == 0:
+        raise InputError(name, [Problem("the sheet is empty", line=1)])
+    df = df.select(pl.all().cast(pl.String))
+    return df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+
+
+def _ragged_rows(data: bytes, separator: str) -> list[Problem]:
+    """Rows with more fields than the header (what makes a CSV unreadable), by line."""
+    import csv
+
+    text = data.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    problems = []
+    try:
+        width = len(next(reader))
+        for row in reader:
+            if len(row) > width:
+                problems.append(
+                    Problem(
+                        f"{len(row)} fields, but the header has {width}",
+                        line=reader.line_num,
+                        value=separator.join(row)[:60],
+                        check="ragged_row",
+                    )
+                )
+                if len(problems) >= 20:
+                    break
+    except (csv.Error, StopIteration):
+        return problems
+    return problems
