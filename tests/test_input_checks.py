@@ -1,0 +1,139 @@
+"""One declaration per input check and per canonical column, shared by both readers.
+
+The hazard: the one-pass reader for plain files once restated the full parser's
+rules, so a column or a check added to one was silently missing from the other.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from retention_cli.config import CANONICAL_COLUMNS, Fx
+from retention_cli.errors import InputError
+from retention_cli.inputs import Loaded, fast_load, load, parse_table, read_table
+from retention_cli.inputs.checks import CHECKS, DUPLICATE_SNAPSHOT, ROW_CHECKS, STATE_CHECKS
+from retention_cli.inputs.columns import COLUMN_KINDS
+from retention_cli.inputs.fast import FALLBACK_KINDS, PLAIN_PARSERS
+
+MOVES = "date,account_id,type,amount,segment\n"
+SNAPS = "date,account_id,arr,segment\n"
+SUBS = "account_id,start_date,end_date,arr\n"
+FX = Fx(reporting_currency="USD", rates={"EUR": Decimal("1.08")})
+
+# a plain file for each canonical column (the first that carries it is used)
+PLAIN_FILES = {
+    "movements": MOVES + "2025-01-05,a,new,100.50,SMB\n2025-03-05,a,expansion,20,SMB\n"
+    "2025-02-05,b,new,7,Ent\n2025-06-05,b,churn,7,Ent\n",
+    "snapshots_arr": SNAPS + "2025-01-31,a,100,SMB\n2025-02-28,a,120.25,SMB\n",
+    "snapshots_mrr": "date,account_id,mrr\n2025-01-31,a,10.01\n2025-02-28,b,3\n",
+    "subscriptions": SUBS + "a,2025-01-01,,100\nb,2025-02-01,2025-05-01,50.5\n",
+    "currency": "date,account_id,arr,currency\n2025-01-31,a,100,EUR\n2025-02-28,a,100,EUR\n",
+}
+
+
+def full_parse(path: Path, fx: Fx | None = None) -> Loaded:
+    raw, source = read_table(str(path))
+    return parse_table(raw, source, fx=fx)
+
+
+def fields_of(path: Path) -> set[str]:
+    return set(pl.read_csv(path, n_rows=0).columns)
+
+
+def test_every_canonical_column_has_one_kind_and_each_kind_a_fast_answer() -> None:
+    assert tuple(COLUMN_KINDS) == CANONICAL_COLUMNS
+    for kind in set(COLUMN_KINDS.values()):
+        # the fast path parses it, or says why the full parser must
+        assert (kind in PLAIN_PARSERS) != (kind in FALLBACK_KINDS), kind
+
+
+def test_every_row_check_applies_to_a_known_column_kind() -> None:
+    kinds = set(COLUMN_KINDS.values())
+    for check in ROW_CHECKS:
+        targets = {COLUMN_KINDS.get(on, on) for on in check.on}
+        assert targets <= kinds, (check.id, targets - kinds)
+    ids = [c.id for c in (*ROW_CHECKS, *STATE_CHECKS)]
+    assert len(ids) == len(set(ids)) == len(set(ids) & set(CHECKS))
+
+
+@pytest.mark.parametrize("canonical", CANONICAL_COLUMNS)
+def test_a_file_with_each_canonical_column_reads_the_same_on_both_paths(
+    tmp_path: Path, canonical: str
+) -> None:
+    for name, text in PLAIN_FILES.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(text)
+        if canonical in fields_of(path):
+            break
+    else:
+        pytest.fail(f"no test file carries {canonical!r}: add one to PLAIN_FILES")
+    full = full_parse(path, FX)
+    fast = fast_load(str(path), columns=None, shape=None, separator=None)
+    if fast is None:  # declined: only for a kind the fast path leaves to the full parser
+        kinds = {COLUMN_KINDS[c] for c in fields_of(path) if c in COLUMN_KINDS}
+        assert kinds & set(FALLBACK_KINDS), f"{name}: declined a plain file"
+        return
+    assert_frame_equal(fast.frame.with_columns(pl.col(pl.Categorical).cast(pl.String)), full.frame)
+    assert (fast.shape, fast.dimensions, fast.warnings) == (
+        full.shape,
+        full.dimensions,
+        full.warnings,
+    )
+
+
+# one file per check id that only that check rejects (with the fx config where it matters)
+CHECK_CASES: dict[str, str] = {
+    "missing_value": MOVES + "2025-01-05, ,new,100,SMB\n",
+    "missing_date": MOVES + ",a,new,100,SMB\n",
+    "bad_date": MOVES + "2025-13-05,a,new,100,SMB\n",
+    "end_before_start": SUBS + "a,2025-03-01,2025-02-01,100\n",
+    "unknown_type": MOVES + "2025-01-05,a,upsell,100,SMB\n",
+    "missing_amount": MOVES + "2025-01-05,a,new,,SMB\n",
+    "bad_money": MOVES + "2025-01-05,a,new,12x,SMB\n",
+    "money_out_of_range": SNAPS + "2025-01-31,a,99999999999999999999,SMB\n",
+    "negative_amount": MOVES + "2025-01-05,a,new,-100,SMB\n",
+    "negative_arr": SNAPS + "2025-01-31,a,-5,SMB\n",
+    "missing_currency": "date,account_id,arr,currency\n2025-01-31,a,5,\n",
+    "unknown_currency": "date,account_id,arr,currency\n2025-01-31,a,5,GBP\n",
+    "new_with_arr": MOVES + "2025-01-05,a,new,100,S\n2025-02-05,a,new,50,S\n",
+    "expansion_without_arr": MOVES + "2025-01-05,a,expansion,10,S\n",
+    "contraction_without_arr": MOVES + "2025-01-05,a,contraction,10,S\n",
+    "contraction_below_zero": MOVES + "2025-01-05,a,new,100,S\n2025-02-05,a,contraction,150,S\n",
+    "churn_without_arr": MOVES + "2025-01-05,a,churn,10,S\n",
+    "churn_amount_differs": MOVES + "2025-01-05,a,new,100,S\n2025-02-05,a,churn,60,S\n",
+    "reactivation_unseen": MOVES + "2025-01-05,a,reactivation,100,S\n",
+    "reactivation_with_arr": MOVES + "2025-01-05,a,new,100,S\n2025-02-05,a,reactivation,5,S\n",
+    "duplicate_snapshot": SNAPS + "2025-04-30,c,5,S\n2025-04-30,c,6,S\n",
+}
+
+
+FRAME_CHECKS = {c.id for c in STATE_CHECKS} | {DUPLICATE_SNAPSHOT.id}
+
+
+def test_every_check_has_a_case() -> None:
+    # snapshot_gap is a warning of `retention validate`, not an input error
+    assert set(CHECK_CASES) == set(CHECKS) - {"snapshot_gap"}
+
+
+@pytest.mark.parametrize("check", sorted(CHECK_CASES))
+def test_each_check_is_run_by_the_fast_path_or_makes_it_decline(tmp_path: Path, check: str) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(CHECK_CASES[check])
+    with pytest.raises(InputError) as full:
+        full_parse(path, FX)
+    assert check in {p.check for p in full.value.problems}
+    if check in FRAME_CHECKS:  # across rows: run on the fast path's frame too
+        with pytest.raises(InputError) as fast:
+            fast_load(str(path), columns=None, shape=None, separator=None)
+        assert check in {p.check for p in fast.value.problems}
+    else:  # a row check: the fast path runs it and declines the file
+        declined = fast_load(str(path), columns=None, shape=None, separator=None)
+        assert declined is None, f"the fast path accepted a file the {check!r} check rejects"
+    with pytest.raises(InputError) as either:
+        load(str(path), fx=FX)
+    assert check in {p.check for p in either.value.problems}
