@@ -375,9 +375,9 @@ def collect_problems(
 def movement_state_problems(frame: pl.DataFrame) -> pl.DataFrame:
     """Movements that contradict the account's running ARR, in date order (SPEC §2.3):
     a :func:`problem_frame` of the :data:`STATE_CHECKS`."""
-    df = frame.lazy().sort("account_id", "date", LINE)
+    lf = frame.lazy().sort("account_id", "date", LINE)
     after = pl.col("amount").cum_sum().over("account_id")
-    df = df.with_columns(
+    lf = lf.with_columns(
         _after=after,
         _before=after - pl.col("amount"),
         _seen=pl.int_range(pl.len()).over("account_id") > 0,
@@ -391,7 +391,7 @@ def movement_state_problems(frame: pl.DataFrame) -> pl.DataFrame:
         message = check.problem(row, column)
         assert message is not None  # state checks always apply
         checks.append(Applied(column, shown[column], message, check.id))
-    df = df.with_columns(_amount=cents_text(pl.col("amount").abs())).collect()
+    df = lf.with_columns(_amount=cents_text(pl.col("amount").abs())).collect()
     return problem_frame(df, checks).with_columns(pl.col("_check") + 100)
 
 

@@ -107,10 +107,10 @@ def map_columns(
     for canonical in CANONICAL_COLUMNS:
         if canonical in mapping:
             continue
-        header = by_norm.get(normalize_header(canonical))
-        if header is not None and header not in taken:
-            mapping[canonical] = header
-            taken.add(header)
+        found = by_norm.get(normalize_header(canonical))
+        if found is not None and found not in taken:
+            mapping[canonical] = found
+            taken.add(found)
     return mapping
 
 
