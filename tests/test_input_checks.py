@@ -137,3 +137,24 @@ def test_each_check_is_run_by_the_fast_path_or_makes_it_decline(tmp_path: Path, 
     with pytest.raises(InputError) as either:
         load(str(path), fx=FX)
     assert check in {p.check for p in either.value.problems}
+
+
+def test_validate_groups_by_check_id_in_a_stable_order(tmp_path: Path) -> None:
+    # several checks first seen on one line came out in a random order
+    from retention_cli.config import Config
+    from retention_cli.validate import validate
+
+    path = tmp_path / "m.csv"
+    path.write_text(MOVES + "2025-01-05,a,new,-1,S\n2025-01-05,b,expansion,-1,S\n, ,upsell,12x,S\n")
+    table, _ = validate(load(str(path), on_invalid="report"), Config())
+    assert table.select("check", "column").rows() == [
+        ("negative amount for a new movement (it adds ARR)", "amount"),
+        ("negative amount for a expansion movement (it adds ARR)", "amount"),
+        ("missing value", "account_id"),
+        ("missing date", "date"),
+        (
+            "unknown movement type (expected one of: new, expansion, contraction, churn, reactivation)",
+            "type",
+        ),
+        ("not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50))", "amount"),
+    ]

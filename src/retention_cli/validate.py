@@ -100,8 +100,11 @@ def validate(loaded: Loaded, config: Config) -> tuple[pl.DataFrame, list[str]]:
                 pl.col(LINE).n_unique().cast(pl.Int64).alias("rows"),
                 pl.col("_ex").head(EXAMPLES).str.join("; ").alias("examples"),
                 pl.col(LINE).min().alias("_first"),
+                pl.col("_check").min().alias("_order"),
             )
-            .sort(pl.col("severity") != "error", "_first")
+            # errors first, then by first line; checks first seen on one line in the
+            # order that line's problems are listed (deterministic on ties)
+            .sort(pl.col("severity") != "error", "_first", "_order", "column", "check")
             .select(*schema)
         )
     return table, warnings
