@@ -125,7 +125,7 @@ ROW_CHECKS: tuple[Check, ...] = (
     Check(
         "unknown_type",
         ("movement_type",),
-        lambda r, c: r.value(c).fill_null("").is_in(MOVEMENT_TYPES).not_(),
+        lambda r, c: r.value(c).is_in(MOVEMENT_TYPES).fill_null(False).not_(),
         f"unknown movement type (expected one of: {', '.join(MOVEMENT_TYPES)})",
     ),
     Check("missing_amount", ("money",), _blank, "missing amount"),
