@@ -153,19 +153,16 @@ def detect_shape(
 
 @dataclass(frozen=True)
 class Layout:
-    """How a header maps to the canonical columns: shape, fields, value column, dimensions.
+    """How a header maps to the canonical columns: shape, fields, dimensions.
 
     ``fields`` are the canonical columns the shape uses, in :data:`FIELD_ORDER`
-    (then the optional ones the file has); ``multiplier`` is 12 when the value
-    column is MRR. Every other header is a dimension, except mapped columns the
-    shape does not use.
+    (``arr``, else ``mrr``, for the value; then the optional ones the file has).
+    Every other header is a dimension, except mapped columns the shape does not use.
     """
 
     mapping: dict[str, str]
     shape: Shape
     fields: tuple[Field, ...]
-    value_col: str | None
-    multiplier: int
     dimensions: list[str]
     warnings: tuple[str, ...]
 
@@ -181,29 +178,22 @@ class Layout:
         mapping = map_columns(headers, columns or {}, path=name)
         shape = detect_shape(mapping, headers, path=name, shape=shape)
         warnings: list[str] = []
-        value_col = None
-        multiplier = 1
         value = "arr"
         if shape is not Shape.movements:
             if "arr" in mapping:
-                value_col = mapping["arr"]
                 if "mrr" in mapping:
                     warnings.append(
                         f"both an ARR column ({mapping['arr']!r}) and an MRR column "
                         f"({mapping['mrr']!r}): using ARR"
                     )
             else:
-                value_col, multiplier, value = mapping["mrr"], 12, "mrr"
+                value = "mrr"
         names = [value if c == "arr|mrr" else c for c in FIELD_ORDER[shape]]
         names += [c for c in OPTIONAL_COLUMNS if c in mapping]
         fields = tuple(Field(c, mapping[c], COLUMN_KINDS[c]) for c in names)
         used = {f.header for f in fields}
         dims = [h for h in headers if h not in used and h not in mapping.values()]
-        return cls(mapping, shape, fields, value_col, multiplier, dims, tuple(warnings))
-
-    def field(self, canonical: str) -> Field:
-        """The field for ``canonical`` (it must be one of :attr:`fields`)."""
-        return next(f for f in self.fields if f.canonical == canonical)
+        return cls(mapping, shape, fields, dims, tuple(warnings))
 
 
 def parse_column_overrides(items: list[str] | None) -> dict[str, str]:
