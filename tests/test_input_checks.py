@@ -17,7 +17,7 @@ from retention_cli.config import CANONICAL_COLUMNS, Fx
 from retention_cli.errors import InputError
 from retention_cli.inputs import Loaded, fast_load, load, parse_table, read_table
 from retention_cli.inputs.checks import CHECKS, DUPLICATE_SNAPSHOT, ROW_CHECKS, STATE_CHECKS
-from retention_cli.inputs.columns import COLUMN_KINDS
+from retention_cli.inputs.columns import COLUMN_KINDS, FIELD_ORDER, REQUIRED
 from retention_cli.inputs.fast import FALLBACK_KINDS, PLAIN_PARSERS
 
 MOVES = "date,account_id,type,amount,segment\n"
@@ -50,6 +50,11 @@ def test_every_canonical_column_has_one_kind_and_each_kind_a_fast_answer() -> No
     for kind in set(COLUMN_KINDS.values()):
         # the fast path parses it, or says why the full parser must
         assert (kind in PLAIN_PARSERS) != (kind in FALLBACK_KINDS), kind
+
+
+def test_each_shape_parses_the_columns_it_requires() -> None:
+    for shape, required in REQUIRED.items():
+        assert set(FIELD_ORDER[shape]) == set(required), shape
 
 
 def test_every_row_check_applies_to_a_known_column_kind() -> None:
