@@ -83,7 +83,7 @@ def read_table(
         df = _read_xlsx(data, name, sheet)
         return df, Source(name, digest, df.height)
     if sheet is not None:
-        msg = f"is for .xlsx files, not {name!r}"
+        msg = f"applies to .xlsx files only, not {name!r}"
         raise UsageError(msg, param="sheet")
     if lower.endswith(".parquet"):
         try:
