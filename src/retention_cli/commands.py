@@ -25,6 +25,7 @@ from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, cohorts
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
 from retention_cli.metrics.frames import order_rows
 from retention_cli.metrics.mix import MIX_KEYS, acquired, concentration, mix_from
+from retention_cli.metrics.transfers import TRANSFER_KEYS
 from retention_cli.spend import SPEND_COLUMNS, spend_by_period
 
 if TYPE_CHECKING:
@@ -244,6 +245,11 @@ def _cohort_keys(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
     return tuple(c for c in frame.columns if c not in head), []
 
 
+def _bridge_keys(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
+    """With segments the bridge rolls forward through transfers (SPEC §4, §12.1)."""
+    return ((*BRIDGE_KEYS, *TRANSFER_KEYS) if run.by else BRIDGE_KEYS), []
+
+
 def _reached_ages(frame: pl.DataFrame, keys: Keys) -> Keys:
     """Ages that no reported cohort has reached get no column."""
     return tuple(k for k in keys if k in COHORT_SIZE_KEYS or frame[k].null_count() < frame.height)
@@ -294,7 +300,7 @@ NO_MOVEMENTS = "{first} is the snapshot file's opening balance: it has end ARR b
 _SPECS = (
     CommandSpec(
         "bridge", "ARR bridge", BRIDGE_KEYS, _bridge, _bridge_caption, section="bridge",
-        opening_balance=NO_MOVEMENTS, movement_bars=True,
+        opening_balance=NO_MOVEMENTS, movement_bars=True, choose_keys=_bridge_keys,
     ),
     CommandSpec(
         "nrr", "Net and gross revenue retention", RETENTION_KEYS, _retention, _nrr_caption,

@@ -126,6 +126,10 @@ _SPECS = (
     KeySpec("reactivated_logos", C, "+ Reactivated"),
     KeySpec("churned_logos", C, "− Churned logos", DOWN),
     KeySpec("end_logos", C, "End logos", UP),
+    KeySpec("transfer_in_arr", M, "+ Transfer in"),
+    KeySpec("transfer_out_arr", M, "− Transfer out"),
+    KeySpec("transfer_in_logos", C, "+ Transfer in logos"),
+    KeySpec("transfer_out_logos", C, "− Transfer out logos"),
     # mix
     KeySpec("gross_new_arr", M, "Gross new ARR", UP),
     KeySpec("expansion_share", R, "Expansion share", EITHER),

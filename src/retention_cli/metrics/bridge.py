@@ -5,8 +5,15 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.config import Policies
-from retention_cli.ledger import Ledger, had_arr_before, previous_arr
-from retention_cli.metrics.frames import aggregate, order_rows, per_month, with_every_segment
+from retention_cli.ledger import Ledger, first_row, had_arr_before, previous_arr
+from retention_cli.metrics.frames import (
+    aggregate,
+    is_total,
+    order_rows,
+    per_month,
+    with_every_segment,
+)
+from retention_cli.metrics.transfers import TRANSFER_KEYS, segment_sums, was
 from retention_cli.options import BridgeMode, Grain
 
 BRIDGE_KEYS = (
@@ -145,12 +152,18 @@ def _late_returns(ledger: Ledger, window: int) -> pl.LazyFrame:
     )
 
 
-def _month_steps(ledger: Ledger, *cols: str) -> pl.LazyFrame:
+def _month_steps(
+    ledger: Ledger, *cols: str, prior: list[str] | tuple[str, ...] = ()
+) -> pl.LazyFrame:
     """Every account's step into each fiscal month ``period``, straight from the dense
     ledger (sorted by account and period, so an account's previous row is its previous
     month; no joins): ``cols``, ``_a`` and ``_b`` (ARR before and after), ``_had``
-    (ARR in some month before)."""
-    return ledger.frame.select(*cols, _a=previous_arr(), _b=pl.col("arr"), _had=had_arr_before())
+    (ARR in some month before), and the ``prior`` dimensions as of the month before
+    (:func:`~retention_cli.metrics.transfers.was`; null on the account's first row)."""
+    before = (pl.when(~first_row()).then(pl.col(d).shift(1)).alias(was(d)) for d in prior)
+    return ledger.frame.select(
+        *cols, *before, _a=previous_arr(), _b=pl.col("arr"), _had=had_arr_before()
+    )
 
 
 def _classified(
@@ -168,13 +181,20 @@ def _classified(
 
 
 def account_steps(
-    ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policies
+    ledger: Ledger,
+    pairs: pl.DataFrame,
+    by: list[str],
+    policies: Policies,
+    *,
+    prior: list[str] | tuple[str, ...] = (),
 ) -> pl.LazyFrame:
     """Per account and step ``(_key, _from, _to, _dim_at)`` of ``pairs``: ``_a``, ``_b``
     and the bridge amounts (:data:`BRIDGE_KEYS`).
 
-    An account's dimensions are its values as of fiscal month ``_dim_at``, so
-    every step of one reported period puts the account in one segment.
+    An account's dimensions ``by`` are its values as of fiscal month ``_dim_at``
+    (the segment it lands in); the ``prior`` dimensions also come as of the step's
+    start ``_from``, in :func:`~retention_cli.metrics.transfers.was` columns (the
+    segment it leaves).
     """
     monthly = (
         pairs.height > 0
@@ -186,7 +206,7 @@ def account_steps(
         # one step per fiscal month: every account present then is present now
         keyed = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
         both = (
-            _month_steps(ledger, "account_id", "period", *by)
+            _month_steps(ledger, "account_id", "period", *by, prior=prior)
             .filter(pl.col("period").is_in(list(keyed)))
             .select(
                 pl.col("period").replace_strict(keyed, return_dtype=pl.String).alias("_key"),
@@ -198,6 +218,7 @@ def account_steps(
                 "_b",
                 "_had",
                 *by,
+                *(was(d) for d in prior),
             )
         )
     else:
@@ -219,6 +240,13 @@ def account_steps(
         if by:
             dims = ledger.frame.select("account_id", pl.col("period").alias("_dim_at"), *by)
             both = both.join(dims, on=["account_id", "_dim_at"], how="left")
+        if prior:
+            before = ledger.frame.select(
+                "account_id",
+                pl.col("period").alias("_from"),
+                *(pl.col(d).alias(was(d)) for d in prior),
+            )
+            both = both.join(before, on=["account_id", "_from"], how="left")
         both = both.with_columns(pl.col("_a").fill_null(0), pl.col("_b").fill_null(0))
         # the same rule as the ledger's had_arr_before(): ARR at the step's start or before
         both = both.join(_first_arr(ledger), on="account_id", how="left").with_columns(
@@ -304,7 +332,8 @@ def bridge(
         months: list[dict[str, str | int]] = []
         for key, prev, last in periods.select("period", "_prev", "_last").iter_rows():
             months.extend(
-                {"_key": key, "_from": p - 1, "_to": p, "_dim_at": last}
+                # with segments each month's step has its own (the transfers roll forward)
+                {"_key": key, "_from": p - 1, "_to": p, "_dim_at": p if by else last}
                 for p in range(prev + 1, last + 1)
             )
         pairs = pl.DataFrame(
@@ -316,17 +345,22 @@ def bridge(
     if grain is Grain.month:
         out = _monthly_sums(ledger, pairs, by, policies)
     else:
-        moved = account_steps(ledger, pairs, by, policies)
+        moved = account_steps(ledger, pairs, by, policies, prior=by)
         if mode is BridgeMode.gross:
             moved = _gross_ends(moved, periods)
         # net: one step per period, from its opening month to its closing one
-        out = aggregate(moved, by, [pl.col(k).sum() for k in BRIDGE_KEYS]).collect()
+        out = _sums(moved, by)
     result = periods.select("period", "start", "end").join(
         out.rename({"_key": "period"}), on="period", how="left"
     )
     result = with_every_segment(result, ledger, by)
     # a period (or segment) with no account at all has zero everywhere, not null
     result = result.with_columns(pl.col(k).fill_null(0) for k in BRIDGE_KEYS)
+    if by:  # segments transfer; the total row has none
+        result = result.with_columns(
+            pl.when(is_total(by)).then(None).otherwise(pl.col(k).fill_null(0)).alias(k)
+            for k in TRANSFER_KEYS
+        )
     if ledger.opening_balance:
         opening = periods.filter(pl.col("_prev") < known)["period"]
         result = _opening_rows(ledger, periods, opening, result, by)
@@ -344,9 +378,37 @@ def _monthly_sums(
     keys = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
     late = policies.reactivation_window is not None
     cols = ["account_id", "period", *by] if late else ["period", *by]
-    frame = _month_steps(ledger, *cols).collect().lazy()
+    frame = _month_steps(ledger, *cols, prior=by).collect().lazy()
     frame, moves = _classified(frame, ledger, policies, "period")
-    return per_month(frame, keys, by, [moves[k].sum().alias(k) for k in BRIDGE_KEYS])
+    if not by:
+        return per_month(frame, keys, by, [moves[k].sum().alias(k) for k in BRIDGE_KEYS])
+    steps = frame.filter(pl.col("period").is_in(list(keys))).with_columns(**moves)
+    return _sums(steps.with_columns(pl.col("period").alias("_key")), by, labels=keys)
+
+
+def _sums(steps: pl.LazyFrame, by: list[str], labels: dict[int, str] | None = None) -> pl.DataFrame:
+    """A bridge's rows from per-account steps: ``_key``, the segment columns and
+    :data:`BRIDGE_KEYS` (plus :data:`TRANSFER_KEYS` with segments, null on the
+    total row). ``labels`` maps an integer ``_key`` (a fiscal month) to its label."""
+    sums = [pl.col(k).sum() for k in BRIDGE_KEYS]
+    if not by:
+        out = aggregate(steps, by, sums).collect()
+    else:
+        total = (
+            steps.group_by("_key")
+            .agg(sums)
+            .with_columns(
+                *(pl.lit(None, pl.String).alias(d) for d in by),
+                *(pl.lit(None, pl.Int64).alias(k) for k in TRANSFER_KEYS),
+            )
+        )
+        segs = segment_sums(steps, by, "_key", BRIDGE_KEYS)
+        cols = ["_key", *by, *BRIDGE_KEYS, *TRANSFER_KEYS]
+        parts = pl.collect_all([total.select(cols), segs.select(cols)], engine="streaming")
+        out = pl.concat(parts)
+    if labels is not None:
+        out = out.with_columns(pl.col("_key").replace_strict(labels, return_dtype=pl.String))
+    return out
 
 
 def _gross_ends(steps: pl.LazyFrame, periods: pl.DataFrame) -> pl.LazyFrame:
@@ -389,8 +451,8 @@ def _opening_rows(
     ).collect()
     filler = [
         pl.lit(None, dtype=pl.Int64).alias(k)
-        for k in BRIDGE_KEYS
-        if k not in ("end_arr", "end_logos")
+        for k in (*BRIDGE_KEYS, *TRANSFER_KEYS)
+        if k not in ("end_arr", "end_logos") and k in result.columns
     ]
     opened = (
         periods.filter(pl.col("period").is_in(opening.implode()))
