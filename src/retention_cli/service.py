@@ -23,6 +23,7 @@ from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
 from retention_cli.metrics.cohorts import CohortMetric
 from retention_cli.metrics.explain import explain, find_period
+from retention_cli.metrics.transfers import TRANSFER_KEYS
 from retention_cli.options import MAX_WINDOW, BridgeMode, Grain, Method, Shape
 from retention_cli.result import Report, Result
 from retention_cli.spend import Spend
@@ -510,7 +511,7 @@ def _reconcile(frame: pl.DataFrame, headline: pl.DataFrame, metric: str, label: 
         text = (f"{frame.height:,} accounts add up to period gross revenue churn = "
                 f"{fmt_money(num)} / {fmt_money(den)} = {fmt_ratio(ratio)}")  # fmt: skip
     else:
-        cols = [k for k in BRIDGE_KEYS if k.endswith("_arr")]
+        cols = [k for k in (*BRIDGE_KEYS, *TRANSFER_KEYS) if k.endswith("_arr") and k in frame]
         got = tuple(int(frame[k].sum()) for k in cols)
         want = tuple(h[k] for k in cols)
         text = (f"{frame.height:,} accounts add up to the bridge: start {fmt_money(got[0])}, "

@@ -16,6 +16,7 @@ from retention_cli.metrics.bridge import (
     reporting_periods,
 )
 from retention_cli.metrics.frames import NONE_SEGMENT, kept_arr
+from retention_cli.metrics.transfers import TRANSFER_CLASSES, segment_rows
 from retention_cli.options import BridgeMode, Grain, Method
 
 RETENTION_EXPLAIN_KEYS = (
@@ -26,6 +27,8 @@ RETENTION_EXPLAIN_KEYS = (
     "denominator_arr",
 )
 BRIDGE_EXPLAIN_KEYS = ("class", *(k for k in BRIDGE_KEYS if k.endswith("_arr")))
+SEGMENT_BRIDGE_EXPLAIN_KEYS = (*BRIDGE_EXPLAIN_KEYS, *TRANSFER_CLASSES)
+"""``--metric bridge`` restricted to a segment: the transfers in and out of it too."""
 CHURN_EXPLAIN_KEYS = (
     "class",
     "start_arr",
@@ -144,18 +147,30 @@ def explain(
         )
         keys: tuple[str, ...] = RETENTION_EXPLAIN_KEYS
     else:
-        pairs = _pairs(ledger, p, grain, mode)
-        steps = account_steps(ledger, pairs, dims, policies or ledger.policies)
+        pairs = _pairs(ledger, p, grain, mode, own_step=bool(where))
+        seg = list(where)
+        steps = account_steps(ledger, pairs, dims, policies or ledger.policies, prior=seg)
         moves = [k for k in BRIDGE_KEYS if k.endswith("_arr") and k not in ("start_arr", "end_arr")]
-        per = steps.group_by("account_id").agg(
-            *(pl.col(k).sum() for k in moves),
-            *(pl.col(d).first() for d in dims),
-            pl.col("_a").filter(pl.col("_from") == p["_prev"]).sum().alias("start_arr"),
-            pl.col("_b").filter(pl.col("_to") == p["_last"]).sum().alias("end_arr"),
-        )
-        per = _restrict(per, where)
+        classes = MOVEMENT_CLASSES
+        if where:  # the segment's own view: accounts that moved in or out transfer
+            steps = segment_rows(_period_ends(steps, p), seg, BRIDGE_KEYS)
+            steps = _restrict(steps, where)
+            moves += list(TRANSFER_CLASSES)
+            classes = {"transfer_in_arr": "transfer_in", **MOVEMENT_CLASSES,
+                       "transfer_out_arr": "transfer_out"}  # fmt: skip
+            per = steps.group_by("account_id").agg(
+                *(pl.col(k).sum() for k in (*moves, "start_arr", "end_arr")),
+                *(pl.col(d).sort_by("_to").last() for d in dims),
+            )
+        else:
+            per = steps.group_by("account_id").agg(
+                *(pl.col(k).sum() for k in moves),
+                *(pl.col(d).first() for d in dims),
+                pl.col("_a").filter(pl.col("_from") == p["_prev"]).sum().alias("start_arr"),
+                pl.col("_b").filter(pl.col("_to") == p["_last"]).sum().alias("end_arr"),
+            )
         cls = pl.concat_str(
-            [pl.when(pl.col(k) != 0).then(pl.lit(v)) for k, v in MOVEMENT_CLASSES.items()],
+            [pl.when(pl.col(k) != 0).then(pl.lit(v)) for k, v in classes.items()],
             separator="+",
             ignore_nulls=True,
         )
@@ -165,7 +180,7 @@ def explain(
         )
         if metric == "bridge":
             out = out.filter((pl.col("start_arr") > 0) | (pl.col("end_arr") > 0) | (cls != ""))
-            keys = BRIDGE_EXPLAIN_KEYS
+            keys = SEGMENT_BRIDGE_EXPLAIN_KEYS if where else BRIDGE_EXPLAIN_KEYS
         else:
             lost = pl.col("contraction_arr") + pl.col("churned_arr")
             out = out.filter((pl.col("start_arr") > 0) | (lost > 0)).with_columns(
@@ -187,13 +202,32 @@ def explain(
     )
 
 
-def _pairs(ledger: Ledger, p: dict[str, Any], grain: Grain, mode: BridgeMode) -> pl.DataFrame:
+def _period_ends(steps: pl.LazyFrame, p: dict[str, Any]) -> pl.LazyFrame:
+    """Start balances on the period's first step only, end balances on its last (a
+    gross bridge's months in between carry neither)."""
+    first, last = pl.col("_from") == p["_prev"], pl.col("_to") == p["_last"]
+    zero = pl.lit(0, pl.Int64)
+    return steps.with_columns(
+        *(
+            pl.when(first).then(pl.col(k)).otherwise(zero).alias(k)
+            for k in ("start_arr", "start_logos")
+        ),
+        *(pl.when(last).then(pl.col(k)).otherwise(zero).alias(k) for k in ("end_arr", "end_logos")),
+    )
+
+
+def _pairs(
+    ledger: Ledger, p: dict[str, Any], grain: Grain, mode: BridgeMode, *, own_step: bool = False
+) -> pl.DataFrame:
+    """The steps of period ``p``; ``own_step``: each step's dimensions as of its own end
+    (a segment's view, where transfers roll forward), else as of the period's end."""
     if mode is BridgeMode.net or grain is Grain.month:
         rows = [
             {"_key": p["period"], "_from": p["_prev"], "_to": p["_last"], "_dim_at": p["_last"]}
         ]
     else:
-        rows = [{"_key": p["period"], "_from": m - 1, "_to": m, "_dim_at": p["_last"]}
+        rows = [{"_key": p["period"], "_from": m - 1, "_to": m,
+                 "_dim_at": m if own_step else p["_last"]}
                 for m in range(p["_prev"] + 1, p["_last"] + 1)]  # fmt: skip
     if ledger.opening_balance and rows[0]["_from"] < ledger.first_period:
         msg = f"{p['period']} is the snapshot file's opening balance, which has no movements"

@@ -10,6 +10,9 @@ from retention_cli.money import cents_text
 from retention_cli.render.values import safe_text, visible
 from retention_cli.result import Report, Result
 
+TOTAL_SEGMENT = "(total)"
+"""The segment cells of a total row in CSV and XLSX output (JSON keeps ``null``)."""
+
 
 def to_csv(result: Result | Report, *, meta: bool = False) -> str:
     """CSV text; money with exactly two decimals, ratios unrounded, empty = null,
@@ -51,6 +54,12 @@ def _frame(result: Result) -> pl.DataFrame:
             exprs.append(safe_text(pl.col(col)).alias(col))
         else:
             exprs.append(pl.col(col))
+    if result.by:  # a pivot over the segment column must not count the total row twice
+        total = pl.all_horizontal(pl.col(d).is_null() for d in result.by)
+        frame = frame.with_columns(
+            pl.when(total).then(pl.lit(TOTAL_SEGMENT)).otherwise(pl.col(d)).alias(d)
+            for d in result.by
+        )
     return frame.select(exprs)
 
 

@@ -22,6 +22,7 @@ from retention_cli import __version__
 from retention_cli.commands import display_spec
 from retention_cli.errors import UsageError
 from retention_cli.keys import spec_for
+from retention_cli.render.csv import TOTAL_SEGMENT
 from retention_cli.render.table import is_code
 from retention_cli.render.values import (
     FORMULA_PREFIXES,
@@ -114,8 +115,9 @@ def _write_table(book: Any, sheet: Any, result: Result, formats: dict[str, Any])
             sheet.write_comment(0, j, col, {"author": "retention", "x_scale": 0.6, "y_scale": 0.3})
     kinds = [_kind(result, c) for c in cols]
     for i, row in enumerate(data, start=1):
+        total = bool(result.by) and all(row[d] is None for d in result.by)
         for j, (col, kind) in enumerate(zip(cols, kinds, strict=True)):
-            value = row[col]
+            value = TOTAL_SEGMENT if total and col in result.by else row[col]
             if value is None:
                 sheet.write_blank(i, j, None)
                 continue
