@@ -289,8 +289,10 @@ def bridge(
         ``period, start, end, [by...], start_arr, new_arr, reactivation_arr,
         expansion_arr, contraction_arr, churned_arr, end_arr, start_logos,
         new_logos, reactivated_logos, churned_logos, end_logos`` (money in
-        integer cents). For a snapshot file's first period (an opening
-        balance) every key but ``end_arr``/``end_logos`` is null.
+        integer cents); with ``by`` also ``transfer_in_arr, transfer_out_arr,
+        transfer_in_logos, transfer_out_logos`` (null on the total row). For a
+        snapshot file's first period (an opening balance) every key but
+        ``end_arr``/``end_logos`` is null.
 
     Notes
     -----
@@ -299,7 +301,13 @@ def bridge(
     reactivation (``a = 0 < b``, ARR before), expansion (``0 < a < b``, ``b - a``),
     contraction (``0 < b < a``, ``a - b``), churn (``b = 0 < a``, ``a``). The
     identity ``start + new + reactivation + expansion - contraction - churn =
-    end`` holds exactly for every period and segment.
+    end`` holds exactly for every period. A segment rolls forward: an account
+    whose segment changed during a step (a fiscal month, or the whole period
+    for a net bridge above month grain) with ARR at its start leaves the old
+    segment as ``transfer_out`` and enters the new one as ``transfer_in`` (that
+    ARR, one logo), and its movement is counted in the new segment; so each
+    segment's start is its previous end and ``start + movements + transfer_in
+    - transfer_out = end`` (see :mod:`retention_cli.metrics.transfers`).
 
     Examples
     --------
