@@ -10,7 +10,9 @@
 * ``spend.csv``: monthly sales & marketing, customer-success spend, gross margin
   and net burn for the same company (for ``retention economics``);
 * ``tiny_movements.csv`` / ``tiny_snapshots.csv``: six accounts whose NRR and GRR
-  the README works out by hand.
+  the README works out by hand;
+* ``tiny_books.csv``: six accounts that change segment and owner (segment
+  transfers and books of business).
 """
 
 from __future__ import annotations
@@ -178,6 +180,22 @@ TINY_MOVEMENTS = [
     ("2026-01-15", "F", "new", "700.00", "SMB"),
 ]
 
+TINY_BOOKS = [
+    # date, account, type, amount, segment, owner: accounts change segment and owner
+    ("2025-01-10", "A", "new", "1000.00", "SMB", "ann"),
+    ("2025-01-12", "B", "new", "2000.00", "Enterprise", "bob"),
+    ("2025-01-15", "C", "new", "1000.00", "SMB", "ann"),
+    ("2025-02-20", "D", "new", "500.00", "SMB", "ann"),
+    ("2025-03-03", "E", "new", "3000.00", "Enterprise", "bob"),
+    ("2025-07-15", "A", "expansion", "500.00", "Enterprise", "bob"),
+    ("2025-09-30", "B", "contraction", "500.00", "Enterprise", "bob"),
+    ("2025-10-05", "C", "churn", "1000.00", "SMB", "ann"),
+    ("2025-11-11", "D", "expansion", "250.00", "SMB", "cara"),
+    ("2026-01-15", "F", "new", "700.00", "SMB", "cara"),
+    ("2026-02-10", "E", "expansion", "1000.00", "Enterprise", "cara"),
+    ("2026-03-20", "C", "reactivation", "800.00", "SMB", "ann"),
+]
+
 
 def tiny_snapshots() -> list[dict]:
     state: dict[str, tuple[int, str]] = {}
@@ -245,6 +263,13 @@ def main() -> None:
         ],
     )
     write("tiny_snapshots.csv", tiny_snapshots())
+    write(
+        "tiny_books.csv",
+        [
+            dict(zip(("date", "account_id", "type", "amount", "segment", "owner"), r, strict=True))
+            for r in TINY_BOOKS
+        ],
+    )
     write("spend.csv", spend(accounts))
 
 

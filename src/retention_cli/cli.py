@@ -618,6 +618,33 @@ def report(run: Run) -> None:
     run.metric("report")
 
 
+@command("books", *FROM_FILE, "skip", "grain", "span", "window", "method")
+def books_cmd(
+    run: Run,
+    owner: Annotated[
+        str,
+        typer.Option(
+            "--owner", help="The column naming each account's owner (its book), e.g. csm."
+        ),
+    ],
+) -> None:
+    """Books of business: per owner, NRR, GRR and movements of the accounts held at the
+    window start, and the ARR reassigned in or out."""
+    from retention_cli.errors import UsageError
+    from retention_cli.render.table import busy
+    from retention_cli.service import run_loaded
+
+    opts = run.options(by=(owner,))
+    loaded = run.load(opts, label="retention books")
+    if owner not in loaded.dimensions:
+        dims = ", ".join(map(repr, loaded.dimensions)) or "none"
+        msg = f"no column {owner!r} in the file to take owners from (its dimensions: {dims})"
+        raise UsageError(msg, param="owner")
+    with busy("retention books: computing", enabled=not run.quiet):
+        result = run_loaded("books", loaded, run.config, opts, release_input=True)
+    run.emit(result)
+
+
 @command("check", *FROM_FILE, "skip", "spend", "grain", "window", "method", "bridge", "by")
 def check_cmd(
     run: Run,

@@ -21,6 +21,8 @@ from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, repor
 from retention_cli.metrics import bridge as bridge_frame
 from retention_cli.metrics import churn as churn_frame
 from retention_cli.metrics import retention as retention_frame
+from retention_cli.metrics.books import BOOK_KEYS
+from retention_cli.metrics.books import books as books_frame
 from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, cohorts
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
 from retention_cli.metrics.frames import order_rows
@@ -166,6 +168,14 @@ def _mix_caption(c: Config, o: RunOptions) -> str:
     )
 
 
+def _books_caption(c: Config, o: RunOptions) -> str:
+    return (
+        f"book = the owner at the window start · {o.method.value} method · {_window(o)} · "
+        "reassigned: ARR at the window start of accounts whose owner changed by its end "
+        f"(never churn or expansion) · {c.fiscal_year.describe()}"
+    )
+
+
 COHORT_CELLS = {
     "nrr": "cohort ARR / its ARR at the end of its first period",
     "grr": "cohort ARR, each account capped at its first-period ARR, / first-period ARR",
@@ -219,6 +229,11 @@ def _mix(run: Run) -> pl.DataFrame:
     conc = concentration(led, grain=o.grain, by=by)
     frame = mix_from(run.frame("bridge"), run.frame("nrr"), acq, by=by, concentration_frame=conc)
     return order_rows(frame, reporting_periods(led, o.grain), by)
+
+
+def _books(run: Run) -> pl.DataFrame:
+    o = run.opts
+    return books_frame(run.ledger, owner=run.by[0], grain=o.grain, window=o.window, method=o.method)
 
 
 def _cohorts(run: Run) -> pl.DataFrame:
@@ -331,6 +346,15 @@ _SPECS = (
         section="economics", choose_keys=_economics_keys, extras=_spend_remarks,
         skip=_no_economics, opening_balance=NO_MOVEMENTS,
         hidden=frozenset({"customer_success", "gross_margin", "net_burn", "new_arr", "arpa"}),
+    ),
+    CommandSpec(
+        "books", "Books of business", BOOK_KEYS, _books, _books_caption,
+        labels={"cohort_logos": "Accounts", "cohort_start_arr": "Start ARR",
+                "expansion_arr": "Expansion", "contraction_arr": "Contraction",
+                "churned_arr": "Churn"},
+        table_keys=("cohort_logos", "cohort_start_arr", "nrr", "grr", "logo_retention",
+                    "expansion_arr", "contraction_arr", "churned_arr", "reassigned_in_arr",
+                    "reassigned_out_arr"),
     ),
     CommandSpec(
         "report", "Retention report", settings=(COHORT_METRIC, ECONOMICS), report=True,

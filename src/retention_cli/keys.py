@@ -130,6 +130,11 @@ _SPECS = (
     KeySpec("transfer_out_arr", M, "− Transfer out"),
     KeySpec("transfer_in_logos", C, "+ Transfer in logos"),
     KeySpec("transfer_out_logos", C, "− Transfer out logos"),
+    # books of business
+    KeySpec("reassigned_in_arr", M, "Reassigned in"),
+    KeySpec("reassigned_out_arr", M, "Reassigned out"),
+    KeySpec("reassigned_in_logos", C, "Accounts in"),
+    KeySpec("reassigned_out_logos", C, "Accounts out"),
     # mix
     KeySpec("gross_new_arr", M, "Gross new ARR", UP),
     KeySpec("expansion_share", R, "Expansion share", EITHER),
