@@ -124,6 +124,7 @@ def books(
     lf = ledger.frame
     s_, e_ = pl.col("arr"), pl.col("_arr_e")
     zero = pl.lit(0, pl.Int64)
+    ahead = {"_arr_e": pl.col("arr").shift(-window), "_owner_e": pl.col(owner).shift(-window)}
     if method is Method.bridge:  # the fiscal-month movements, as running sums per account
         a, b = previous_arr(), pl.col("arr")
         lf = lf.with_columns(
@@ -132,7 +133,8 @@ def books(
             _chu=running_sum(pl.when((b == 0) & (a > 0)).then(a).otherwise(zero)),
         )
         cols = zip(MOVES, ("_exp", "_con", "_chu"), strict=True)
-        moves = {k: pl.col(c).shift(-window) - pl.col(c) for k, c in cols}
+        ahead |= {k: pl.col(c).shift(-window) - pl.col(c) for k, c in cols}
+        moves: dict[str, pl.Expr] = {}
     else:  # from ARR at the window start to ARR at its end
         moves = {
             "expansion_arr": pl.when(e_ > s_).then(e_ - s_).otherwise(zero),
@@ -140,11 +142,8 @@ def books(
             "churned_arr": pl.when(e_ == 0).then(s_).otherwise(zero),
         }
     # the ledger is dense and sorted: ``window`` rows on in the same account is ``e``
-    cohort = (
-        lf.with_columns(_arr_e=pl.col("arr").shift(-window), _owner_e=pl.col(owner).shift(-window))
-        .filter(pl.col("arr") > 0)
-        .with_columns(**moves)
-    )
+    # (every shift before the filter, which drops rows)
+    cohort = lf.with_columns(**ahead).filter(pl.col("arr") > 0).with_columns(**moves)
     moved = pl.col(owner).fill_null(NONE_SEGMENT) != pl.col("_owner_e").fill_null(NONE_SEGMENT)
     cohort = cohort.with_columns(_moved=moved)
     out_aggs = [
