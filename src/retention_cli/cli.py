@@ -793,7 +793,10 @@ def explain_cmd(
     ],
     metric: Annotated[
         str,
-        typer.Option("--metric", help="nrr, grr, churn (period gross revenue churn) or bridge."),
+        typer.Option(
+            "--metric",
+            help="nrr, grr, churn (period gross revenue churn), bridge or books (with --by OWNER=NAME).",
+        ),
     ] = "nrr",
     where: Annotated[
         str | None,

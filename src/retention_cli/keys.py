@@ -167,6 +167,7 @@ _SPECS = (
     KeySpec("class", T, "Class"),
     KeySpec("arr_at_window_start", M, "ARR at window start"),
     KeySpec("arr_at_end", M, "ARR at end"),
+    KeySpec("owner_at_end", T, "Owner at end"),
     KeySpec("numerator_arr", M, "Numerator"),
     KeySpec("denominator_arr", M, "Denominator"),
     # nrr --variants

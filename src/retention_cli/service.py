@@ -21,6 +21,7 @@ from retention_cli.inputs import LINE, Loaded, load, load_frame
 from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
+from retention_cli.metrics.books import books
 from retention_cli.metrics.cohorts import CohortMetric
 from retention_cli.metrics.explain import explain, find_period
 from retention_cli.metrics.transfers import TRANSFER_KEYS
@@ -414,7 +415,9 @@ def explain_result(
     )  # fmt: skip
     label = frame["period"][0] if frame.height else find_period(led, o.grain, period)["period"]
     split = list(where)
-    if metric in ("nrr", "grr"):
+    if metric == "books":
+        figures = books(led, owner=split[0], grain=o.grain, window=o.window, method=o.method)
+    elif metric in ("nrr", "grr"):
         figures = retention(led, grain=o.grain, window=o.window, method=o.method, by=split)
     else:
         figures = bridge(led, grain=o.grain, mode=o.bridge, by=split, policies=config.policies)
@@ -426,7 +429,7 @@ def explain_result(
     dims = list(led.dimensions)
     keys = tuple(c for c in frame.columns if c not in ("period", "start", "end"))
     what = {"nrr": "NRR", "grr": "GRR", "bridge": "the ARR bridge",
-            "churn": "period gross revenue churn"}[metric]  # fmt: skip
+            "churn": "period gross revenue churn", "books": "the book of business"}[metric]  # fmt: skip
     scope = ", ".join(f"{k}={v}" for k, v in where.items())
     return Result(
         command="explain",
@@ -472,7 +475,8 @@ def _no_segment(ledger: Ledger, where: dict[str, str], label: str) -> UsageError
 
 def _headline_caption(metric: str, config: Config, opts: RunOptions) -> str:
     """The caption of the command whose headline ``explain`` checks against."""
-    return _caption(COMMANDS["nrr" if metric in ("nrr", "grr") else "bridge"], config, opts)
+    name = "nrr" if metric in ("nrr", "grr") else "books" if metric == "books" else "bridge"
+    return _caption(COMMANDS[name], config, opts)
 
 
 def _caption(spec: CommandSpec, config: Config, opts: RunOptions) -> str:
@@ -503,6 +507,15 @@ def _reconcile(frame: pl.DataFrame, headline: pl.DataFrame, metric: str, label: 
         ratio = num / den if den else None
         text = (f"{frame.height:,} cohort accounts add up to {metric.upper()} = "
                 f"{fmt_money(num)} / {fmt_money(den)} = {fmt_ratio(ratio)}")  # fmt: skip
+    elif metric == "books":
+        sums = ("numerator_arr", "denominator_arr", "reassigned_in_arr", "reassigned_out_arr")
+        got = tuple(int(frame[k].sum()) for k in sums)
+        want = (h["_cohort_end_arr"], h["cohort_start_arr"], h["reassigned_in_arr"],
+                h["reassigned_out_arr"])  # fmt: skip
+        ratio = got[0] / got[1] if got[1] else None
+        text = (f"{frame.height:,} accounts add up to the book's NRR = {fmt_money(got[0])} / "
+                f"{fmt_money(got[1])} = {fmt_ratio(ratio)}, reassigned in "
+                f"{fmt_money(got[2])}, out {fmt_money(got[3])}")  # fmt: skip
     elif metric == "churn":
         num, den = int(frame["numerator_arr"].sum()), int(frame["denominator_arr"].sum())
         want = (h["contraction_arr"] + h["churned_arr"], h["start_arr"])

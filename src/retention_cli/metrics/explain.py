@@ -37,7 +37,17 @@ CHURN_EXPLAIN_KEYS = (
     "numerator_arr",
     "denominator_arr",
 )
-EXPLAIN_METRICS = ("nrr", "grr", "bridge", "churn")
+BOOKS_EXPLAIN_KEYS = (
+    "class",
+    "owner_at_end",
+    "arr_at_window_start",
+    "arr_at_end",
+    "numerator_arr",
+    "denominator_arr",
+    "reassigned_in_arr",
+    "reassigned_out_arr",
+)
+EXPLAIN_METRICS = ("nrr", "grr", "bridge", "churn", "books")
 
 
 def find_period(ledger: Ledger, grain: Grain, label: str) -> dict[str, Any]:
@@ -82,6 +92,12 @@ def explain(
     churn, flat (bridge; joined by ``+`` when a gross bridge has several).
     Dimension values are as of the window start (cohort metrics) or the period
     end (bridge, churn); ``where`` keeps one segment, e.g. ``{"segment": "SMB"}``.
+    A segment's bridge adds ``transfer_in``/``transfer_out`` (accounts that
+    moved into or out of it). ``books`` (``where`` names one owner, e.g.
+    ``{"csm": "ann"}``): the accounts of that book of business at the window
+    start (adding up to its NRR) and those reassigned into it by the window end
+    (class ``reassigned_in``, outside its NRR); a book's account now owned by
+    someone else adds ``+reassigned_out`` to its class.
     """
     if metric not in EXPLAIN_METRICS:
         msg = f"{metric!r} cannot be explained; use one of {', '.join(EXPLAIN_METRICS)}"
@@ -96,7 +112,10 @@ def explain(
     p = find_period(ledger, grain, period)
     head = [pl.lit(p["period"]).alias("period"), pl.lit(p["start"]).alias("start"),
             pl.lit(p["end"]).alias("end")]  # fmt: skip
-    if metric in ("nrr", "grr"):
+    if metric == "books" and len(where) != 1:
+        msg = "explaining a book of business needs the book: OWNER_COLUMN=NAME, e.g. csm=ann"
+        raise UsageError(msg, param="by")
+    if metric in ("nrr", "grr", "books"):
         s, e = p["_last"] - window, p["_last"]
         if s < ledger.first_period:
             msg = (
@@ -104,6 +123,9 @@ def explain(
                 "so there is no cohort to explain"
             )
             raise UsageError(msg, param="period", hint="choose a later period or a shorter window")
+    if metric == "books":
+        out, keys = _book_rows(ledger, s, e, where), BOOKS_EXPLAIN_KEYS
+    elif metric in ("nrr", "grr"):
         lf = ledger.frame
         cohort = _restrict(
             lf.filter((pl.col("period") == s) & (pl.col("arr") > 0)).select(
@@ -199,6 +221,53 @@ def explain(
         out.sort(["_move", "account_id"], descending=[True, False])
         .select(*head, "account_id", *dims, *keys)
         .collect()
+    )
+
+
+def _book_rows(ledger: Ledger, s: int, e: int, where: dict[str, str]) -> pl.LazyFrame:
+    """The accounts of one book of business over the window ``(s, e]``: those owned at
+    ``s`` (its NRR) and those reassigned into it by ``e`` (see ``metrics.books``)."""
+    ((col, name),) = where.items()
+    dims = list(ledger.dimensions)
+    lf = ledger.frame
+    at_s = lf.filter((pl.col("period") == s) & (pl.col("arr") > 0)).select(
+        "account_id", pl.col("arr").alias("arr_at_window_start"), *dims
+    )
+    at_e = lf.filter(pl.col("period") == e).select(
+        "account_id", pl.col("arr").alias("arr_at_end"), pl.col(col).alias("owner_at_end")
+    )
+    low = (
+        lf.filter((pl.col("period") > s) & (pl.col("period") <= e))
+        .group_by("account_id")
+        .agg(_min=pl.col("arr").min())
+    )
+    held = pl.col(col).fill_null(NONE_SEGMENT) == name
+    kept = pl.col("owner_at_end").fill_null(NONE_SEGMENT) == name
+    rows = at_s.join(at_e, on="account_id", how="left").join(low, on="account_id", how="left")
+    rows = rows.filter(held | kept)
+    a, b = pl.col("arr_at_window_start"), pl.col("arr_at_end")
+    zero = pl.lit(0, pl.Int64)
+    base = (
+        pl.when(b == 0).then(pl.lit("churned"))
+        .when(pl.col("_min") == 0).then(pl.lit("churned_and_returned"))
+        .when(b > a).then(pl.lit("expanded"))
+        .when(b < a).then(pl.lit("contracted"))
+        .otherwise(pl.lit("retained"))
+    )  # fmt: skip
+    cls = (
+        pl.when(~held)
+        .then(pl.lit("reassigned_in"))
+        .when(~kept)
+        .then(pl.concat_str(base, pl.lit("+reassigned_out")))
+        .otherwise(base)
+    )
+    return rows.with_columns(
+        **{"class": cls},
+        numerator_arr=pl.when(held).then(b).otherwise(zero),
+        denominator_arr=pl.when(held).then(a).otherwise(zero),
+        reassigned_in_arr=pl.when(held).then(zero).otherwise(a),
+        reassigned_out_arr=pl.when(held & ~kept).then(a).otherwise(zero),
+        _move=(b - a).abs() + pl.when(held & kept).then(zero).otherwise(a),
     )
 
 
