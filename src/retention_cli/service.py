@@ -528,7 +528,7 @@ def _reconcile(frame: pl.DataFrame, headline: pl.DataFrame, metric: str, label: 
         got = tuple(int(frame[k].sum()) for k in cols)
         want = tuple(h[k] for k in cols)
         text = (f"{frame.height:,} accounts add up to the bridge: start {fmt_money(got[0])}, "
-                f"end {fmt_money(got[-1])}")  # fmt: skip
+                f"end {fmt_money(got[cols.index('end_arr')])}")  # fmt: skip
     if got != want:
         msg = f"explain: the accounts add up to {got}, the headline is {want}"
         raise RuntimeError(msg)
