@@ -123,6 +123,7 @@ def explain(
                 "so there is no cohort to explain"
             )
             raise UsageError(msg, param="period", hint="choose a later period or a shorter window")
+    keys: tuple[str, ...]
     if metric == "books":
         out, keys = _book_rows(ledger, s, e, where), BOOKS_EXPLAIN_KEYS
     elif metric in ("nrr", "grr"):
@@ -167,7 +168,7 @@ def explain(
         out = rows.with_columns(
             **{"class": cls}, numerator_arr=num, denominator_arr=a, _move=(num - a).abs()
         )
-        keys: tuple[str, ...] = RETENTION_EXPLAIN_KEYS
+        keys = RETENTION_EXPLAIN_KEYS
     else:
         pairs = _pairs(ledger, p, grain, mode, own_step=bool(where))
         seg = list(where)
