@@ -414,8 +414,13 @@ def _sums(steps: pl.LazyFrame, by: list[str], labels: dict[int, str] | None = No
         cols = ["_key", *by, *BRIDGE_KEYS, *TRANSFER_KEYS]
         parts = pl.collect_all([total.select(cols), segs.select(cols)], engine="streaming")
         out = pl.concat(parts)
-    if labels is not None:
-        out = out.with_columns(pl.col("_key").replace_strict(labels, return_dtype=pl.String))
+    if labels is not None:  # (polars leaves the column as it is for an empty mapping)
+        label = (
+            pl.col("_key").replace_strict(labels, return_dtype=pl.String)
+            if labels
+            else pl.lit(None, pl.String)
+        )
+        out = out.with_columns(label.alias("_key"))
     return out
 
 
