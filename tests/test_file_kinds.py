@@ -49,10 +49,15 @@ def test_xlsx_errors(runner: CliRunner, in_tmp: Path) -> None:
     assert "not a readable .xlsx file" in broken.stderr
     csv = runner.invoke(app, ["nrr", str(MOVES), "--sheet", "1"])
     assert csv.exit_code == 2
-    assert "--sheet: applies to .xlsx files only" in csv.stderr  # the CLI names the flag for param "sheet"
+    assert (
+        "--sheet: applies to .xlsx files only" in csv.stderr
+    )  # the CLI names the flag for param "sheet"
     with pytest.raises(UsageError) as err:
         read_table(str(MOVES), sheet="1")
-    assert (err.value.param, str(err.value).split(",")[0]) == ("sheet", "sheet: applies to .xlsx files only")
+    assert (err.value.param, str(err.value).split(",")[0]) == (
+        "sheet",
+        "sheet: applies to .xlsx files only",
+    )
 
 
 def test_bad_xlsx_rows_name_the_spreadsheet_row(runner: CliRunner, in_tmp: Path) -> None:
