@@ -1,15 +1,28 @@
 """retention: SaaS net and gross revenue retention, exact to the cent.
 
-The library API (no CLI needed)::
+The library API needs no CLI: load a file, build the ledger (each account's
+ARR at the end of each fiscal month), then compute any metric from it as a
+Polars DataFrame. Money columns are integer cents (``Int64``); ratios are
+fractions. What each number means: ``docs/definitions.md``.
 
-    import retention_cli as rc
-    data = rc.load("examples/movements.csv")
-    ledger = rc.build_ledger(data)
-    rc.retention(ledger, grain=rc.Grain.quarter)     # NRR, GRR, logo retention
-    rc.bridge(ledger)                                # the ARR bridge
-
-Money columns are integer cents (``Int64``); ratios are fractions.
 Names are imported on first use, so ``retention --help`` stays fast.
+
+Examples
+--------
+The bundled hand-checkable example (paths are relative to the repository root):
+
+>>> import retention_cli as rc
+>>> data = rc.load("examples/tiny_movements.csv")
+>>> ledger = rc.build_ledger(data)
+>>> nrr = rc.retention(ledger, grain=rc.Grain.quarter)  # NRR, GRR, logo retention
+>>> nrr.select("period", "nrr", "grr").tail(1).rows()
+[('FY2026-Q1', 0.8444444444444444, 0.7333333333333333)]
+>>> rc.bridge(ledger, grain=rc.Grain.quarter).select("period", "start_arr", "end_arr").tail(1).rows()
+[('FY2026-Q1', 680000, 750000)]
+
+The other examples are ``examples/saas_movements.csv``,
+``examples/saas_snapshots.csv`` and ``examples/saas_subscriptions.csv`` (one
+history in three shapes) and ``examples/spend.csv``.
 """
 
 from __future__ import annotations
