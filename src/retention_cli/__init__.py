@@ -68,6 +68,7 @@ _EXPORTS = {
     "ledger_from_frame": "retention_cli.service",
     "RunOptions": "retention_cli.service",
     "run": "retention_cli.service",
+    "run_check": "retention_cli.check",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -32,9 +32,11 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 @dataclass(frozen=True)
 class FiscalCalendar:
-    """A fiscal calendar: standard (fiscal months are calendar months) or a week
-    calendar (4-4-5, 4-5-4, 5-4-4: fiscal months of whole weeks; a 53-week year
-    puts its extra week in the last month). Labels name a fiscal month by its
+    """A fiscal calendar: standard, or a week calendar (4-4-5, 4-5-4, 5-4-4).
+
+    In the standard calendar fiscal months are calendar months; in a week
+    calendar they are whole weeks, and a 53-week year puts its extra week in
+    the last month. Labels name a fiscal month by its
     nominal calendar month (the month it stands for), in either kind.
 
     Parameters

@@ -40,8 +40,11 @@ class CheckError(RetentionError):
 # ----------------------------------------------------------------------------- tolerances
 @dataclass(frozen=True)
 class Tolerance:
-    """How much worse a metric may get: ``0.5pp`` (absolute, percentage points of a
-    ratio), ``2%`` (relative to the baseline) or a plain number (absolute)."""
+    """How much worse a metric may get.
+
+    ``0.5pp`` (absolute, percentage points of a ratio), ``2%`` (relative to the
+    baseline) or a plain number (absolute).
+    """
 
     amount: float
     relative: bool
@@ -94,8 +97,11 @@ def _number(value: Any) -> float:
 
 
 class Rule(BaseModel):
-    """Limits for one metric: ``min``, ``max`` (fractions for ratios: 0.9 or "90%")
-    and ``max_drop`` (a tolerance for the baseline comparison)."""
+    """Limits for one metric.
+
+    ``min``, ``max`` (fractions for ratios: 0.9 or "90%") and ``max_drop`` (a
+    tolerance for the baseline comparison).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -153,8 +159,11 @@ def _rules(data: Any, where: str) -> dict[str, Rule]:
 
 
 def load_thresholds(path: Path) -> Thresholds:
-    """Read a thresholds YAML: metric rules at the top level, and a ``segments:``
-    mapping of ``"segment=SMB"`` (or ``"segment=SMB,region=EMEA"``) to more rules."""
+    """Read a thresholds YAML.
+
+    Metric rules at the top level, and a ``segments:`` mapping of
+    ``"segment=SMB"`` (or ``"segment=SMB,region=EMEA"``) to more rules.
+    """
     try:
         data = load_yaml(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
@@ -671,8 +680,11 @@ class CheckOutcome:
 
 @dataclass(frozen=True)
 class CheckPlan:
-    """What a check compares against: the baseline document and thresholds read,
-    the tolerance, and which periods and metrics are asked for."""
+    """What a check compares against.
+
+    The baseline document and thresholds read, the tolerance, and which
+    periods and metrics are asked for.
+    """
 
     baseline: dict[str, Any] | None
     thresholds: Thresholds | None
@@ -694,8 +706,10 @@ class CheckPlan:
         bridge: BridgeMode | None = None,
         by: tuple[str, ...] | None = None,
     ) -> RunOptions:
-        """``base`` with the definitions not given taken from the baseline (else the
-        defaults), and ``by`` widened by the columns the segment thresholds name."""
+        """``base`` with the definitions not given taken from the baseline (else the defaults).
+
+        ``by`` is widened by the columns the segment thresholds name.
+        """
         from dataclasses import replace
 
         known = (self.baseline or {}).get("options") or {}
@@ -755,8 +769,10 @@ class CheckPlan:
         return CheckOutcome(result, verdicts)
 
     def _definition_change(self, ours: dict[str, Any]) -> list[str]:
-        """A warning when the baseline's definitions differ and that is allowed; an error
-        when it is not."""
+        """A warning when the baseline's definitions differ and that is allowed.
+
+        An error (:class:`CheckError`) when it is not.
+        """
         if self.baseline is None:
             return []
         theirs = self.baseline.get("definitions") or {}
@@ -858,12 +874,29 @@ def run_check(
     by: tuple[str, ...] | None = None,
     **plan: Any,
 ) -> CheckOutcome:
-    """Recompute the metrics of the file at ``path`` and compare them with a baseline
-    and/or thresholds (``plan``: the arguments of :func:`plan_check`).
+    """Recompute the metrics of the file at ``path`` and compare them with a baseline and/or thresholds.
+
+    ``plan`` holds the arguments of :func:`plan_check`.
 
     The definitions not given (``grain``, ``window``, ``method``, ``bridge``,
     ``by``) are the baseline's; ``options`` holds the input options (shape,
     columns, spend, ...). ``exit_code`` of the outcome is 1 when a check failed.
+
+    Examples
+    --------
+    The bundled CI example (``examples/ci/``) against the data it was made from:
+
+    >>> from pathlib import Path
+    >>> from retention_cli import run_check
+    >>> outcome = run_check(
+    ...     "examples/saas_movements.csv",
+    ...     baseline=Path("examples/ci/baseline.json"),
+    ...     thresholds=Path("examples/ci/thresholds.yaml"),
+    ... )
+    >>> outcome.result.title, int(outcome.exit_code)
+    ('retention check: PASS (14 passed, 0 failed)', 0)
+    >>> outcome.result.frame.select("period", "metric", "check", "status").row(0)
+    ('FY2026-Q2', 'nrr', 'baseline', 'pass')
     """
     from retention_cli.config import Config
     from retention_cli.service import RunOptions, load_input

@@ -81,8 +81,10 @@ class FiscalYear(_Strict):
 
     @property
     def weeks(self) -> tuple[int, ...] | None:
-        """Weeks in each of the 12 fiscal months (53-week years add one to the last); None
-        for the standard calendar."""
+        """Weeks in each of the 12 fiscal months; None for the standard calendar.
+
+        A 53-week year adds one to the last month.
+        """
         if self.calendar == "standard":
             return None
         quarter = tuple(int(n) for n in self.calendar.split("-"))
@@ -200,8 +202,11 @@ class Economics(_Strict):
 
 
 class Fx(_Strict):
-    """Currency conversion (SPEC §2.2): each rate is reporting-currency units per
-    one unit of the currency, e.g. ``EUR: 1.0856`` for USD reporting."""
+    """Currency conversion into one reporting currency.
+
+    Each rate is reporting-currency units per one unit of the currency, e.g.
+    ``EUR: 1.0856`` for USD reporting.
+    """
 
     reporting_currency: str = Field(..., description="ISO code every amount is converted to")
     rates: dict[str, Decimal] = Field(default_factory=dict)
@@ -561,6 +566,14 @@ def load_config(path: Path | None) -> Config:
 
     ``path=None`` uses ``retention.yaml`` in the working directory when it
     exists, else the defaults.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from retention_cli import load_config
+    >>> config = load_config(Path("configs/fiscal-feb.yaml"))
+    >>> config.fiscal_year.start_month, config.fiscal_year.describe()
+    (2, 'standard calendar, FY starts February, named by end year')
     """
     if path is None:
         default = Path(DEFAULT_CONFIG_NAME)

@@ -66,8 +66,10 @@ def first_row() -> pl.Expr:
 
 
 def previous_arr() -> pl.Expr:
-    """An account's ARR at the end of the month before (0 on its first row): the
-    ledger is dense, so the previous row of the same account is the previous month."""
+    """An account's ARR at the end of the month before (0 on its first row).
+
+    The ledger is dense, so the previous row of the same account is the previous month.
+    """
     return pl.when(first_row()).then(pl.lit(0, pl.Int64)).otherwise(pl.col("arr").shift(1))
 
 
@@ -90,16 +92,21 @@ def had_arr_before() -> pl.Expr:
 def account_period_key(
     account: str | pl.Expr = "account_id", period: str | pl.Expr = "period"
 ) -> pl.Expr:
-    """One Int64 standing for (account code, period index): joins on it are far
-    cheaper than on the two columns. Period indexes are below 2**20 (year 87,000)."""
+    """One Int64 standing for (account code, period index).
+
+    Joins on it are far cheaper than on the two columns. Period indexes are
+    below 2**20 (year 87,000).
+    """
     a = pl.col(account) if isinstance(account, str) else account
     p = pl.col(period) if isinstance(period, str) else period
     return a.cast(pl.Int64) * (1 << 20) + p.cast(pl.Int64)
 
 
 def account_codes(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """Integer account codes, ranked by name (so every shape of one history gets the
-    same codes): the ``account_id → account`` table and each row's code."""
+    """Integer account codes, ranked by name: the ``account_id → account`` table and each row's code.
+
+    Ranking by name gives every shape of one history the same codes.
+    """
     names = frame.get_column("account_id")
     if names.dtype == pl.Categorical:
         # the fast reader's categorical: rank the distinct names, then look each row up
@@ -156,8 +163,9 @@ def _densify(points: pl.LazyFrame, last: int, *, fill: str) -> pl.LazyFrame:
 def _dense(
     points: pl.DataFrame, n_accounts: int, last: int, *, fill: str, dims: list[str]
 ) -> pl.LazyFrame | None:
-    """One row per account per period from its first point to ``last``, in (account,
-    period) order, built by position instead of by join.
+    """One row per account per period from its first point to ``last``, in (account, period) order.
+
+    Built by position instead of by join.
 
     ``points`` holds one row per ``account_id, period`` with ``value`` and the
     dimension values; account ``a`` occupies the rows from ``offset[a]``, so the
@@ -256,6 +264,21 @@ def build_ledger(
       ``carry_forward``.
     * subscriptions: sum of the ARR of subscriptions active on the period's
       last day (start inclusive, end exclusive).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from retention_cli import Grain, build_ledger, load
+    >>> ledger = build_ledger(load("examples/tiny_movements.csv"))
+    >>> cal = ledger.calendar
+    >>> cal.label(ledger.first_period, Grain.month), cal.label(ledger.last_period, Grain.month)
+    ('2025-01', '2026-01')
+    >>> last = ledger.collect().filter(pl.col("period") == ledger.last_period)
+    >>> last.join(ledger.accounts, on="account_id").select("account", "arr").sort("account").rows()
+    [('A', 150000), ('B', 150000), ('C', 80000), ('D', 0), ('E', 300000), ('F', 70000)]
+
+    ARR at the end of 2026-01 in cents: D churned in 2025-11 and keeps a row
+    at 0; C came back with 800.00.
     """
     calendar = calendar or FiscalCalendar()
     config = config or Config()
@@ -458,8 +481,11 @@ def _check_bounds(
 
 
 def _bridge_gaps(dense: pl.LazyFrame, grace: int) -> tuple[pl.LazyFrame, int]:
-    """Carry an account's ARR through a run of at most ``grace`` zero months that
-    ends with the account back (SPEC §4 ``churn_grace``); also count the runs."""
+    """Carry an account's ARR through short gaps at zero ARR (``churn_grace``).
+
+    A gap is a run of at most ``grace`` zero months that ends with the account
+    back. Returns the filled frame and the number of gaps.
+    """
     pos = pl.col("value") > 0
     last_p = (
         pl.when(pos).then(pl.col("period")).forward_fill().over("account_id", order_by="period")

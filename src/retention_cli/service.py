@@ -59,7 +59,21 @@ def ledger_from_frame(
     config: Config | None = None,
     columns: dict[str, str] | None = None,
 ) -> Ledger:
-    """Build a ledger straight from an in-memory DataFrame (see ``load_frame``)."""
+    """Build a ledger straight from an in-memory DataFrame (see ``load_frame``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from retention_cli import ledger_from_frame
+    >>> snaps = pl.DataFrame({
+    ...     "account_id": ["a", "a"],
+    ...     "date": ["2026-01-31", "2026-02-28"],
+    ...     "arr": ["100.00", "80.00"],
+    ... })
+    >>> ledger = ledger_from_frame(snaps, shape="snapshots")
+    >>> ledger.collect()["arr"].to_list(), ledger.opening_balance
+    ([10000, 8000], True)
+    """
     config = config or Config()
     loaded = load_frame(
         data, shape=shape, columns={**config.columns, **(columns or {})}, fx=config.fx
@@ -342,9 +356,12 @@ def null_notes(frame: pl.DataFrame, keys: tuple[str, ...] | list[str], by: list[
 def compute(
     command: str, loaded: Loaded, config: Config, opts: RunOptions, *, release_input: bool = False
 ) -> Result:
-    """Run one metric command (``nrr``, ``bridge``, ``churn``, ``mix``, ``cohorts``,
-    ``economics``) on loaded data. ``release_input`` empties ``loaded.frame`` once
-    the ledger is built, to save memory (the CLI does; a notebook may want it kept)."""
+    """Run one metric command on loaded data.
+
+    ``command`` is ``nrr``, ``bridge``, ``churn``, ``mix``, ``cohorts`` or
+    ``economics``. ``release_input`` empties ``loaded.frame`` once the ledger is
+    built, to save memory (the CLI does; a notebook may want it kept).
+    """
     if command_spec(command).compute is None:
         msg = f"unknown command {command!r}"
         raise UsageError(msg, param="command")
@@ -359,9 +376,11 @@ def compute_report(
     sections_wanted: tuple[str, ...] = REPORT_SECTIONS,
     release_input: bool = False,
 ) -> Report:
-    """Every metric section over one input (economics only with spend or a gross margin);
-    ``sections_wanted`` leaves out the others (``check`` needs no cohort matrix);
-    ``release_input`` as for :func:`compute`."""
+    """Every metric section over one input (economics only with spend or a gross margin).
+
+    ``sections_wanted`` leaves out the others (``check`` needs no cohort
+    matrix); ``release_input`` as for :func:`compute`.
+    """
     job = _Run(loaded, config, opts, release_input=release_input)
     sections: dict[str, Result] = {}
     notes: list[str] = []
@@ -634,7 +653,18 @@ def calendar_result(config: Config, year: str, grain: Grain = Grain.month) -> Re
 
 
 def run(command: str, path: str, config: Config, opts: RunOptions) -> Result | Report:
-    """Load ``path`` and run ``command`` (or ``report``) on it."""
+    """Load ``path`` and run ``command`` (or ``report``) on it.
+
+    Examples
+    --------
+    >>> from retention_cli import Config, RunOptions, run
+    >>> opts = RunOptions(date_from="2026-01")
+    >>> result = run("nrr", "examples/tiny_movements.csv", Config(), opts)
+    >>> result.title
+    'Net and gross revenue retention'
+    >>> result.frame.select("period", "nrr", "grr").rows()
+    [('2026-01', 0.8444444444444444, 0.7333333333333333)]
+    """
     return run_loaded(command, load_input(path, config, opts), config, opts)
 
 
@@ -646,8 +676,10 @@ def run_loaded(
     *,
     release_input: bool = False,
 ) -> Result | Report:
-    """Run ``command`` (or ``report``) on already loaded data; ``release_input`` as
-    for :func:`compute`."""
+    """Run ``command`` (or ``report``) on already loaded data.
+
+    ``release_input`` as for :func:`compute`.
+    """
     spec = command_spec(command)
     if spec.report:
         return compute_report(loaded, config, opts, release_input=release_input)

@@ -55,7 +55,19 @@ class Spend:
 
 
 def load_spend(path: str, calendar: FiscalCalendar, *, separator: str | None = None) -> Spend:
-    """Read and check a spend file; every problem is reported with its line."""
+    """Read and check a spend file; every problem is reported with its line.
+
+    Examples
+    --------
+    >>> from retention_cli import FiscalCalendar, load_spend
+    >>> spend = load_spend("examples/spend.csv", FiscalCalendar())
+    >>> spend.columns, spend.source.rows_read
+    (('sales_marketing', 'customer_success', 'gross_margin', 'net_burn'), 30)
+    >>> spend.frame.select("period", "sales_marketing", "gross_margin").row(0)
+    ('2024-01', 97865415, 0.758)
+
+    Spend is in integer cents (978,654.15 of S&M in January 2024).
+    """
     raw, source = read_table(path, separator=separator)
     name = source.path
     found: dict[str, str] = {}
@@ -188,6 +200,16 @@ def spend_by_period(
     file has every ``by`` column; spend dimensions not in ``by`` are added up.
     A row longer than one reported period (a quarter at ``--grain month``) is
     an error, since it cannot be split without guessing.
+
+    Examples
+    --------
+    >>> from retention_cli import FiscalCalendar, Grain, load_spend, spend_by_period
+    >>> cal = FiscalCalendar()
+    >>> q = spend_by_period(load_spend("examples/spend.csv", cal), cal, Grain.quarter)
+    >>> cal.label(q["_p"][0], Grain.quarter), q.select("_months", "sales_marketing").row(0)
+    ('FY2024-Q1', (3, 145025861))
+
+    The first quarter's three monthly rows, added up (cents).
     """
     by = list(by)
     df = spend.frame.with_columns(

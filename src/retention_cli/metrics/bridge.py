@@ -88,8 +88,9 @@ def classify(
     had_arr_before: pl.Expr,
     policies: Policies,
 ) -> dict[str, pl.Expr]:
-    """Per-account bridge amounts for one step from ARR ``a`` to ARR ``b``: the one
-    movement classifier every path of the bridge and ``explain`` use.
+    """Per-account bridge amounts for one step from ARR ``a`` to ARR ``b``.
+
+    The one movement classifier every path of the bridge and ``explain`` use.
 
     Returns an expression for each of :data:`BRIDGE_KEYS` (cents for ``*_arr``,
     0/1 for logos; ``start_arr`` is ``a`` and ``end_arr`` is ``b``).
@@ -128,8 +129,10 @@ def _first_arr(ledger: Ledger) -> pl.LazyFrame:
 
 
 def _late_returns(ledger: Ledger, window: int) -> pl.LazyFrame:
-    """Per account and month with ARR: whether its current run of ARR began with a
-    return after more than ``window`` months at zero (``reactivation_window``)."""
+    """Per account and month with ARR: whether its current run of ARR began with a late return.
+
+    Late means after more than ``window`` months at zero (``reactivation_window``).
+    """
     pos = pl.col("arr") > 0
     last_pos_before = (
         pl.when(pos)
@@ -155,11 +158,14 @@ def _late_returns(ledger: Ledger, window: int) -> pl.LazyFrame:
 def _month_steps(
     ledger: Ledger, *cols: str, prior: list[str] | tuple[str, ...] = ()
 ) -> pl.LazyFrame:
-    """Every account's step into each fiscal month ``period``, straight from the dense
-    ledger (sorted by account and period, so an account's previous row is its previous
-    month; no joins): ``cols``, ``_a`` and ``_b`` (ARR before and after), ``_had``
-    (ARR in some month before), and the ``prior`` dimensions as of the month before
-    (:func:`~retention_cli.metrics.transfers.was`; null on the account's first row)."""
+    """Every account's step into each fiscal month ``period``, straight from the dense ledger.
+
+    The ledger is sorted by account and period, so an account's previous row is
+    its previous month (no joins). Columns: ``cols``, ``_a`` and ``_b`` (ARR
+    before and after), ``_had`` (ARR in some month before), and the ``prior``
+    dimensions as of the month before (:func:`~retention_cli.metrics.transfers.was`;
+    null on the account's first row).
+    """
     before = (pl.when(~first_row()).then(pl.col(d).shift(1)).alias(was(d)) for d in prior)
     return ledger.frame.select(
         *cols, *before, _a=previous_arr(), _b=pl.col("arr"), _had=had_arr_before()
@@ -169,8 +175,10 @@ def _month_steps(
 def _classified(
     steps: pl.LazyFrame, ledger: Ledger, policies: Policies, to: str
 ) -> tuple[pl.LazyFrame, dict[str, pl.Expr]]:
-    """``steps`` (``account_id``, ``to``, ``_a``, ``_b``, ``_had``) and the bridge amounts
-    of each step, a late return counting as new under ``reactivation_window``."""
+    """``steps`` (``account_id``, ``to``, ``_a``, ``_b``, ``_had``) with the bridge amounts of each step.
+
+    A late return counts as new under ``reactivation_window``.
+    """
     had_before = pl.col("_had")
     if policies.reactivation_window is not None:
         late = _late_returns(ledger, policies.reactivation_window).rename({"period": to})
@@ -188,8 +196,9 @@ def account_steps(
     *,
     prior: list[str] | tuple[str, ...] = (),
 ) -> pl.LazyFrame:
-    """Per account and step ``(_key, _from, _to, _dim_at)`` of ``pairs``: ``_a``, ``_b``
-    and the bridge amounts (:data:`BRIDGE_KEYS`).
+    """Per account and step ``(_key, _from, _to, _dim_at)`` of ``pairs``: ARR and bridge amounts.
+
+    Columns ``_a``, ``_b`` and the bridge amounts (:data:`BRIDGE_KEYS`).
 
     An account's dimensions ``by`` are its values as of fiscal month ``_dim_at``
     (the segment it lands in); the ``prior`` dimensions also come as of the step's
@@ -324,6 +333,16 @@ def bridge(
 
     January is the snapshot file's opening balance (no movements); in February
     ``a`` expands by 20.00 and ``b`` is new with 50.00 (values in cents).
+
+    The bundled tiny example by fiscal quarter: C comes back in FY2025-Q4 and D
+    leaves.
+
+    >>> from retention_cli import Grain, build_ledger, load
+    >>> q = bridge(build_ledger(load("examples/tiny_movements.csv")), grain=Grain.quarter)
+    >>> q.filter(pl.col("period") == "FY2025-Q4").select(
+    ...     "start_arr", "reactivation_arr", "churned_arr", "end_arr"
+    ... ).row(0)
+    (650000, 80000, 50000, 680000)
     """
     by = list(by or [])
     policies = policies or ledger.policies
@@ -378,8 +397,10 @@ def bridge(
 def _monthly_sums(
     ledger: Ledger, pairs: pl.DataFrame, by: list[str], policies: Policies
 ) -> pl.DataFrame:
-    """The month-grain bridge summed straight from the dense ledger: ``_key``, the
-    segment columns and :data:`BRIDGE_KEYS`, one row per month in ``pairs``.
+    """The month-grain bridge summed straight from the dense ledger.
+
+    Columns ``_key``, the segment columns and :data:`BRIDGE_KEYS`, one row per
+    month in ``pairs``.
 
     The per-account movements are never materialised (the sums stream through them).
     """
@@ -425,8 +446,11 @@ def _sums(steps: pl.LazyFrame, by: list[str], labels: dict[int, str] | None = No
 
 
 def _gross_ends(steps: pl.LazyFrame, periods: pl.DataFrame) -> pl.LazyFrame:
-    """Gross bridge above month grain: only a period's first step has a start balance
-    and only its last step an end balance."""
+    """Gross bridge above month grain: start and end balances from the first and last steps.
+
+    Only a period's first step has a start balance and only its last step an
+    end balance.
+    """
     return steps.join(
         periods.lazy().select(pl.col("period").alias("_key"), "_prev", "_last"),
         on="_key",

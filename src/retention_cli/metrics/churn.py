@@ -37,6 +37,20 @@ def churn(
     ``logo_churn_rate`` = 1 - logo retention, ``gross_revenue_churn`` = 1 -
     GRR, ``net_revenue_churn`` = 1 - NRR. Null where the denominator is zero
     or unknown.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from retention_cli import bridge, build_ledger, load, retention
+    >>> ledger = build_ledger(load("examples/tiny_movements.csv"))
+    >>> c = churn(bridge(ledger), retention(ledger))
+    >>> c.filter(pl.col("period") == "2025-11").select(
+    ...     "start_logos", "churned_logos", "period_logo_churn_rate", "period_gross_revenue_churn"
+    ... ).row(0)
+    (5, 1, 0.2, 0.0684931506849315)
+
+    In 2025-11 D (500.00) leaves five paying accounts holding 7,300.00:
+    1 / 5 logos and 500 / 7,300 of ARR.
     """
     by = list(by or [])
     keys = ["period", "start", "end", *by]

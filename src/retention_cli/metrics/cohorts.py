@@ -69,6 +69,15 @@ def cohorts(
 
     The 2026-01 cohort starts at 100 + 300 = 400; in February it holds 200 +
     300 = 500 (125%), in March 200 once b has churned (50%).
+
+    On the bundled tiny example, by quarter: of the four accounts won in
+    FY2025-Q1, C leaves in Q2 (and returns in Q4) and D leaves in Q4.
+
+    >>> from retention_cli import Grain, build_ledger, load
+    >>> ledger = build_ledger(load("examples/tiny_movements.csv"))
+    >>> q = cohorts(ledger, grain=Grain.quarter, metric="logos")
+    >>> q.select("period", "cohort_logos", "quarter_0", "quarter_1", "quarter_4").row(0)
+    ('FY2025-Q1', 4, 1.0, 0.75, 0.75)
     """
     by = list(by or [])
     metric = CohortMetric(metric)

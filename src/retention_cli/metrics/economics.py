@@ -94,6 +94,18 @@ def economics(
     (100000, 400000)
 
     Nobody churned, so LTV is the cap: 5 years × ARPA 1,000 × 80% = 4,000.
+
+    The bundled SaaS history with its monthly spend, by quarter (money in
+    cents):
+
+    >>> from retention_cli import Grain, build_ledger, load, load_spend
+    >>> ledger = build_ledger(load("examples/saas_movements.csv"))
+    >>> spend = load_spend("examples/spend.csv", ledger.calendar)
+    >>> q = economics(ledger, spend, grain=Grain.quarter)
+    >>> q.filter(pl.col("period") == "FY2026-Q1").select(
+    ...     "new_logos", "cac", "ltv", "magic_number"
+    ... ).row(0)
+    (22, 3217238, 10942096, 0.08701325942964501)
     """
     by = list(by or [])
     periods_spend = (

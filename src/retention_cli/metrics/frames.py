@@ -1,5 +1,7 @@
-"""Frame helpers every metric shares: ratios, the GRR cap, per-period grouping with
-segment totals, and the order of result rows.
+"""Frame helpers every metric shares.
+
+Ratios, the GRR cap, per-period grouping with segment totals, and the order
+of result rows.
 
 A metric frame has one row per reported period and segment: a total row (the
 segment columns null) first in each period, then one row per segment (a missing
@@ -34,8 +36,10 @@ def divide_cents(num: pl.Expr, den: pl.Expr) -> pl.Expr:
 
 
 def kept_arr(start: str | pl.Expr, end: str | pl.Expr) -> pl.Expr:
-    """The GRR cap: the part of an account's ``start`` ARR it still has at ``end``,
-    ``min(start, end)``, so expansion never lifts gross retention above 1."""
+    """The GRR cap: the part of an account's ``start`` ARR it still has at ``end``.
+
+    That is ``min(start, end)``, so expansion never lifts gross retention above 1.
+    """
     return pl.min_horizontal(start, end)
 
 
@@ -47,9 +51,11 @@ def is_total(by: list[str]) -> pl.Expr:
 def per_month(
     lf: pl.LazyFrame, months: dict[int, str], by: list[str], aggs: list[pl.Expr]
 ) -> pl.DataFrame:
-    """Aggregate ledger rows by fiscal month index ``period``, over the months in
-    ``months`` (index → reported period label): ``_key``, the segment columns, the
-    aggregates. A total row (segment columns null) plus one per segment.
+    """Aggregate ledger rows by fiscal month index ``period``, over the months in ``months``.
+
+    ``months`` maps a month index to its reported period label. Columns:
+    ``_key``, the segment columns, the aggregates. A total row (segment columns
+    null) plus one per segment.
 
     Grouping by the integer month and labelling the few result rows afterwards is
     far cheaper than labelling every row.
@@ -88,8 +94,10 @@ def aggregate(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.LazyFr
 
 
 def with_every_segment(result: pl.DataFrame, ledger: Ledger, by: list[str]) -> pl.DataFrame:
-    """Add a row (its figures null) for every segment the data has but a period lacks,
-    so that each period lists the same segments; the caller fills the figures."""
+    """Add a row (its figures null) for every segment the data has but a period lacks.
+
+    Each period then lists the same segments; the caller fills the figures.
+    """
     if not by:
         return result
     segs = ledger.frame.select(pl.col(d).fill_null(NONE_SEGMENT) for d in by).unique().collect()
@@ -100,8 +108,10 @@ def with_every_segment(result: pl.DataFrame, ledger: Ledger, by: list[str]) -> p
 
 
 def order_rows(result: pl.DataFrame, periods: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """Rows in the order of ``periods``, each period's total row first and then its
-    segments sorted; columns ``period, start, end, [by...]`` first."""
+    """Rows in the order of ``periods``, each period's total row first, then its segments sorted.
+
+    Columns ``period, start, end, [by...]`` come first.
+    """
     order = periods.select("period").with_row_index("_order")
     out = result.join(order, on="period", how="left")
     keys: list[str | pl.Expr] = ["_order"]

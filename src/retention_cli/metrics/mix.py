@@ -225,6 +225,16 @@ def mix(
     In 2026-01, G = 300 new + 200 expansion = 500 (expansion share 200/500);
     nothing was lost, so the quick ratio is null; the cohort (a, b) holds
     1,200 + 500 = 1,700 and c, acquired since, holds 300 (values in cents).
+
+    On the bundled tiny example, FY2025-Q3 wins E (3,000.00) and loses 500.00
+    of B:
+
+    >>> from retention_cli import Grain, build_ledger, load
+    >>> q = mix(build_ledger(load("examples/tiny_movements.csv")), grain=Grain.quarter)
+    >>> q.filter(pl.col("period") == "FY2025-Q3").select(
+    ...     "gross_new_arr", "net_new_arr", "quick_ratio", "arpa"
+    ... ).row(0)
+    (300000, 250000, 6.0, 162500)
     """
     by = list(by or [])
     policies = policies or ledger.policies

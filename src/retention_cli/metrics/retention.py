@@ -81,6 +81,23 @@ def retention(
     bridge GRR but not cohort GRR. NRR is equal under both methods. Logo
     retention = cohort accounts with ARR > 0 at ``e`` / |C| under both.
     ``window_start`` is the first day of the window (the day after ``s``).
+
+    Examples
+    --------
+    The README's hand-checked example: at 2026-01 the 12-month cohort is A, B,
+    C and D, with 4,500.00 at the end of 2025-01; they end with 3,800.00.
+
+    >>> import polars as pl
+    >>> from retention_cli import build_ledger, load
+    >>> ledger = build_ledger(load("examples/tiny_movements.csv"))
+    >>> r = retention(ledger, window=12)
+    >>> r.filter(pl.col("period") == "2026-01").select(
+    ...     "cohort_logos", "cohort_start_arr", "nrr", "grr", "logo_retention"
+    ... ).row(0)
+    (4, 450000, 0.8444444444444444, 0.7333333333333333, 0.75)
+
+    NRR = 3,800 / 4,500; GRR caps A at its 1,000 start: 3,300 / 4,500; three
+    of the four still pay (C came back).
     """
     check_window(window)
     by = list(by or [])
