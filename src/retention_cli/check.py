@@ -83,8 +83,10 @@ def parse_tolerance(text: str | float, *, source: str | None = None) -> Toleranc
 
 # ----------------------------------------------------------------------------- thresholds
 def _number(value: Any) -> float:
-    """A limit: a number, or a string such as ``"90%"`` or ``"0.9"`` (a ``ValueError``
-    otherwise, which Pydantic reports with the key)."""
+    """A limit: a number, or a string such as ``"90%"`` or ``"0.9"``.
+
+    Anything else is a ``ValueError``, which Pydantic reports with the key.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         msg = f"expected a number such as 0.9 or '90%', not {type(value).__name__} {value!r}"
         raise ValueError(msg)  # Pydantic reports a ValueError (not a TypeError) with the key
@@ -236,10 +238,13 @@ def _baseline_error(
 
 
 def load_baseline(path: Path) -> dict[str, Any]:
-    """Read a JSON document written by ``retention`` and check that it can gate:
-    a supported ``schema_version``, a metric command, ``definitions`` whose
-    ``definitions_sha256`` matches them, usable ``options`` and well-formed rows.
-    Any doubt is a :class:`CheckError` (exit 2), never a check quietly skipped."""
+    """Read a JSON document written by ``retention`` and check that it can gate.
+
+    It needs a supported ``schema_version``, a metric command, ``definitions``
+    whose ``definitions_sha256`` matches them, usable ``options`` and
+    well-formed rows. Any doubt is a :class:`CheckError` (exit 2), never a
+    check quietly skipped.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -314,8 +319,11 @@ def _check_command(path: Path, doc: dict[str, Any]) -> None:
 
 
 def _check_definitions(path: Path, doc: dict[str, Any]) -> None:
-    """``definitions`` is a record with the keys every command writes, and
-    ``definitions_sha256`` is its hash (an edited record no longer matches)."""
+    """Check that ``definitions`` is complete and ``definitions_sha256`` is its hash.
+
+    The record must have the keys every command writes; an edited record no
+    longer matches its hash.
+    """
     from retention_cli.result import definitions_hash
 
     theirs = doc.get("definitions")
@@ -360,9 +368,12 @@ def _check_options(path: Path, doc: dict[str, Any]) -> None:
 def baseline_rows(
     doc: dict[str, Any], path: Path | str = "baseline"
 ) -> dict[tuple[str, str, str], float | None]:
-    """``(metric, segment, period) -> value`` for every metric row of a baseline, like
-    :func:`long_rows`, but a value that is not a number or null, a null where the
-    row has a denominator, or two sections that disagree is a :class:`CheckError`."""
+    """``(metric, segment, period) -> value`` for every metric row of a baseline.
+
+    Like :func:`long_rows`, but a value that is not a number or null, a null
+    where the row has a denominator, or two sections that disagree is a
+    :class:`CheckError`.
+    """
     by = list((doc.get("options") or {}).get("by") or [])
     out: dict[tuple[str, str, str], float | None] = {}
     configured = None  # `nrr --variants`: the first variant is the one configured
@@ -399,9 +410,11 @@ def baseline_rows(
 def gated_metrics(
     doc: dict[str, Any], metrics: list[str] | None, thresholds: Thresholds | None
 ) -> tuple[str, ...]:
-    """The metrics a baseline must hold for every segment at every checked period:
-    those named by ``metrics`` (else the default compared ones its command writes),
-    and every threshold metric its command writes."""
+    """The metrics a baseline must hold for every segment at every checked period.
+
+    Those named by ``metrics`` (else the default compared ones its command
+    writes), and every threshold metric its command writes.
+    """
     written = written_keys(doc)
     named = list(metrics) if metrics else [m for m in DEFAULT_COMPARED if m in written]
     if thresholds is not None:
@@ -428,8 +441,11 @@ def missing_in_baseline(
     metrics: tuple[str, ...],
     path: Path | str = "baseline",
 ) -> str | None:
-    """What the baseline lacks to gate ``metrics`` at ``periods`` (for the total and
-    every segment it has there), as a message; ``None`` when nothing is missing."""
+    """What the baseline lacks to gate ``metrics`` at ``periods``, as a message.
+
+    Checked for the total and every segment it has there; ``None`` when
+    nothing is missing.
+    """
     segments: dict[str, set[str]] = {p: set() for p in periods}
     for _, seg, period in rows:
         if period in segments:

@@ -279,8 +279,10 @@ class Config(_Strict):
 
     @property
     def display_currency(self) -> str | None:
-        """The currency human formats show with money: ``currency``, else the fx
-        reporting currency, else none."""
+        """The currency human formats show with money.
+
+        ``currency``, else the fx reporting currency, else none.
+        """
         if self.currency is not None:
             return self.currency
         return self.fx.reporting_currency if self.fx is not None else None

@@ -136,8 +136,11 @@ def name_taken(name: str, taken: frozenset[str] = BY_TAKEN) -> bool:
 
 
 def delimiter_char(text: str | None) -> str | None:
-    """The field delimiter ``text`` stands for: one character, or ``\\t`` (a backslash
-    and a t, as typed in a shell) or ``tab`` for a tab; ``None`` to detect it."""
+    r"""The field delimiter ``text`` stands for; ``None`` to detect it.
+
+    One character, or ``\t`` (a backslash and a t, as typed in a shell) or
+    ``tab`` for a tab.
+    """
     if text is None:
         return None
     named = {"\\t": "\t", "tab": "\t", "\\x09": "\t"}
