@@ -53,16 +53,20 @@ class FiscalCalendar:
 
     @property
     def latest(self) -> dt.date:
-        """The last day a date in the data or an option may be: the fiscal year around
-        it (and a week calendar's year end, found from the next year) must still end
-        inside what Python's dates can hold (the year 9999)."""
+        """The last day a date in the data or an option may be.
+
+        The fiscal year around it (and a week calendar's year end, found from the
+        next year) must still end inside what Python's dates can hold (the year 9999).
+        """
         if self.fiscal_year.weeks is not None:
             return dt.date(9997, 12, 31)
         return dt.date(9999 if self._offset == 0 else 9998, 12, 31)
 
     def check_day(self, day: dt.date, text: str, *, param: str) -> None:
-        """Raise a :class:`UsageError` for ``param`` when ``day`` (read from ``text``)
-        lies outside :data:`EARLIEST` … :attr:`latest`."""
+        """Raise a :class:`UsageError` for ``param`` when ``day`` is out of range.
+
+        The range is :data:`EARLIEST` … :attr:`latest`; ``day`` was read from ``text``.
+        """
         if not EARLIEST <= day <= self.latest:
             msg = f"{text!r} is outside the dates this calendar can show ({EARLIEST} to {self.latest})"
             raise UsageError(msg, param=param, hint="use a date or period inside that range")

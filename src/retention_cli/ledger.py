@@ -471,9 +471,12 @@ def _check_bounds(
     as_of: dt.date | None,
     calendar: FiscalCalendar,
 ) -> None:
-    """Stop before building anything when the data spans more fiscal months than
-    ``limits.max_months`` or has a date the calendar cannot handle (both name the
-    dates and their lines)."""
+    """Stop before building anything when the data's dates are out of bounds.
+
+    That is, when the data spans more fiscal months than ``limits.max_months``
+    or has a date the calendar cannot handle (both errors name the dates and
+    their lines).
+    """
     check_span(
         frame, dated, path, months=last - first + 1, limit=config.limits.max_months, as_of=as_of
     )

@@ -176,6 +176,18 @@ def load(
     ------
     InputError
         With every problem found (first ones kept), each naming line, column and value.
+
+    Examples
+    --------
+    >>> from retention_cli import load
+    >>> data = load("examples/tiny_movements.csv")
+    >>> data.shape.value, data.source.rows_read, data.rows_used, data.dimensions
+    ('movements', 11, 11, ['segment'])
+    >>> data.frame.select("account_id", "type", "amount").head(2).rows()
+    [('A', 'new', 100000), ('B', 'new', 200000)]
+
+    Amounts are integer cents (1,000.00 is ``100000``); ``segment``, the one
+    column that is not part of the shape, is a dimension for ``by``.
     """
     if on_invalid == "error" and date_format is None and sheet is None:
         fast = fast_load(path, columns=columns, shape=shape, separator=separator)
@@ -216,8 +228,10 @@ _fast_load = fast_load  # the name the tests have always used
 
 
 def _frame_checks(loaded: Loaded, *, skip: bool) -> list[pl.DataFrame]:
-    """The checks across rows (movement states, snapshot duplicates), the same on
-    both readers: raise, or (``skip``) drop the rows and return their problems."""
+    """The checks across rows (movement states, snapshot duplicates), the same on both readers.
+
+    Raise, or (``skip``) drop the rows and return their problems.
+    """
     path = loaded.source.path
     if loaded.shape is Shape.movements:
         loaded.frame, dropped = settle_movement_states(loaded.frame, path, skip=skip)
@@ -244,6 +258,22 @@ def load_frame(
     Values are read through their text form with the same rules as a file, so
     a frame and the CSV it came from give the same result. Line numbers count
     as if the frame were a CSV with a header (first row = line 2).
+
+    Examples
+    --------
+    Headers match the canonical names ignoring case and spaces, and money is
+    read exactly, with its separators and symbols:
+
+    >>> import polars as pl
+    >>> from retention_cli import load_frame
+    >>> frame = pl.DataFrame({
+    ...     "Account ID": ["a", "b"],
+    ...     "date": ["2026-01-31", "2026-01-31"],
+    ...     "ARR": ["1,200.50", "$300"],
+    ... })
+    >>> loaded = load_frame(frame)
+    >>> loaded.shape.value, loaded.frame["arr"].to_list()
+    ('snapshots', [120050, 30000])
     """
     raw = data.select(pl.all().cast(pl.String)).with_row_index(LINE, offset=2)
     raw = raw.with_columns(pl.col(LINE).cast(pl.Int64))
