@@ -58,8 +58,10 @@ def books(
     window: int = 12,
     method: Method = Method.cohort,
 ) -> pl.DataFrame:
-    """One row per reported period and owner (a total row first): the book's accounts
-    and ARR at the window start, NRR, GRR, logo retention, movements and reassignments.
+    """One row per reported period and owner (a total row first).
+
+    Each row holds the book's accounts and ARR at the window start, NRR, GRR,
+    logo retention, movements and reassignments.
 
     Parameters
     ----------

@@ -416,9 +416,12 @@ def _monthly_sums(
 
 
 def _sums(steps: pl.LazyFrame, by: list[str], labels: dict[int, str] | None = None) -> pl.DataFrame:
-    """A bridge's rows from per-account steps: ``_key``, the segment columns and
-    :data:`BRIDGE_KEYS` (plus :data:`TRANSFER_KEYS` with segments, null on the
-    total row). ``labels`` maps an integer ``_key`` (a fiscal month) to its label."""
+    """A bridge's rows from per-account steps.
+
+    Columns ``_key``, the segment columns and :data:`BRIDGE_KEYS` (plus
+    :data:`TRANSFER_KEYS` with segments, null on the total row). ``labels`` maps
+    an integer ``_key`` (a fiscal month) to its label.
+    """
     sums = [pl.col(k).sum() for k in BRIDGE_KEYS]
     if not by:
         out = aggregate(steps, by, sums).collect()

@@ -241,8 +241,11 @@ def explain(
 
 
 def _book_rows(ledger: Ledger, s: int, e: int, where: dict[str, str]) -> pl.LazyFrame:
-    """The accounts of one book of business over the window ``(s, e]``: those owned at
-    ``s`` (its NRR) and those reassigned into it by ``e`` (see ``metrics.books``)."""
+    """The accounts of one book of business over the window ``(s, e]``.
+
+    Those owned at ``s`` (its NRR) and those reassigned into it by ``e`` (see
+    ``metrics.books``).
+    """
     ((col, name),) = where.items()
     dims = list(ledger.dimensions)
     lf = ledger.frame
@@ -288,8 +291,10 @@ def _book_rows(ledger: Ledger, s: int, e: int, where: dict[str, str]) -> pl.Lazy
 
 
 def _period_ends(steps: pl.LazyFrame, p: dict[str, Any]) -> pl.LazyFrame:
-    """Start balances on the period's first step only, end balances on its last (a
-    gross bridge's months in between carry neither)."""
+    """Start balances on the period's first step only, end balances on its last.
+
+    A gross bridge's months in between carry neither.
+    """
     first, last = pl.col("_from") == p["_prev"], pl.col("_to") == p["_last"]
     zero = pl.lit(0, pl.Int64)
     return steps.with_columns(
@@ -304,8 +309,11 @@ def _period_ends(steps: pl.LazyFrame, p: dict[str, Any]) -> pl.LazyFrame:
 def _pairs(
     ledger: Ledger, p: dict[str, Any], grain: Grain, mode: BridgeMode, *, own_step: bool = False
 ) -> pl.DataFrame:
-    """The steps of period ``p``; ``own_step``: each step's dimensions as of its own end
-    (a segment's view, where transfers roll forward), else as of the period's end."""
+    """The steps of period ``p``.
+
+    ``own_step``: each step's dimensions as of its own end (a segment's view,
+    where transfers roll forward), else as of the period's end.
+    """
     if mode is BridgeMode.net or grain is Grain.month:
         rows = [
             {"_key": p["period"], "_from": p["_prev"], "_to": p["_last"], "_dim_at": p["_last"]}

@@ -51,8 +51,10 @@ def moved(by: list[str]) -> pl.Expr:
 
 
 def segment_rows(steps: pl.LazyFrame, by: list[str], keys: tuple[str, ...]) -> pl.LazyFrame:
-    """Per-account steps seen from the segments: an account that changed segment gives
-    two rows, one in its old segment and one in its new.
+    """Per-account steps seen from the segments.
+
+    An account that changed segment gives two rows, one in its old segment and
+    one in its new.
 
     ``steps`` has the ``by`` columns (values at the step's end), their ``was``
     columns (values at its start), ``_a`` (ARR at the start) and the bridge
@@ -91,8 +93,11 @@ def segment_rows(steps: pl.LazyFrame, by: list[str], keys: tuple[str, ...]) -> p
 def segment_sums(
     steps: pl.LazyFrame, by: list[str], key: str, keys: tuple[str, ...]
 ) -> pl.LazyFrame:
-    """The segment rows of a bridge: ``key``, the ``by`` columns (a missing value as
-    ``(none)``), ``keys`` and :data:`TRANSFER_KEYS` summed per period and segment."""
+    """The segment rows of a bridge, summed per period and segment.
+
+    Columns ``key``, the ``by`` columns (a missing value as ``(none)``),
+    ``keys`` and :data:`TRANSFER_KEYS`.
+    """
     rows = segment_rows(steps, by, keys).with_columns(pl.col(d).fill_null(NONE_SEGMENT) for d in by)
     return rows.group_by(key, *by).agg(pl.col(k).sum() for k in (*keys, *TRANSFER_KEYS))
 
