@@ -59,12 +59,13 @@ class Case:
     """One hostile case of issue 19.
 
     ``exit``: the allowed exit codes. ``stderr``: substrings that stderr must
-    contain whenever the exit code is not 0 (the file, line or option named).
+    contain whenever the exit code is not 0 (the file, line or option named;
+    ``a|b`` means either).
     ``stdout``: substrings stdout must contain on exit 0 (hand-computed
     values, data text shown verbatim). ``warn``: substrings stderr must
     contain on exit 0. ``absent``: text in neither stream. ``changes``: files
-    the run may rewrite; every other file in ``files`` must be byte-identical
-    afterwards. ``process``: run in a subprocess under memory/CPU limits
+    a successful run (exit 0) may rewrite; every other file in ``files`` must
+    be byte-identical afterwards. ``process``: run in a subprocess under memory/CPU limits
     with ``timeout`` seconds (real process behaviour: /dev/zero, bombs,
     runaway loops, signals).
     """
@@ -290,14 +291,22 @@ def cases() -> list[Case]:
 
     # ---- item 1: an output over an input, baseline, thresholds, spend or config
     base = {T: TINY_BYTES}
-    add(Case("output_is_input", "1", base, (("bridge", T, "-o", T),), stderr=("--output",)))
+    add(
+        Case(
+            "output_is_input",
+            "1",
+            base,
+            (("bridge", T, "-o", T),),
+            stderr=("--output|same file|is the input",),
+        )
+    )
     add(
         Case(
             "output_is_input_json",
             "1",
             base,
             (("nrr", T, "-f", "json", "-o", T),),
-            stderr=("--output",),
+            stderr=("--output|same file|is the input",),
         )
     )
     add(
@@ -306,7 +315,7 @@ def cases() -> list[Case]:
             "1",
             {"bad.csv": csv(*ROWS, "2025-13-01,Z,new,1.00,SMB")},
             (("bridge", "bad.csv", "--on-invalid", "skip", "--rejects", "bad.csv"),),
-            stderr=("--rejects",),
+            stderr=("--rejects|same file|is the input",),
         )
     )
     saas_check = {"saas.csv": SAAS, "base.json": baseline(lambda d: None)}
@@ -316,7 +325,7 @@ def cases() -> list[Case]:
             "1",
             saas_check,
             (("check", "saas.csv", "--baseline", "base.json", "-o", "base.json"),),
-            stderr=("--output",),
+            stderr=("--output|same file|is the input",),
         )
     )
     add(
@@ -326,7 +335,7 @@ def cases() -> list[Case]:
             base,
             (("bridge", T, "-o", "link.csv"),),
             symlinks={"link.csv": T},
-            stderr=("--output",),
+            stderr=("--output|same file|is the input",),
         )
     )
     add(
@@ -335,7 +344,7 @@ def cases() -> list[Case]:
             "1",
             saas_check,
             (("check", "saas.csv", "--baseline", "base.json", "--summary", "saas.csv"),),
-            stderr=("--summary",),
+            stderr=("--summary|same file|is the input",),
         )
     )
     add(
@@ -344,7 +353,7 @@ def cases() -> list[Case]:
             "1",
             saas_check,
             (("check", "saas.csv", "--baseline", "base.json", "--junit", "base.json"),),
-            stderr=("--junit",),
+            stderr=("--junit|same file|is the baseline",),
         )
     )
     add(
@@ -353,7 +362,7 @@ def cases() -> list[Case]:
             "1",
             {**saas_check, "th.yaml": THRESHOLDS},
             (("check", "saas.csv", "--thresholds", "th.yaml", "-f", "json", "-o", "th.yaml"),),
-            stderr=("--output",),
+            stderr=("--output|same file|is the input",),
         )
     )
     add(
@@ -362,7 +371,7 @@ def cases() -> list[Case]:
             "1",
             {T: TINY_BYTES, "spend.csv": SPEND},
             (("economics", T, "--spend", "spend.csv", "-o", "spend.csv"),),
-            stderr=("--output",),
+            stderr=("--output|same file|is the input",),
         )
     )
     add(
@@ -371,7 +380,7 @@ def cases() -> list[Case]:
             "1",
             {T: TINY_BYTES, "cfg.yaml": NRF},
             (("nrr", T, "-c", "cfg.yaml", "-f", "markdown", "-o", "cfg.yaml"),),
-            stderr=("--output",),
+            stderr=("--output|same file|is the input",),
         )
     )
     add(
@@ -380,7 +389,7 @@ def cases() -> list[Case]:
             "1",
             {T: TINY_BYTES, "retention.yaml": NRF},
             (("nrr", T, "-f", "json", "-o", "retention.yaml"),),
-            stderr=("--output",),
+            stderr=("--output|same file|is the input",),
         )
     )
 
@@ -429,8 +438,11 @@ def cases() -> list[Case]:
             "4",
             {T: csv(*OVERFLOW_ROWS), "out.json": b"{}\n"},
             (("bridge", T), ("bridge", T, "-f", "json", "-o", "out.json"), ("nrr", T)),
-            stderr=("t.csv",),
+            exit=(0, 2),  # 0 only with a wider exact type: then the sum is right
+            stderr=("t.csv|overflow|too large",),
+            stdout=("99,999,999,999,999,999.00",),
             absent=("-84,467,440,737,095,517.16",),
+            changes=("out.json",),
         )
     )
     add(
@@ -451,8 +463,9 @@ def cases() -> list[Case]:
             "5",
             {T: tiny_with(segment=long_seg)},
             (("bridge", T, "--by", "segment", "-o", "out.xlsx"),),
-            exit=(2,),
-            stderr=("32,767",),
+            exit=(0, 2),  # refused, or written with a warning that the text was cut
+            stderr=("32,767|32767",),
+            warn=("32,767|32767",),
         )
     )
 
@@ -627,7 +640,7 @@ def cases() -> list[Case]:
                 )
             },
             (("bridge", T),),
-            stderr=("t.csv:3",),
+            stderr=("t.csv",),
             absent=("5,000.00",),
         )
     )
@@ -671,7 +684,7 @@ def cases() -> list[Case]:
             "11/internal",
             {"saas.csv": SAAS, "th.yaml": b"nrr: {min: [1, 2]}\n"},
             (("check", "saas.csv", "--thresholds", "th.yaml"),),
-            stderr=("th.yaml",),
+            stderr=("th.yaml|--thresholds",),
         )
     )
 
@@ -775,7 +788,7 @@ def cases() -> list[Case]:
             {"nrf.yaml": NRF},
             (("calendar", "--year", "FY9999", "-c", "nrf.yaml"),),
             exit=(0, 2),
-            stderr=("FY9999",),
+            stderr=("9999",),
         )
     )
     add(
