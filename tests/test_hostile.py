@@ -30,28 +30,6 @@ from tests.hostile.make_corpus import Case, Outcome, cases
 MEMORY_LIMIT = 2 * 1024**3  # RLIMIT_AS of a subprocess case, bytes
 
 XFAIL: dict[str, str] = {
-    # item 1: outputs over inputs
-    "output_is_input": "bridge t.csv -o t.csv overwrites the input, exit 0",
-    "output_is_input_json": "nrr t.csv -f json -o t.csv overwrites the input, exit 0",
-    "rejects_is_input": "--rejects onto the input replaces it with the rejected rows, exit 0",
-    "baseline_is_output": "check -o base.json replaces the baseline, exit 0",
-    "symlink_to_input": "-o through a symlink to the input overwrites the input, exit 0",
-    "summary_is_input": "--summary onto the input appends Markdown to the CSV, exit 0",
-    "junit_is_baseline": "--junit onto the baseline replaces it, exit 0",
-    "thresholds_is_output": "check -f json -o th.yaml replaces the thresholds file, exit 0",
-    "spend_is_output": "economics -o spend.csv replaces the spend file, exit 0",
-    "config_is_output": "-o onto the -c config replaces it, exit 0",
-    "auto_config_is_output": "-o retention.yaml replaces the auto-loaded config, exit 0",
-    # item 2: a full disk
-    "disk_full_json": "-o /dev/full: internal error OSError ENOSPC",
-    "disk_full_csv": "-o /dev/full: internal error OSError ENOSPC",
-    "disk_full_xlsx": "-o /dev/full: internal error OSError ENOSPC, then a zipfile traceback",
-    # item 3: data read as Rich markup
-    "markup_close_tag": "'[/x]' in data: internal error MarkupError in bridge/report/explain",
-    "markup_legacy": "'[legacy] Acme' is shown as ' Acme'",
-    "markup_red": "'[red]' is shown as nothing",
-    "markup_link": "'[link=...]click[/link]' becomes a hyperlink, the text is lost",
-    "markup_in_error": "validate: internal error MarkupError on a bad value '[/x]'",
     # item 4: overflow
     "overflow_sum": "100 x 999999999999999.99 wraps Int64 cents: -84,467,440,737,095,517.16, exit 0",
     # item 6: unbounded reads
@@ -77,13 +55,6 @@ XFAIL: dict[str, str] = {
     "baseline_wrong_sha": "a wrong definitions_sha256 is not checked, exit 0",
     "baseline_grain_decade": "internal error ValueError: 'decade' is not a valid Grain",
     "thresholds_min_list": "internal error TypeError: float() argument ... not 'list'",
-    # item 12: terminal escapes
-    "clear_screen": "raw ESC sequences reach the table, Markdown and HTML output",
-    "ansi_colour": "raw ESC sequences reach the table, Markdown and HTML output",
-    "osc_title": "raw OSC title sequence reaches the table, Markdown and HTML output",
-    "osc_clipboard": "raw OSC 52 sequence reaches the table, Markdown and HTML output",
-    "rtl_override": "raw U+202E reaches the table output",
-    "escape_in_error": "validate prints the raw ESC sequence of a bad value",
     # internal errors
     "column_named_line": "internal error DuplicateError: column '_line'",
     "header_account_id_twice": "explain: internal error DuplicateError: column 'account_id'",
@@ -104,9 +75,6 @@ XFAIL: dict[str, str] = {
     # the Low list
     "multiline_quoted_line_numbers": "after a two-line quoted field the error says line 4, not 5",
     "multiline_quoted_rejects_line": "after a two-line quoted field rejects.csv says line 4, not 5",
-    "junit_control_chars": "JUnit XML with a control character in a segment does not parse",
-    "summary_raw_html": "--summary embeds raw HTML from a segment name",
-    "cr_in_value_markdown": "a carriage return in a value splits the Markdown row",
     "blank_line_end": "a trailing blank line is four 'missing value' errors",
     "blank_line_end_crlf": "a trailing blank CRLF line is four 'missing value' errors",
     "blank_line_middle": "a blank line is four 'missing value' errors",
@@ -119,7 +87,6 @@ XFAIL: dict[str, str] = {
     "fullwidth_digits": "full-width digits: the error says 'number out of range'",
     "parquet_tiny_float": "Parquet 1e-7: the error says 'not a number'",
     "missing_type_column_hint": "a missing type column is hinted as --column type='date'",
-    "init_failure_hint": "init failure names --output, which init does not have",
     "decimal_comma": "no hint for the decimal-comma amount 1.234,56",
 }
 
