@@ -65,9 +65,10 @@ class Case:
     values, data text shown verbatim). ``warn``: substrings stderr must
     contain on exit 0. ``absent``: text in neither stream. ``changes``: files
     a successful run (exit 0) may rewrite; every other file in ``files`` must
-    be byte-identical afterwards. ``process``: run in a subprocess under memory/CPU limits
-    with ``timeout`` seconds (real process behaviour: /dev/zero, bombs,
-    runaway loops, signals).
+    be byte-identical afterwards. ``process``: run in a subprocess under a memory limit and
+    ``timeout`` seconds of CPU time (real process behaviour: /dev/zero, bombs,
+    runaway loops, signals); ``sigint_after``: send SIGINT that many seconds
+    after the process starts reading stdin.
     """
 
     id: str
@@ -403,7 +404,7 @@ def cases() -> list[Case]:
                 (("bridge", T, "-f", fmt, "-o", "/dev/full"),),
                 stderr=("/dev/full",),
                 process=True,
-                timeout=6,
+                timeout=4,
             )
         )
 
@@ -478,7 +479,7 @@ def cases() -> list[Case]:
             (("nrr", "bomb.csv.gz"),),
             stderr=("bomb.csv.gz",),
             process=True,
-            timeout=12,
+            timeout=6,
         )
     )
     add(
@@ -489,7 +490,7 @@ def cases() -> list[Case]:
             (("nrr", "/dev/zero"),),
             stderr=("/dev/zero",),
             process=True,
-            timeout=6,
+            timeout=4,
         )
     )
     add(
@@ -513,7 +514,7 @@ def cases() -> list[Case]:
             (("nrr", T),),
             stderr=("retention.yaml",),
             process=True,
-            timeout=6,
+            timeout=4,
         )
     )
 
@@ -526,7 +527,7 @@ def cases() -> list[Case]:
             (("nrr", T), ("report", T)),
             stderr=("9999-12-31",),
             process=True,
-            timeout=6,
+            timeout=4,
         )
     )
     add(
@@ -541,7 +542,7 @@ def cases() -> list[Case]:
             (("nrr", T),),
             stderr=("1900-01-15",),
             process=True,
-            timeout=6,
+            timeout=4,
         )
     )
     add(
@@ -559,7 +560,7 @@ def cases() -> list[Case]:
             exit=(0,),
             check=no_9999_period,
             process=True,
-            timeout=6,
+            timeout=4,
         )
     )
     add(
@@ -587,8 +588,8 @@ def cases() -> list[Case]:
             exit=(130,),
             stderr=(),
             process=True,
-            timeout=6,
-            sigint_after=2.0,
+            timeout=4,
+            sigint_after=0.5,
         )
     )
 
@@ -767,7 +768,7 @@ def cases() -> list[Case]:
                 (("nrr", T), ("validate", T)),
                 stderr=(date,),
                 process=True,
-                timeout=6,
+                timeout=4,
             )
         )
     add(
@@ -778,7 +779,7 @@ def cases() -> list[Case]:
             (("nrr", T, "-c", "nrf.yaml"),),
             stderr=("9999-12-31",),
             process=True,
-            timeout=6,
+            timeout=4,
         )
     )
     add(
@@ -800,7 +801,7 @@ def cases() -> list[Case]:
             exit=(0, 2),
             stderr=("--window",),
             process=True,
-            timeout=6,
+            timeout=4,
         )
     )
     add(
