@@ -42,10 +42,6 @@ XFAIL: dict[str, str] = {
     "currency_markers_mixed": "$, EUR-sign, GBP-sign, '1000 EUR', 'JPY 1000' summed to 5,000.00, exit 0",
     "currency_marker_vs_column": "EUR-sign 1000 on a USD row is taken as USD, exit 0",
     # internal errors
-    "header_account_id_twice": "explain: internal error DuplicateError: column 'account_id'",
-    "date_0000": "internal error ValueError: year 0 is out of range",
-    "date_0001": "internal error ValueError: year 0 is out of range",
-    "snapshot_pre_1970_rounding": "internal error InvalidOperationError: i64 to u64 cast of 'date'",
     # the Low list
     "multiline_quoted_line_numbers": "after a two-line quoted field the error says line 4, not 5",
     "multiline_quoted_rejects_line": "after a two-line quoted field rejects.csv says line 4, not 5",

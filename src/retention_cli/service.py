@@ -17,7 +17,7 @@ from retention_cli.commands import (
 )
 from retention_cli.config import CANONICAL_COLUMNS, Config
 from retention_cli.errors import InputError, Problem, UsageError
-from retention_cli.inputs import LINE, Loaded, load, load_frame
+from retention_cli.inputs import Loaded, load, load_frame
 from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
@@ -160,27 +160,16 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
     A header the tool cannot use as it is (a ``_line`` column, or two headers
     read as the same canonical column) is an :class:`InputError`.
     """
-    import polars.exceptions as plx
-
-    try:
-        loaded = load(
-            path,
-            columns={**config.columns, **opts.columns},
-            shape=opts.shape,
-            date_format=opts.date_format,
-            separator=delimiter_char(opts.delimiter),
-            sheet=opts.sheet,
-            on_invalid=opts.on_invalid,
-            fx=config.fx,
-        )
-    except plx.DuplicateError as exc:
-        name = LINE if f"'{LINE}'" in str(exc) else None
-        what = (
-            f"the column name {LINE!r} is reserved (retention numbers the file's lines under it)"
-            if name
-            else f"two columns have the same name ({exc})"
-        )
-        raise InputError(path, [Problem(what, line=1)], hint="rename the column") from None
+    loaded = load(
+        path,
+        columns={**config.columns, **opts.columns},
+        shape=opts.shape,
+        date_format=opts.date_format,
+        separator=delimiter_char(opts.delimiter),
+        sheet=opts.sheet,
+        on_invalid=opts.on_invalid,
+        fx=config.fx,
+    )
     clash = [d for d in loaded.dimensions if d in CANONICAL_COLUMNS]
     if clash:
         msg = (

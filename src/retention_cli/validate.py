@@ -8,6 +8,7 @@ import polars as pl
 
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config
+from retention_cli.errors import InputError, Problem, RetentionError
 from retention_cli.inputs import LINE, Loaded
 from retention_cli.inputs.checks import SNAPSHOT_GAP, Row, title_of
 from retention_cli.ledger import build_ledger
@@ -42,6 +43,27 @@ def snapshot_gaps(loaded: Loaded, calendar: FiscalCalendar) -> pl.DataFrame:
     return gaps.collect()
 
 
+def _error_rows(exc: RetentionError) -> pl.DataFrame:
+    """A problem frame (severity error) for what stopped the ledger: each located
+    problem of an :class:`InputError`, else the error's own message."""
+    problems = exc.problems if isinstance(exc, InputError) else []
+    if not problems:
+        problems = [Problem(exc.message, check="ledger")]
+    return pl.DataFrame(
+        {
+            LINE: [p.line for p in problems],
+            "_check": [900] * len(problems),
+            "check": [p.check or "ledger" for p in problems],
+            "column": [p.column for p in problems],
+            "message": [p.message for p in problems],
+            "value": [p.value for p in problems],
+            "severity": ["error"] * len(problems),
+        },
+        schema={LINE: pl.Int64, "_check": pl.Int32, "check": pl.String, "column": pl.String,
+                "message": pl.String, "value": pl.String, "severity": pl.String},
+    )  # fmt: skip
+
+
 def validate(loaded: Loaded, config: Config) -> tuple[pl.DataFrame, list[str]]:
     """The validation table for a file loaded with ``on_invalid="report"``.
 
@@ -71,8 +93,8 @@ def validate(loaded: Loaded, config: Config) -> tuple[pl.DataFrame, list[str]]:
         try:
             ledger = build_ledger(loaded, cal, config=config, dimensions=[])
             warnings += ledger.warnings
-        except Exception as exc:  # a ledger-level problem is itself a finding
-            warnings.append(getattr(exc, "message", str(exc)))
+        except RetentionError as exc:  # a ledger-level problem is an error finding: exit 2
+            parts.append(_error_rows(exc))
     schema = {"check": pl.String, "severity": pl.String, "column": pl.String,
               "rows": pl.Int64, "examples": pl.String}  # fmt: skip
     if not parts:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -138,6 +139,24 @@ class Loaded:
         return self.source.rows_read - self.skipped
 
 
+@contextmanager
+def usable_headers(path: str) -> Iterator[None]:
+    """Turn an unusable header into an :class:`InputError`.
+
+    Unusable: a column named ``_line`` (it numbers the file's lines), or two
+    columns of one name.
+    """
+    try:
+        yield
+    except pl.exceptions.DuplicateError as exc:
+        what = (
+            f"the column name {LINE!r} is reserved (retention numbers the file's lines under it)"
+            if f"'{LINE}'" in str(exc)
+            else f"two columns have the same name ({exc})"
+        )
+        raise InputError(path, [Problem(what, line=1)], hint="rename the column") from None
+
+
 def load(
     path: str,
     *,
@@ -189,15 +208,16 @@ def load(
     Amounts are integer cents (1,000.00 is ``100000``); ``segment``, the one
     column that is not part of the shape, is a dimension for ``by``.
     """
-    if on_invalid == "error" and date_format is None and sheet is None:
-        fast = fast_load(path, columns=columns, shape=shape, separator=separator)
-        if fast is not None:
-            return fast
-    raw, source = read_table(path, separator=separator, sheet=sheet)
-    return parse_table(
-        raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid,
-        fx=fx,
-    )  # fmt: skip
+    with usable_headers(path):
+        if on_invalid == "error" and date_format is None and sheet is None:
+            fast = fast_load(path, columns=columns, shape=shape, separator=separator)
+            if fast is not None:
+                return fast
+        raw, source = read_table(path, separator=separator, sheet=sheet)
+        return parse_table(
+            raw, source, columns=columns, shape=shape, date_format=date_format,
+            on_invalid=on_invalid, fx=fx,
+        )  # fmt: skip
 
 
 def fast_load(
@@ -275,7 +295,8 @@ def load_frame(
     >>> loaded.shape.value, loaded.frame["arr"].to_list()
     ('snapshots', [120050, 30000])
     """
-    raw = data.select(pl.all().cast(pl.String)).with_row_index(LINE, offset=2)
+    with usable_headers(name):
+        raw = data.select(pl.all().cast(pl.String)).with_row_index(LINE, offset=2)
     raw = raw.with_columns(pl.col(LINE).cast(pl.Int64))
     buf = io.BytesIO()
     data.write_csv(buf)

@@ -437,7 +437,9 @@ def snapshot_duplicates(
     key = ["account_id", "date"]
     # the usual case, no repeats, in one cheap pass over a 64-bit hash of the key;
     # equal keys have equal hashes, so only rows with a repeated hash can repeat
-    hashed = pl.col("account_id").hash(7) ^ pl.col("date").cast(pl.Int64).cast(pl.UInt64).hash(11)
+    hashed = pl.col("account_id").hash(7) ^ pl.col("date").cast(pl.Int64).hash(
+        11
+    )  # days may be < 0
     if df.schema["account_id"] == pl.Categorical:  # the fast reader's: pack code and day exactly
         code = pl.col("account_id").to_physical().cast(pl.UInt64)
         day = (pl.col("date").cast(pl.Int64) + 2**31).cast(pl.UInt64)

@@ -108,6 +108,11 @@ def map_columns(
         if canonical in mapping:
             continue
         found = by_norm.get(normalize_header(canonical))
+        same = [h for h in headers if normalize_header(h) == normalize_header(canonical)]
+        if len(same) > 1:  # never pick one of two look-alike headers silently
+            msg = f"two columns are read as {canonical}: {', '.join(map(repr, same))}"
+            hint = f"rename or drop one of them, or name the one to use: --column {canonical}={same[0]!r}"
+            raise InputError(path, [Problem(msg, line=1)], hint=hint)
         if found is not None and found not in taken:
             mapping[canonical] = found
             taken.add(found)
