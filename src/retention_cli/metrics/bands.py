@@ -37,10 +37,8 @@ def band_of(cents: pl.Expr, edges: list[int]) -> pl.Expr:
     labels = band_labels(edges)
     if not edges:
         return pl.lit(labels[0], pl.String)
-    expr = pl.when(cents < edges[0] * 100).then(pl.lit(labels[0]))
-    for edge, label in zip(edges[1:], labels[1:-1], strict=False):
-        expr = expr.when(cents < edge * 100).then(pl.lit(label))
-    return expr.otherwise(pl.lit(labels[-1])).cast(pl.String)
+    above = pl.sum_horizontal((cents >= edge * 100).cast(pl.Int32) for edge in edges)
+    return above.replace_strict(dict(enumerate(labels)), return_dtype=pl.String)
 
 
 def with_bands(ledger: Ledger, wanted: list[str], bands: Bands, order: list[str]) -> Ledger:

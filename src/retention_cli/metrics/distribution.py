@@ -225,8 +225,9 @@ def _with_intervals(
                 seed=f"{seed}:{group['period']}:{tag}",
             )  # fmt: skip
             found.append({**group, "nrr_low": nl, "nrr_high": nh, "grr_low": gl, "grr_high": gh})
-    schema = {"period": pl.String, **dict.fromkeys(by, pl.String)}
-    schema |= dict.fromkeys(("nrr_low", "nrr_high", "grr_low", "grr_high"), pl.Float64)
+    schema: list[tuple[str, type[pl.DataType]]] = [("period", pl.String)]
+    schema += [(d, pl.String) for d in by]
+    schema += [(k, pl.Float64) for k in ("nrr_low", "nrr_high", "grr_low", "grr_high")]
     intervals = pl.DataFrame(found, schema=schema, orient="row")
     out = out.join(intervals, on=["period", *by], how="left", nulls_equal=True)
     why = (
