@@ -78,8 +78,8 @@ ECONOMICS = Setting(
     },
 )
 
-BENCHMARK = Setting(
-    definitions=lambda c, o: {"benchmark": o.benchmark} if o.benchmark else {},
+BENCHMARK = Setting(  # peers are context, not a definition of the figures: options only
+    definitions=lambda c, o: {},
     options=lambda c, o: {"benchmark": o.benchmark} if o.benchmark else {},
 )
 DISTRIBUTION = Setting(
