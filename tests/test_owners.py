@@ -143,6 +143,18 @@ def test_each_acv_band_segment_gets_its_own_peer_band() -> None:
     assert out["peer_nrr"].to_list() == [1.0, 1.1]
 
 
+def test_an_empty_cohort_gets_no_peer() -> None:
+    # hazard: 0 / 0 = NaN average ACV falling through to the source's overall median
+    frame = pl.DataFrame(
+        {"nrr": [None], "grr": [None], "cohort_logos": [0], "cohort_start_arr": [0]},
+        schema={"nrr": pl.Float64, "grr": pl.Float64, "cohort_logos": pl.Int64,
+                "cohort_start_arr": pl.Int64},
+    )  # fmt: skip
+    out = with_peers(frame, "saas-capital")
+    assert out.row(0, named=True)["peer_band"] is None
+    assert out["_why_peer_nrr"].to_list() == ["no cohort, so no contract size to pick a band by"]
+
+
 def test_an_unknown_benchmark_names_the_known_ones() -> None:
     opts = RunOptions(benchmark="nope")
     with pytest.raises(UsageError) as err:

@@ -64,18 +64,19 @@ def sources() -> list[str]:
     return list(dict.fromkeys(benchmark_table()["source"].to_list()))
 
 
-def source_rows(source: str) -> pl.DataFrame:
-    """The rows of one source; a :class:`UsageError` naming the known ones otherwise."""
+def source_rows(source: str, *, param: str = "benchmark") -> pl.DataFrame:
+    """The rows of one source; a :class:`UsageError` (about ``param``) naming the
+    known ones otherwise."""
     rows = benchmark_table().filter(pl.col("source") == source)
     if rows.height == 0:
         msg = f"no bundled benchmark {source!r}"
-        raise UsageError(msg, param="benchmark", hint=f"known: {', '.join(sources())}")
+        raise UsageError(msg, param=param, hint=f"known: {', '.join(sources())}")
     return rows
 
 
 def listing(source: str | None = None) -> pl.DataFrame:
     """The bundled rows (of ``source``, else all) under the ``benchmarks`` keys."""
-    rows = benchmark_table() if source is None else source_rows(source)
+    rows = benchmark_table() if source is None else source_rows(source, param="source")
     return rows.rename(
         {
             "nrr_median": "peer_nrr",
@@ -98,7 +99,11 @@ def with_peers(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     rows = source_rows(source)
     bands = rows.filter(pl.col("dimension") == "acv_band")
     overall = rows.filter(pl.col("dimension") == "all")
-    acv = (pl.col("cohort_start_arr") / pl.col("cohort_logos")).alias("_acv")  # cents
+    acv = (  # the cohort's average ARR in cents; null for an empty or unknown cohort
+        pl.when(pl.col("cohort_logos") > 0)
+        .then(pl.col("cohort_start_arr") / pl.col("cohort_logos"))
+        .alias("_acv")
+    )
     out = frame.with_row_index("_row").with_columns(acv)
     matched = (
         out.select("_row", "_acv")

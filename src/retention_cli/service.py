@@ -216,7 +216,9 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     if unknown:
         dims = ", ".join(map(repr, loaded.dimensions)) or "none"
         msg = f"no dimension column {', '.join(map(repr, unknown))} in the file (its dimensions: {dims})"
-        hint = f"or a computed one: {', '.join(COMPUTED_DIMENSIONS)}"
+        hint = (
+            f"use one of them, or a dimension the tool computes: {', '.join(COMPUTED_DIMENSIONS)}"
+        )
         raise UsageError(msg, param="by", hint=hint)
     taken = [d for d in opts.by if d not in computed and name_taken(d)]
     if taken:
