@@ -211,8 +211,10 @@ def _money_label(value: int) -> str:
 
 
 def band_labels(edges: list[int]) -> list[str]:
-    """Labels of the bands that ``edges`` cut (each band includes its lower edge and
-    excludes its upper one): ``[12000, 25000]`` → ``<12k``, ``12k-25k``, ``25k+``.
+    """Labels of the bands that ``edges`` cut.
+
+    Each band includes its lower edge and excludes its upper one:
+    ``[12000, 25000]`` → ``<12k``, ``12k-25k``, ``25k+``.
     """
     if not edges:
         return ["all"]

@@ -31,8 +31,10 @@ COMPUTED_DIMENSIONS = ("acv_band", "arr_stage")
 
 
 def band_of(cents: pl.Expr, edges: list[int]) -> pl.Expr:
-    """The label of the band (see :func:`~retention_cli.config.band_labels`) that an
-    amount in cents falls in; lower edges are inclusive, upper ones exclusive.
+    """The label of the band an amount in cents falls in.
+
+    Labels as :func:`~retention_cli.config.band_labels`; lower edges are
+    inclusive, upper ones exclusive.
     """
     labels = band_labels(edges)
     if not edges:
@@ -42,8 +44,9 @@ def band_of(cents: pl.Expr, edges: list[int]) -> pl.Expr:
 
 
 def with_bands(ledger: Ledger, wanted: list[str], bands: Bands, order: list[str]) -> Ledger:
-    """``ledger`` with the computed dimensions ``wanted`` added as String columns, its
-    ``dimensions`` in the order of ``order`` (the ``--by`` order).
+    """``ledger`` with the computed dimensions ``wanted`` added as String columns.
+
+    Its ``dimensions`` follow the order of ``order`` (the ``by`` order).
     """
     if not wanted:
         return ledger

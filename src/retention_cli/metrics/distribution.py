@@ -79,9 +79,10 @@ def bootstrap(
     level: float,
     seed: str,
 ) -> tuple[float, float, float, float]:
-    """``(nrr_low, nrr_high, grr_low, grr_high)``: percentile bootstrap interval of
-    the cohort ``start``/``end`` (cents, one value per account), deterministic for
-    a given ``seed``.
+    """Percentile bootstrap interval ``(nrr_low, nrr_high, grr_low, grr_high)``.
+
+    Over the cohort ``start``/``end`` (cents, one value per account); the same
+    ``seed`` gives the same interval.
     """
     n = start.len()
     draws = random.Random(seed).choices(range(n), k=resamples * n)
@@ -109,8 +110,9 @@ def distribution(
     resamples: int = 1000,
     seed: int = 0,
 ) -> pl.DataFrame:
-    """Account-level NRR percentiles, grew/shrank/left shares and small-cohort
-    bootstrap intervals per reported period (see the module notes).
+    """Account-level NRR percentiles, ARR shares and small-cohort intervals.
+
+    Per reported period; see the module notes for the definitions.
 
     Parameters
     ----------
