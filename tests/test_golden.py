@@ -34,6 +34,10 @@ CASES = {
     "tiny_explain_bridge.txt": "explain examples/tiny_movements.csv --period FY2025-Q4 --grain quarter --metric bridge",
     "calendar_feb.json": "calendar --year FY2027 -c configs/fiscal-feb.yaml -f json",
     "saas_report_year.md": "report examples/saas_movements.csv --spend examples/spend.csv --grain year -f markdown",
+    "saas_nrr_acv_band.txt": "nrr examples/saas_movements.csv --by acv_band --benchmark saas-capital --from 2026-04",
+    "tiny_nrr_distribution.json": "nrr examples/tiny_movements.csv --distribution --from 2026-01 -f json",
+    "saas_nrr_distribution_quarter.txt": "nrr examples/saas_movements.csv --distribution --grain quarter --by arr_stage",
+    "benchmarks.csv": "benchmarks -f csv",
 }
 
 

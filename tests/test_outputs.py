@@ -44,7 +44,7 @@ def sheet(path: Path, name: str) -> pl.DataFrame:
 def test_xlsx_report_has_a_sheet_per_section_with_numbers(runner: CliRunner, in_tmp: Path) -> None:
     run(runner, "report", MOVES, "--spend", SPEND, "--grain", "quarter", "-o", "r.xlsx", "-q")
     book = fastexcel.read_excel(str(in_tmp / "r.xlsx"))
-    assert book.sheet_names == ["summary", "bridge", "retention", "churn", "mix", "cohorts",
+    assert book.sheet_names == ["summary", "growth", "bridge", "retention", "churn", "mix", "cohorts",
                                 "economics", "definitions"]  # fmt: skip
     bridge = sheet(in_tmp / "r.xlsx", "bridge")
     assert bridge.schema["End ARR"] == pl.Float64  # numbers, not text

@@ -165,8 +165,9 @@ def test_xlsx_labels_keys_heat_map_charts(runner: CliRunner, in_tmp: Path) -> No
     comments = "".join(_xml(path, n) for n in names if re.fullmatch(r"xl/comments\d+\.xml", n))
     for key in ("start_arr", "new_arr", "end_arr", "nrr", "cohort_start_arr", "top20_share"):
         assert f"<t>{key}</t>" in comments
-    # the heat map: a colour scale over the age columns of the cohorts sheet (sheet 6)
-    cohort_xml = _xml(path, "xl/worksheets/sheet6.xml")
+    # the heat map: a colour scale over the age columns of the cohorts sheet (sheet 7, after
+    # the charts sheet and the growth summary)
+    cohort_xml = _xml(path, "xl/worksheets/sheet7.xml")
     assert "<conditionalFormatting" in cohort_xml
     assert "<colorScale>" in cohort_xml
     # native charts on the summary sheet, which opens first

@@ -39,7 +39,15 @@ def test_money_keys_are_not_checked_without_a_direction() -> None:
 
 
 def test_report_sections_in_order() -> None:
-    assert REPORT_SECTIONS == ("bridge", "retention", "churn", "mix", "cohorts", "economics")
+    assert REPORT_SECTIONS == (
+        "summary",
+        "bridge",
+        "retention",
+        "churn",
+        "mix",
+        "cohorts",
+        "economics",
+    )
 
 
 def test_unknown_command_names_the_parameter() -> None:

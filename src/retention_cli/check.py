@@ -749,7 +749,7 @@ class CheckPlan:
         from retention_cli.service import compute_report
 
         # the cohort matrix has no checkable metric: do not compute it
-        wanted = tuple(s for s in REPORT_SECTIONS if s != "cohorts")
+        wanted = tuple(s for s in REPORT_SECTIONS if s not in ("cohorts", "summary"))
         report = compute_report(loaded, config, opts, sections_wanted=wanted)
         now_doc = document(report)
         warnings = [*report.warnings, *self._definition_change(now_doc["definitions"])]

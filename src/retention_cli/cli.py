@@ -185,6 +185,9 @@ SHARED: tuple[Shared, ...] = (
     Shared("by", Annotated[str | None, typer.Option(
         "--by", help="Split by dimension column(s), comma-separated, e.g. segment,region.")],
         None, "by", "by", lambda v, _: _split(v)),
+    Shared("benchmark", Annotated[str | None, typer.Option("--benchmark", help=(
+        "Add peer median NRR/GRR columns from a bundled source (see `retention benchmarks`), "
+        "e.g. saas-capital."))], None, "benchmark", "benchmark"),
     Shared("date_from", Annotated[str | None, typer.Option("--from", help=_FROM_HELP)], None,
            "span", "date_from"),
     Shared("date_to", Annotated[str | None, typer.Option(
@@ -567,7 +570,7 @@ def _open_output(
 
 
 # ----------------------------------------------------------------------------- commands
-@command("nrr", *METRIC, "window", "method", after="rejects")
+@command("nrr", *METRIC, "window", "method", "benchmark", after="rejects")
 def nrr(
     run: Run,
     variants: Annotated[
@@ -577,9 +580,17 @@ def nrr(
             help="NRR and GRR under each definition side by side (latest period, or --from/--to).",
         ),
     ] = False,
+    distribution: Annotated[
+        bool,
+        typer.Option(
+            "--distribution",
+            help="Account-level NRR quartiles, ARR that grew/shrank/left, and a bootstrap "
+            "interval for cohorts under 30 accounts (config: distribution).",
+        ),
+    ] = False,
 ) -> None:
     """Net and gross revenue retention (NRR, GRR) and logo retention per period."""
-    run.metric("variants" if variants else "nrr")
+    run.metric("variants" if variants else "distribution" if distribution else "nrr")
 
 
 @command("bridge", *METRIC, "bridge")
@@ -612,9 +623,9 @@ def economics(run: Run) -> None:
     run.metric("economics")
 
 
-@command("report", *METRIC, "spend", "window", "method", "bridge", "cohort_metric")
+@command("report", *METRIC, "spend", "window", "method", "bridge", "cohort_metric", "benchmark")
 def report(run: Run) -> None:
-    """Every section in one document: bridge, retention, churn, mix, cohorts, economics."""
+    """Every section in one document: growth summary, bridge, retention, churn, mix, cohorts, economics."""
     run.metric("report")
 
 
@@ -837,6 +848,19 @@ def calendar_cmd(
     from retention_cli.service import calendar_result
 
     run.emit(calendar_result(run.config, year, grain))
+
+
+@command("benchmarks", "render")
+def benchmarks_cmd(
+    run: Run,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Only this source, e.g. saas-capital.")
+    ] = None,
+) -> None:
+    """The bundled published NRR/GRR medians (by ACV band) with their sources."""
+    from retention_cli.service import benchmarks_result
+
+    run.emit(benchmarks_result(source))
 
 
 ALLOCATOR = "dirty_decay_ms:100,muzzy_decay_ms:0"

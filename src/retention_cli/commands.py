@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from retention_cli.benchmarks import LISTING_KEYS as BENCHMARK_LISTING
+from retention_cli.benchmarks import PEER_KEYS, peer_caption, with_peers
 from retention_cli.errors import UsageError
 from retention_cli.keys import Kind
 from retention_cli.metrics import BRIDGE_KEYS, CHURN_KEYS, RETENTION_KEYS, reporting_periods
@@ -24,6 +26,7 @@ from retention_cli.metrics import retention as retention_frame
 from retention_cli.metrics.books import BOOK_KEYS
 from retention_cli.metrics.books import books as books_frame
 from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, cohorts
+from retention_cli.metrics.distribution import DISTRIBUTION_KEYS, distribution
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
 from retention_cli.metrics.frames import order_rows
 from retention_cli.metrics.mix import MIX_KEYS, acquired, concentration, mix_from
@@ -73,6 +76,15 @@ ECONOMICS = Setting(
         ),
         "economics": c.economics.model_dump(mode="json"),
     },
+)
+
+BENCHMARK = Setting(  # peers are context, not a definition of the figures: options only
+    definitions=lambda c, o: {},
+    options=lambda c, o: {"benchmark": o.benchmark} if o.benchmark else {},
+)
+DISTRIBUTION = Setting(
+    definitions=lambda c, o: {"distribution": c.distribution.model_dump(mode="json")},
+    options=lambda c, o: {"distribution": True},
 )
 
 Keys = tuple[str, ...]
@@ -151,7 +163,36 @@ def _bridge_caption(c: Config, o: RunOptions) -> str:
 
 
 def _nrr_caption(c: Config, o: RunOptions) -> str:
-    return f"{o.method.value} method · {_window(o)} · {c.fiscal_year.describe()}"
+    return f"{o.method.value} method · {_window(o)} · {c.fiscal_year.describe()}" + _peer(c, o)
+
+
+def _peer(c: Config, o: RunOptions) -> str:
+    """The caption's peer part with ``--benchmark`` (empty without)."""
+    if not o.benchmark:
+        return ""
+    text = " · " + peer_caption(o.benchmark, o.method.value)
+    if c.display_currency not in (None, "$", "USD"):
+        text += f" · peer bands are in US dollars, amounts here in {c.display_currency}"
+    return text
+
+
+def _summary_caption(c: Config, o: RunOptions) -> str:
+    return (
+        f"{o.bridge.value} bridge at {o.grain.value} grain · net new = from acquisition (new) + "
+        "from retention (expansion + reactivation − contraction − churn) · retained per $1 new = "
+        f"cohort end ARR / end ARR of accounts won in the {_window(o)} · NRR/GRR "
+        f"{o.method.value} method · {c.fiscal_year.describe()}" + _peer(c, o)
+    )
+
+
+def _distribution_caption(c: Config, o: RunOptions) -> str:
+    d = c.distribution
+    return (
+        f"{_window(o)} cohort · account NRR = end ARR / start ARR, percentiles by linear "
+        f"interpolation · shares of cohort start ARR · {d.level:.0%} bootstrap interval "
+        f"({d.resamples} resamples, seed {d.seed}) for cohorts under {d.min_accounts} accounts · "
+        f"GRR compares end with start ARR (cohort method) · {c.fiscal_year.describe()}"
+    )
 
 
 def _churn_caption(c: Config, o: RunOptions) -> str:
@@ -216,7 +257,47 @@ def _bridge(run: Run) -> pl.DataFrame:
 
 def _retention(run: Run) -> pl.DataFrame:
     o = run.opts
-    return retention_frame(run.ledger, grain=o.grain, window=o.window, method=o.method, by=run.by)
+    frame = retention_frame(run.ledger, grain=o.grain, window=o.window, method=o.method, by=run.by)
+    return with_peers(frame, o.benchmark) if o.benchmark else frame
+
+
+def _distribution(run: Run) -> pl.DataFrame:
+    o, d = run.opts, run.config.distribution
+    return distribution(
+        run.ledger, grain=o.grain, window=o.window, by=run.by, min_accounts=d.min_accounts,
+        level=d.level, resamples=d.resamples, seed=d.seed,
+    )  # fmt: skip
+
+
+SUMMARY_KEYS = (
+    "end_arr", "net_new_arr", "acquisition_net_new_arr", "retention_net_new_arr",
+    "retention_to_acquisition", "nrr", "grr",
+)  # fmt: skip
+"""The growth summary that opens ``retention report``."""
+
+
+def _summary(run: Run) -> pl.DataFrame:
+    import polars as pl
+
+    by = run.by
+    on = ["period", *by]
+    bridge, mix = run.frame("bridge"), run.frame("mix")
+    peers = [k for k in PEER_KEYS if k in run.frame("nrr").columns]
+    whys = [c for c in run.frame("nrr").columns if c.startswith("_why_peer")]
+    gained = pl.col("expansion_arr") + pl.col("reactivation_arr")
+    lost = pl.col("contraction_arr") + pl.col("churned_arr")
+    return (
+        bridge.select(
+            "period", "start", "end", *by, "end_arr",
+            acquisition_net_new_arr=pl.col("new_arr"),
+            retention_net_new_arr=gained - lost,
+        )
+        .join(mix.select(*on, "net_new_arr", "retention_to_acquisition"), on=on, how="left",
+              nulls_equal=True)
+        .join(run.frame("nrr").select(*on, "nrr", "grr", *peers, *whys), on=on, how="left",
+              nulls_equal=True)
+        .select("period", "start", "end", *by, *SUMMARY_KEYS, *peers, *whys)
+    )  # fmt: skip
 
 
 def _churn(run: Run) -> pl.DataFrame:
@@ -255,6 +336,15 @@ def _economics(run: Run) -> pl.DataFrame:
 
 
 # ----------------------------------------------------------------------------- keys
+def _with_peer_keys(keys: Keys) -> Callable[[Run, pl.DataFrame], tuple[Keys, list[str]]]:
+    """``keys``, then the peer keys when the run has ``--benchmark``."""
+
+    def choose(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
+        return (*keys, *PEER_KEYS) if run.opts.benchmark else keys, []
+
+    return choose
+
+
 def _cohort_keys(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
     head = ("period", "start", "end", *run.by)
     return tuple(c for c in frame.columns if c not in head), []
@@ -314,14 +404,28 @@ NO_MOVEMENTS = "{first} is the snapshot file's opening balance: it has end ARR b
 # ----------------------------------------------------------------------------- the commands
 _SPECS = (
     CommandSpec(
+        "summary", "Growth summary", (), _summary, _summary_caption, (BENCHMARK,),
+        section="summary", choose_keys=_with_peer_keys(SUMMARY_KEYS),
+        opening_balance=NO_MOVEMENTS,
+        labels={"retention_to_acquisition": "Retained per $1 new"},
+    ),
+    CommandSpec(
         "bridge", "ARR bridge", BRIDGE_KEYS, _bridge, _bridge_caption, section="bridge",
         opening_balance=NO_MOVEMENTS, movement_bars=True, choose_keys=_bridge_keys,
     ),
     CommandSpec(
         "nrr", "Net and gross revenue retention", RETENTION_KEYS, _retention, _nrr_caption,
-        section="retention", sparklines=("nrr", "grr"),
+        (BENCHMARK,), section="retention", sparklines=("nrr", "grr"),
+        choose_keys=_with_peer_keys(RETENTION_KEYS),
         table_keys=("window_start", "cohort_logos", "cohort_start_arr", "nrr", "grr",
-                    "logo_retention"),
+                    "logo_retention", *PEER_KEYS),
+    ),
+    CommandSpec(
+        "distribution", "NRR and GRR: account-level spread and small-cohort intervals",
+        DISTRIBUTION_KEYS, _distribution, _distribution_caption, (DISTRIBUTION,),
+        table_keys=("cohort_logos", "nrr", "nrr_low", "nrr_high", "grr", "grr_low", "grr_high",
+                    "account_nrr_p25", "account_nrr_median", "account_nrr_p75", "grew_share",
+                    "shrank_share", "left_share"),
     ),
     CommandSpec(
         "churn", "Logo and revenue churn", CHURN_KEYS, _churn, _churn_caption, section="churn",
@@ -357,7 +461,7 @@ _SPECS = (
                     "reassigned_out_arr"),
     ),
     CommandSpec(
-        "report", "Retention report", settings=(COHORT_METRIC, ECONOMICS), report=True,
+        "report", "Retention report", settings=(COHORT_METRIC, ECONOMICS, BENCHMARK), report=True,
     ),
     CommandSpec(
         "variants", "NRR and GRR under each definition",
@@ -365,6 +469,14 @@ _SPECS = (
         caption=_variants_caption, view=_variants,
     ),
     CommandSpec("explain", "Accounts behind a headline figure", period_column=False),
+    CommandSpec(
+        "benchmarks", "Bundled retention benchmarks", BENCHMARK_LISTING, period_column=False,
+        labels={"source": "Source", "edition": "Edition", "dimension": "By", "band": "Band",
+                "basis": "Basis", "method": "Method", "sample": "Sample",
+                "publication": "Publication", "url": "URL", "source_quote": "Where it says so"},
+        table_keys=("source", "edition", "dimension", "band", "peer_nrr", "peer_grr", "basis",
+                    "method"),
+    ),
     CommandSpec(
         "calendar", "Fiscal calendar", ("fiscal_year", "quarter", "days"),
         caption=lambda c, o: c.fiscal_year.describe(),

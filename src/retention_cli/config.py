@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import itertools
 import re
 import reprlib
 from collections.abc import Hashable
@@ -201,6 +202,70 @@ class Economics(_Strict):
     )
 
 
+def _money_label(value: int) -> str:
+    """``12000`` → ``12k``, ``5000000`` → ``5M``: a band edge as a short label."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if value >= size and value % (size // 10 or 1) == 0:
+            return f"{value / size:g}{suffix}"
+    return f"{value:,}"
+
+
+def band_labels(edges: list[int]) -> list[str]:
+    """Labels of the bands that ``edges`` cut.
+
+    Each band includes its lower edge and excludes its upper one:
+    ``[12000, 25000]`` → ``<12k``, ``12k-25k``, ``25k+``.
+    """
+    if not edges:
+        return ["all"]
+    names = [f"<{_money_label(edges[0])}"]
+    names += [f"{_money_label(a)}-{_money_label(b)}" for a, b in itertools.pairwise(edges)]
+    return [*names, f"{_money_label(edges[-1])}+"]
+
+
+class Bands(_Strict):
+    """The computed dimensions ``acv_band`` and ``arr_stage`` (``--by acv_band``).
+
+    Edges are whole currency units, ascending; each band includes its lower edge
+    and excludes its upper one (``12000`` starts the band ``12k-25k``).
+    """
+
+    acv: list[int] = Field(
+        default_factory=lambda: [12_000, 25_000, 50_000, 100_000, 250_000],
+        description="edges of an account's ARR band at the window start (default: SaaS "
+        "Capital's ACV bands <12k, 12k-25k, 25k-50k, 50k-100k, 100k-250k, 250k+)",
+    )
+    arr_stage: list[int] = Field(
+        default_factory=lambda: [5_000_000, 25_000_000],
+        description="edges of the company's ARR stage per period (default 0-5M, 5M-25M, 25M+)",
+    )
+
+    @field_validator("acv", "arr_stage")
+    @classmethod
+    def _ascending(cls, value: list[int]) -> list[int]:
+        if any(v <= 0 for v in value):
+            msg = f"band edges must be positive amounts, not {shown(value)}"
+            raise ValueError(msg)
+        if any(b <= a for a, b in itertools.pairwise(value)):
+            msg = f"band edges must be in ascending order without repeats, not {shown(value)}"
+            raise ValueError(msg)
+        return value
+
+
+class Distribution(_Strict):
+    """``nrr --distribution``: the account-level spread and its small-cohort interval."""
+
+    min_accounts: int = Field(
+        30,
+        ge=0,
+        le=100_000,
+        description="a cohort with fewer accounts gets a bootstrap interval on NRR and GRR",
+    )
+    level: float = Field(0.9, gt=0, lt=1, description="coverage of the bootstrap interval")
+    resamples: int = Field(1000, ge=100, le=20_000, description="bootstrap resamples per cohort")
+    seed: int = Field(0, ge=0, description="seed of the bootstrap (same seed, same bytes)")
+
+
 class Fx(_Strict):
     """Currency conversion into one reporting currency.
 
@@ -259,6 +324,8 @@ class Config(_Strict):
     limits: Limits = Field(default_factory=Limits)
     economics: Economics = Field(default_factory=Economics)
     fx: Fx | None = None
+    bands: Bands = Field(default_factory=Bands)
+    distribution: Distribution = Field(default_factory=Distribution)
     currency: str | None = Field(
         None,
         min_length=1,

@@ -21,6 +21,7 @@ from retention_cli.inputs import Loaded, load, load_frame
 from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
+from retention_cli.metrics.bands import COMPUTED_DIMENSIONS, with_bands
 from retention_cli.metrics.books import books
 from retention_cli.metrics.cohorts import CohortMetric
 from retention_cli.metrics.explain import explain, find_period
@@ -50,6 +51,8 @@ class RunOptions:
     cohort_metric: CohortMetric = CohortMetric.nrr
     spend: Spend | None = None
     on_invalid: str = "error"
+    benchmark: str | None = None
+    """A bundled benchmark source (``retention benchmarks`` lists them) for peer columns."""
 
 
 def ledger_from_frame(
@@ -197,19 +200,31 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     if twice:
         msg = f"{twice[0]!r} is given twice"
         raise UsageError(msg, param="by", hint="name each dimension column once")
-    unknown = [d for d in opts.by if d not in loaded.dimensions]
+    computed = [d for d in opts.by if d in COMPUTED_DIMENSIONS and d not in loaded.dimensions]
+    unknown = [d for d in opts.by if d not in loaded.dimensions and d not in computed]
     if unknown:
         dims = ", ".join(map(repr, loaded.dimensions)) or "none"
         msg = f"no dimension column {', '.join(map(repr, unknown))} in the file (its dimensions: {dims})"
-        raise UsageError(msg, param="by")
-    taken = [d for d in opts.by if name_taken(d)]
+        hint = (
+            f"use one of them, or a dimension the tool computes: {', '.join(COMPUTED_DIMENSIONS)}"
+        )
+        raise UsageError(msg, param="by", hint=hint)
+    taken = [d for d in opts.by if d not in computed and name_taken(d)]
     if taken:
         msg = f"cannot split by {taken[0]!r}: the output has a column of that name"
         hint = f"rename the column {taken[0]!r} in the file (e.g. to {taken[0]}_name)"
         raise UsageError(msg, param="by", hint=hint)
     cal = FiscalCalendar(config.fiscal_year)
     as_of = cal.resolve(opts.as_of, param="as_of")[1] if opts.as_of else None
-    return build_ledger(loaded, cal, config=config, dimensions=list(opts.by), as_of=as_of)
+    from_file = [d for d in opts.by if d not in computed]
+    led = build_ledger(loaded, cal, config=config, dimensions=from_file, as_of=as_of)
+    led = with_bands(led, computed, config.bands, list(opts.by))
+    shadowed = [d for d in opts.by if d in COMPUTED_DIMENSIONS and d not in computed]
+    if shadowed:  # the file's own column wins: the user's data, and what --by meant before
+        said = (f"the file has a column {d!r}: the split uses its values, not the computed "
+                "band (rename the column to get the computed one)" for d in shadowed)  # fmt: skip
+        led = replace(led, warnings=(*led.warnings, *said))
+    return led
 
 
 class _Run:
@@ -644,6 +659,28 @@ def calendar_result(config: Config, year: str, grain: Grain = Grain.month) -> Re
     )
 
 
+def benchmarks_result(source: str | None = None) -> Result:
+    """``retention benchmarks``: the bundled published medians, each with its citation."""
+    from retention_cli.benchmarks import listing
+
+    spec = COMMANDS["benchmarks"]
+    frame = listing(source)
+    return Result(
+        command="benchmarks",
+        title=spec.title,
+        frame=frame,
+        keys=spec.keys,
+        by=(),
+        input=None,
+        options={"source": source},
+        definitions={},
+        caption="medians as published (1.02 = 102%) · a band includes its lower edge · JSON and "
+        "CSV carry each row's sample, publication, URL and the quote it was read from",
+        head=(),
+        rows_key="benchmarks",
+    )
+
+
 def run(command: str, path: str, config: Config, opts: RunOptions) -> Result | Report:
     """Load ``path`` and run ``command`` (or ``report``) on it.
 
@@ -682,6 +719,7 @@ def run_loaded(
 
 __all__ = [
     "RunOptions",
+    "benchmarks_result",
     "calendar_result",
     "compute",
     "compute_report",

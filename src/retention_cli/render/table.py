@@ -111,7 +111,9 @@ def display_columns(result: Result) -> list[tuple[str, str, str]]:
     """
     spec = display_spec(result.command)
     shown = spec.table_keys if spec.table_keys is not None else result.keys
-    keys = [k for k in shown if k not in spec.hidden]
+    keys = [
+        k for k in shown if k not in spec.hidden and (k in result.keys or k in result.frame.columns)
+    ]
     # validate's rows are not about a period
     show = "period" in result.head and spec.period_column
     cols = [("period", spec.first_column, "text")] if show else []

@@ -404,7 +404,8 @@ def write_xlsx(result: Result | Report, path: str | BinaryIO) -> None:
     if summary:
         _summary(book, book.add_worksheet(_sheet_name("summary", used)), result, summary, formats)
     for name, section in sections.items():
-        _write_table(book, book.add_worksheet(_sheet_name(name, used)), section, formats)
+        sheet = "growth" if name == "summary" else name  # "summary" is the charts sheet's
+        _write_table(book, book.add_worksheet(_sheet_name(sheet, used)), section, formats)
     _definitions(book.add_worksheet(_sheet_name("definitions", used)), lines, formats)
     book.close()
     if isinstance(target, io.BytesIO) and not isinstance(path, str):
