@@ -137,6 +137,13 @@ app = typer.Typer(
         "Shell completion: retention --install-completion."
     ),
     cls=RetentionGroup,
+    epilog=(
+        "Examples:\n\n"
+        "  $ retention nrr data.csv --grain quarter\n"
+        "  $ retention report data.csv --spend spend.csv -o report.html\n"
+        "  $ retention check data.csv --baseline metrics.json --max-drop 0.5pp\n"
+        "  $ retention nrr --help"
+    ),
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
