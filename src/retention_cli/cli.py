@@ -11,6 +11,7 @@ that ``retention --help`` and ``--version`` start fast.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import os
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, get_args
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 from typer.models import OptionInfo
 
 from retention_cli import __version__
@@ -51,15 +53,99 @@ class OnInvalid(str, Enum):
     skip = "skip"
 
 
+class _Plain:
+    """Help without type metavars: a flag shows no ``<bool>``, an argument with a
+    metavar (``FILE``) no ``<str>``."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The parameters, with their help-type display fixed as above."""
+        params: list[Any] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+            elif param.param_type_name == "argument" and param.metavar:
+                param.display_type_rich = lambda ctx: None
+        return params
+
+
+class RetentionCommand(_Plain, TyperCommand):
+    """A command whose ``--help`` shows no type metavars."""
+
+
+class RetentionGroup(_Plain, TyperGroup):
+    """The ``retention`` app: an option the parser rejects (``--grain week``, a
+    misspelt option) is one ``error: … / hint: …`` pair on stderr and exit 2,
+    like every other error."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Run the command line; parse errors as in :func:`usage_error_lines`."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Abort:
+            _say("aborted")
+            sys.exit(1)
+        except Exception as exc:
+            if not isinstance(exc, _PARSE_ERROR):
+                raise
+            for line in usage_error_lines(exc):
+                _say(line)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+_PARSE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+"""The base class of the option parser's errors (Typer vendors Click: not imported by name)."""
+
+
+def usage_error_lines(exc: Exception) -> list[str]:
+    """``error: --grain: 'week' is not one of …`` and a ``hint:`` line for an error
+    of the option parser; no lines when the parser has printed the help itself."""
+    name = exc.__class__.__name__
+    if name == "NoArgsIsHelpError":
+        return []
+    message = str(getattr(exc, "message", exc)).rstrip(".").removeprefix("Value error, ")
+    message, _, suggested = message.partition(". Did you mean ")
+    message = message[:1].lower() + message[1:]
+    param = getattr(exc, "param", None)
+    if param is not None and name in ("BadParameter", "MissingParameter"):
+        is_option = param.param_type_name == "option"
+        longs = [o for o in param.opts if o.startswith("--")] if is_option else []
+        where = longs[0] if longs else (param.metavar or param.name.upper())
+        if name == "MissingParameter":
+            message = f"missing {'option' if is_option else 'argument'} {where}"
+        else:
+            message = f"{where}: {message.removeprefix('value error, ')}"
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "retention"
+    listed = "commands" if "command" in name.lower() or "no such command" in message else "options"
+    hint = f"`{command} --help` lists the {listed}"
+    possible = getattr(exc, "possibilities", None) or ()
+    best = difflib.get_close_matches(getattr(exc, "option_name", ""), possible, n=1, cutoff=0)
+    if best or suggested:
+        hint = f"did you mean {best[0] if best else suggested.rstrip('?')}? {hint}"
+    return [f"error: {message}", f"hint: {hint}"]
+
+
 app = typer.Typer(
     name="retention",
     help=(
         "SaaS net and gross revenue retention, the ARR bridge and churn, exact to the cent.\n\n"
-        "Reads a movement log, snapshots or subscriptions (CSV, TSV, .csv.gz, Parquet, or - for "
-        "stdin). Exit codes: 0 ok, 1 a `check` regression, 2 unusable data or options."
+        "Reads a movement log, snapshots or subscriptions (CSV, TSV, .csv.gz, Parquet, .xlsx, "
+        "or - for stdin). Exit codes: 0 ok, 1 a `check` regression, 2 unusable data or options. "
+        "Shell completion: retention --install-completion."
+    ),
+    cls=RetentionGroup,
+    epilog=(
+        "Examples:\n\n"
+        "  $ retention nrr data.csv --grain quarter\n"
+        "  $ retention report data.csv --spend spend.csv -o report.html\n"
+        "  $ retention check data.csv --baseline metrics.json --max-drop 0.5pp\n"
+        "  $ retention nrr --help"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -143,6 +229,9 @@ class Shared:
         )
 
 
+INPUT, PERIODS, DEFINITIONS, OUTPUT = "Input", "Periods", "Definitions", "Output"
+"""The help panels that group the options in ``--help``."""
+
 _OUTPUT_HELP = "Write to FILE (format from its extension: .json .csv .md .txt .xlsx .html)."
 _FROM_HELP = "First period to report: a date (2026-03-15) or a label (2026-03, FY2027-Q1, FY2027)."
 _AS_OF_HELP = "Report as things stood on this day (a date, or a label: its last day); later rows are left out."
@@ -153,87 +242,111 @@ _METHOD_HELP = (
 _SPEND_HELP = (
     "Spend CSV: period, sales_marketing, customer_success, gross_margin, net_burn (any subset)."
 )
-_FILE_HELP = "Movements, snapshots or subscriptions file (.csv .tsv .csv.gz .parquet), or - for CSV on stdin."
+_FILE_HELP = (
+    "Movements, snapshots or subscriptions file (.csv .tsv .csv.gz .parquet .xlsx), "
+    "or - for CSV on stdin."
+)
+_COLUMNS_HELP = (
+    "Show only these output keys, in this order, in every format, e.g. nrr,grr "
+    "(the keys are JSON's and CSV's column names)."
+)
+
+
+def _opt(*decls: str, panel: str, **kw: Any) -> Any:
+    """A ``typer.Option`` in help panel ``panel``."""
+    return typer.Option(*decls, rich_help_panel=panel, **kw)
+
 
 GrainOpt = Annotated[
-    Grain, typer.Option("--grain", help="Reporting period: fiscal month, quarter or year.")
+    Grain, _opt("--grain", panel=PERIODS, help="Reporting period: fiscal month, quarter or year.")
 ]
 """``--grain``: shared, and also declared by ``calendar``, which does not feed it to ``RunOptions``."""
 
 SHARED: tuple[Shared, ...] = (
     Shared("file", Annotated[str, typer.Argument(metavar="FILE", help=_FILE_HELP, show_default=False)],
            inspect.Parameter.empty, "input"),
-    Shared("spend", Annotated[str | None, typer.Option("--spend", help=_SPEND_HELP)], None, "spend",
-           "spend", _spend),
-    Shared("fmt", Annotated[OutputFormat | None, typer.Option(
-        "--format", "-f", help="Output format [default: from --output's extension, else table].")],
-        None, "render"),
-    Shared("output", Annotated[Path | None, typer.Option(
-        "--output", "-o", help=_OUTPUT_HELP, dir_okay=False)], None, "render"),
-    Shared("grain", GrainOpt, Grain.month, "grain", "grain"),
-    Shared("window", Annotated[int, typer.Option(
-        "--window", help="Trailing window for NRR/GRR, in fiscal months.", min=1)], 12, "window",
-        "window"),
-    Shared("method", Annotated[Method, typer.Option("--method", help=_METHOD_HELP)], Method.cohort,
-           "method", "method"),
-    Shared("bridge", Annotated[BridgeMode, typer.Option("--bridge", help=(
-        "For quarters/years: net classifies by start and end ARR; gross sums the monthly "
-        "movements."))], BridgeMode.net, "bridge", "bridge"),
-    Shared("metric", Annotated[CohortMetricChoice, typer.Option(
-        "--metric", help="Cohort cells: nrr (ARR kept), grr (capped per account) or logos.")],
-        CohortMetricChoice.nrr, "cohort_metric", "cohort_metric", _cohort_metric),
-    Shared("by", Annotated[str | None, typer.Option(
-        "--by", help="Split by dimension column(s), comma-separated, e.g. segment,region.")],
-        None, "by", "by", lambda v, _: _split(v)),
-    Shared("benchmark", Annotated[str | None, typer.Option("--benchmark", help=(
-        "Add peer median NRR/GRR columns from a bundled source (see `retention benchmarks`), "
-        "e.g. saas-capital."))], None, "benchmark", "benchmark"),
-    Shared("date_from", Annotated[str | None, typer.Option("--from", help=_FROM_HELP)], None,
-           "span", "date_from"),
-    Shared("date_to", Annotated[str | None, typer.Option(
-        "--to", help="Last period to report: a date or a label.")], None, "span", "date_to"),
-    Shared("as_of", Annotated[str | None, typer.Option("--as-of", help=_AS_OF_HELP)], None, "span",
-           "as_of"),
-    Shared("config", Annotated[Path | None, typer.Option(
-        "--config", "-c", dir_okay=False,
-        help="YAML config [default: retention.yaml in the working directory, if present].")],
-        None, "config"),
-    Shared("shape", Annotated[Shape | None, typer.Option(
-        "--shape", help="Input shape [default: detected from the header].")], None, "input",
-        "shape"),
-    Shared("column", Annotated[list[str] | None, typer.Option("--column", help=(
-        'Map a canonical column to your header: --column account_id="Customer ID" (repeatable).'
-        ))], None, "input", "columns", _columns),
-    Shared("date_format", Annotated[str | None, typer.Option(
-        "--date-format", help="strftime format of non-ISO dates, e.g. %m/%d/%Y.")], None, "input",
-        "date_format"),
-    Shared("delimiter", Annotated[str | None, typer.Option(
-        "--delimiter", help=(
-        "Field delimiter: one character; \\t or tab for a tab "
-        "[default: detected: comma, semicolon or tab]."))],
-        None, "input", "delimiter"),
-    Shared("sheet", Annotated[str | None, typer.Option("--sheet", help=(
-        "For .xlsx input: the sheet's name or 1-based number [default: the first]."))], None,
-        "input", "sheet"),
-    Shared("on_invalid", Annotated[OnInvalid, typer.Option("--on-invalid", help=(
+    Shared("spend", Annotated[str | None, _opt("--spend", panel=INPUT, metavar="FILE",
+           help=_SPEND_HELP)], None, "spend", "spend", _spend),
+    Shared("shape", Annotated[Shape | None, _opt(
+        "--shape", panel=INPUT, help="Input shape.", show_default="detected from the header")],
+        None, "input", "shape"),
+    Shared("column", Annotated[list[str] | None, _opt("--column", panel=INPUT, metavar="KEY=HEADER",
+        help='Map a canonical column to your header: --column account_id="Customer ID" '
+        "(repeatable).")], None, "input", "columns", _columns),
+    Shared("date_format", Annotated[str | None, _opt(
+        "--date-format", panel=INPUT, metavar="FORMAT",
+        help="strftime format of non-ISO dates, e.g. %m/%d/%Y.")], None, "input", "date_format"),
+    Shared("delimiter", Annotated[str | None, _opt(
+        "--delimiter", panel=INPUT, metavar="CHAR",
+        help="Field delimiter: one character; \\t or tab for a tab.",
+        show_default="detected: comma, semicolon or tab")], None, "input", "delimiter"),
+    Shared("sheet", Annotated[str | None, _opt(
+        "--sheet", panel=INPUT, metavar="SHEET",
+        help="For .xlsx input: the sheet's name or 1-based number.",
+        show_default="the first")], None, "input", "sheet"),
+    Shared("on_invalid", Annotated[OnInvalid, _opt("--on-invalid", panel=INPUT, help=(
         "error: stop at bad rows (exit 2); skip: leave them out, count them and go on."))],
         OnInvalid.error, "skip", "on_invalid", lambda v, _: v.value),
-    Shared("rejects", Annotated[Path | None, typer.Option("--rejects", dir_okay=False, help=(
-        "With --on-invalid skip: write the skipped rows here (CSV, with line and reason)."))],
+    Shared("rejects", Annotated[Path | None, _opt("--rejects", panel=INPUT, dir_okay=False,
+        metavar="FILE",
+        help="With --on-invalid skip: write the skipped rows here (CSV, with line and reason).")],
         None, "input"),
-    Shared("quiet", Annotated[bool, typer.Option(
-        "--quiet", "-q", help="No warnings or messages on stderr.")], False, "all"),
-    Shared("no_color", Annotated[bool, typer.Option(
-        "--no-color", help="No colour in tables (also: NO_COLOR set, or not a terminal).")], False,
-        "render"),
-    Shared("stamp", Annotated[bool, typer.Option(
-        "--stamp", help="Record the time of the run in JSON, HTML and XLSX output.")], False,
-        "render"),
-    Shared("meta", Annotated[bool, typer.Option("--meta", help=(
+    Shared("grain", GrainOpt, Grain.month, "grain", "grain"),
+    Shared("by", Annotated[str | None, _opt(
+        "--by", panel=PERIODS, metavar="COLUMNS",
+        help="Split by dimension column(s), comma-separated, e.g. segment,region.")],
+        None, "by", "by", lambda v, _: _split(v)),
+    Shared("date_from", Annotated[str | None, _opt(
+        "--from", panel=PERIODS, metavar="PERIOD", help=_FROM_HELP,
+        show_default="the first period of the data")], None, "span", "date_from"),
+    Shared("date_to", Annotated[str | None, _opt(
+        "--to", panel=PERIODS, metavar="PERIOD", help="Last period to report: a date or a label.",
+        show_default="the last period of the data")], None, "span", "date_to"),
+    Shared("as_of", Annotated[str | None, _opt(
+        "--as-of", panel=PERIODS, metavar="DAY", help=_AS_OF_HELP)], None, "span", "as_of"),
+    Shared("window", Annotated[int, _opt(
+        "--window", panel=DEFINITIONS, metavar="MONTHS", min=1,
+        help="Trailing window for NRR/GRR, in fiscal months.")], 12, "window", "window"),
+    Shared("method", Annotated[Method, _opt("--method", panel=DEFINITIONS, help=_METHOD_HELP)],
+           Method.cohort, "method", "method"),
+    Shared("bridge", Annotated[BridgeMode, _opt("--bridge", panel=DEFINITIONS, help=(
+        "For quarters/years: net classifies by start and end ARR; gross sums the monthly "
+        "movements."))], BridgeMode.net, "bridge", "bridge"),
+    Shared("metric", Annotated[CohortMetricChoice, _opt(
+        "--metric", panel=DEFINITIONS,
+        help="Cohort cells: nrr (ARR kept), grr (capped per account) or logos.")],
+        CohortMetricChoice.nrr, "cohort_metric", "cohort_metric", _cohort_metric),
+    Shared("benchmark", Annotated[str | None, _opt(
+        "--benchmark", panel=DEFINITIONS, metavar="SOURCE", help=(
+        "Add peer median NRR/GRR columns from a bundled source (see `retention benchmarks`), "
+        "e.g. saas-capital."))], None, "benchmark", "benchmark"),
+    Shared("config", Annotated[Path | None, _opt(
+        "--config", "-c", panel=DEFINITIONS, dir_okay=False, metavar="FILE",
+        help="YAML config: fiscal year, policies, column mapping, economics.",
+        show_default="retention.yaml in the working directory, if present")], None, "config"),
+    Shared("fmt", Annotated[OutputFormat | None, _opt(
+        "--format", "-f", panel=OUTPUT, help="Output format.",
+        show_default="from --output's extension, else table")], None, "render"),
+    Shared("output", Annotated[Path | None, _opt(
+        "--output", "-o", panel=OUTPUT, help=_OUTPUT_HELP, dir_okay=False, metavar="FILE")],
+        None, "render"),
+    Shared("keys", Annotated[str | None, _opt(
+        "--columns", panel=OUTPUT, metavar="KEYS", help=_COLUMNS_HELP,
+        show_default="every key of the command")], None, "render"),
+    Shared("quiet", Annotated[bool, _opt(
+        "--quiet", "-q", panel=OUTPUT, help="No warnings or messages on stderr.")], False, "all"),
+    Shared("no_color", Annotated[bool, _opt(
+        "--no-color", panel=OUTPUT,
+        help="Plain tables: no colour, bold or dim (also: NO_COLOR set, or not a terminal).")],
+        False, "render"),
+    Shared("stamp", Annotated[bool, _opt(
+        "--stamp", panel=OUTPUT, help="Record the time of the run in JSON, HTML and XLSX output.")],
+        False, "render"),
+    Shared("meta", Annotated[bool, _opt("--meta", panel=OUTPUT, help=(
         "CSV: start with # lines giving the definitions sha256 and the input (off: "
         "spreadsheets read them as rows)."))], False, "render"),
-    Shared("debug", Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")],
-           False, "all"),
+    Shared("debug", Annotated[bool, _opt(
+        "--debug", panel=OUTPUT, help="Show a traceback on errors.")], False, "all"),
 )  # fmt: skip
 """Every shared option, in the order ``--help`` lists them. Adding an option to
 every command (or to every command with a tag) is one row here; a row with
@@ -349,6 +462,61 @@ class Run:
         self.emit(result)
 
 
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "nrr": (
+        "retention nrr data.csv",
+        "retention nrr data.csv --grain quarter --by segment",
+        "retention nrr data.csv --variants --from 2026-01",
+        "retention nrr data.csv --columns nrr,grr -f csv",
+    ),
+    "bridge": (
+        "retention bridge data.csv --grain quarter",
+        "retention bridge data.csv --grain year --bridge gross -o bridge.xlsx",
+    ),
+    "churn": (
+        "retention churn data.csv --grain quarter",
+        "retention churn data.csv --by segment -f json",
+    ),
+    "mix": ("retention mix data.csv --grain quarter", "retention mix data.csv --grain year -f csv"),
+    "cohorts": (
+        "retention cohorts data.csv --grain quarter",
+        "retention cohorts data.csv --metric logos -o cohorts.html",
+    ),
+    "economics": (
+        "retention economics data.csv --spend spend.csv --grain quarter",
+        "retention economics data.csv --spend spend.csv -f json",
+    ),
+    "report": (
+        "retention report data.csv --spend spend.csv --grain quarter -o report.html",
+        "retention report data.csv -f json -o metrics.json",
+    ),
+    "books": (
+        "retention books data.csv --owner csm --grain quarter",
+        "retention explain data.csv --period 2026-06 --metric books --by csm=Dana",
+    ),
+    "check": (
+        "retention check data.csv --baseline metrics.json --max-drop 0.5pp",
+        "retention check data.csv --thresholds limits.yaml --junit check.xml",
+    ),
+    "init": ("retention init", "retention init configs/finance.yaml --force"),
+    "validate": ("retention validate data.csv", "retention validate data.csv -f csv -o issues.csv"),
+    "explain": (
+        "retention explain data.csv --period 2026-06",
+        "retention explain data.csv --period FY2026-Q1 --grain quarter --metric bridge",
+    ),
+    "calendar": (
+        "retention calendar --year FY2027",
+        "retention calendar --year 2027 -c retention.yaml",
+    ),
+}
+"""A few command lines per command, shown at the end of its ``--help``."""
+
+
+def _epilog(name: str) -> str | None:
+    lines = EXAMPLES.get(name)
+    return "Examples:\n\n" + "\n".join(f"  $ {line}" for line in lines) if lines else None
+
+
 def command(
     name: str, *tags: str, after: str | None = None
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -390,7 +558,7 @@ def command(
         run_command.__doc__ = fn.__doc__
         run_command.__module__ = fn.__module__
         run_command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-        return app.command(name)(run_command)
+        return app.command(name, cls=RetentionCommand, epilog=_epilog(name))(run_command)
 
     return register
 
@@ -498,6 +666,10 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
     if not quiet:
         for w in result.warnings:
             _say(f"warning: {w}")
+    if names := _split(run.values.get("keys")):
+        from retention_cli.result import choose_columns
+
+        result = choose_columns(result, names)
     if run.values.get("stamp"):
         import dataclasses
         import datetime as dt
@@ -523,7 +695,7 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
             render_table(result, console)
             return
         with _open_output(output, run) as fh:
-            render_table(result, make_console(fh, no_color=True))
+            render_table(result, make_console(fh, no_color=True), fit=False)
     else:
         text = render_text(result, fmt, meta=bool(run.values.get("meta")))
         if output is None:
@@ -620,6 +792,17 @@ def cohorts(run: Run) -> None:
 @command("economics", *METRIC, "spend", "method", "bridge")
 def economics(run: Run) -> None:
     """Unit economics: CAC, payback, LTV, LTV:CAC, magic number, burn multiple, CS efficiency."""
+    if run.values.get("spend") is None and run.config.economics.gross_margin is None:
+        from retention_cli.errors import UsageError
+
+        msg = (
+            "economics needs a spend file (or economics.gross_margin in the config, for LTV alone)"
+        )
+        hint = (
+            "give --spend FILE: a CSV of period, sales_marketing, customer_success, gross_margin, "
+            "net_burn (any subset), like examples/spend.csv"
+        )
+        raise UsageError(msg, param="spend", hint=hint)
     run.metric("economics")
 
 
@@ -635,7 +818,9 @@ def books_cmd(
     owner: Annotated[
         str,
         typer.Option(
-            "--owner", help="The column naming each account's owner (its book), e.g. csm."
+            "--owner",
+            metavar="COLUMN",
+            help="The column naming each account's owner (its book), e.g. csm.",
         ),
     ],
 ) -> None:
@@ -656,6 +841,13 @@ def books_cmd(
     run.emit(result)
 
 
+_BASELINE_ELSE = "the baseline's, else %s"
+_CHECK_GRAIN = "Reporting period of the recomputed metrics: fiscal month, quarter or year."
+_CHECK_WINDOW = "Trailing window for NRR/GRR, in fiscal months."
+_CHECK_BRIDGE = "For quarters/years: net or gross bridge (see `retention bridge --help`)."
+_CHECK_BY = "Split by dimension column(s), comma-separated, as the baseline was."
+
+
 @command("check", *FROM_FILE, "skip", "spend", "grain", "window", "method", "bridge", "by")
 def check_cmd(
     run: Run,
@@ -665,6 +857,7 @@ def check_cmd(
             "--baseline",
             help="JSON written earlier by `retention report -f json` (or nrr/churn/...).",
             dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
     thresholds: Annotated[
@@ -673,17 +866,22 @@ def check_cmd(
             "--thresholds",
             help="YAML of limits, e.g. `nrr: {min: 1.0}`, `logo_churn_rate: {max: 0.03}`.",
             dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
     max_drop: Annotated[
         str,
         typer.Option(
             "--max-drop",
+            metavar="DROP",
             help="How much worse than the baseline a metric may get: 0.5pp, 2% (relative) or 0.01.",
         ),
     ] = "0pp",
     period: Annotated[
-        str | None, typer.Option("--period", help="Check this period [default: the latest].")
+        str | None,
+        typer.Option(
+            "--period", metavar="PERIOD", help="Check this period.", show_default="the latest"
+        ),
     ] = None,
     all_periods: Annotated[
         bool, typer.Option("--all-periods", help="Check every period (null values are skipped).")
@@ -692,13 +890,18 @@ def check_cmd(
         str | None,
         typer.Option(
             "--metrics",
-            help="Metrics compared with the baseline, comma-separated [default: NRR, GRR, logo and revenue churn].",
+            metavar="KEYS",
+            help="Metrics compared with the baseline, comma-separated.",
+            show_default="nrr, grr, logo and revenue churn",
         ),
     ] = None,
     junit: Annotated[
         Path | None,
         typer.Option(
-            "--junit", help="Also write JUnit XML (one testcase per check).", dir_okay=False
+            "--junit",
+            help="Also write JUnit XML (one testcase per check).",
+            dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
     summary: Annotated[
@@ -707,6 +910,7 @@ def check_cmd(
             "--summary",
             help="Also write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY).",
             dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
     allow_definition_change: Annotated[
@@ -717,18 +921,38 @@ def check_cmd(
         ),
     ] = False,
     grain: Annotated[
-        Grain | None, typer.Option("--grain", help="[default: the baseline's, else month]")
+        Grain | None,
+        _opt("--grain", panel=PERIODS, help=_CHECK_GRAIN, show_default=_BASELINE_ELSE % "month"),
     ] = None,
     window: Annotated[
-        int | None, typer.Option("--window", min=1, help="[default: the baseline's, else 12]")
+        int | None,
+        _opt(
+            "--window",
+            panel=DEFINITIONS,
+            min=1,
+            metavar="MONTHS",
+            help=_CHECK_WINDOW,
+            show_default=_BASELINE_ELSE % "12",
+        ),
     ] = None,
     method: Annotated[
-        Method | None, typer.Option("--method", help="[default: the baseline's, else cohort]")
+        Method | None,
+        _opt(
+            "--method", panel=DEFINITIONS, help=_METHOD_HELP, show_default=_BASELINE_ELSE % "cohort"
+        ),
     ] = None,
     bridge: Annotated[
-        BridgeMode | None, typer.Option("--bridge", help="[default: the baseline's, else net]")
+        BridgeMode | None,
+        _opt(
+            "--bridge", panel=DEFINITIONS, help=_CHECK_BRIDGE, show_default=_BASELINE_ELSE % "net"
+        ),
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="[default: the baseline's]")] = None,
+    by: Annotated[
+        str | None,
+        _opt(
+            "--by", panel=PERIODS, metavar="COLUMNS", help=_CHECK_BY, show_default="the baseline's"
+        ),
+    ] = None,
 ) -> None:
     """CI gate: recompute, compare with a baseline and/or thresholds; exit 1 on a regression."""
     from retention_cli.check import CheckError, plan_check
@@ -767,7 +991,7 @@ def init_cmd(
     run: Run,
     path: Annotated[
         Path,
-        typer.Argument(help="Where to write the starter config.", dir_okay=False),
+        typer.Argument(metavar="PATH", help="Where to write the starter config.", dir_okay=False),
     ] = Path("retention.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
@@ -800,22 +1024,30 @@ def validate_cmd(run: Run) -> None:
 def explain_cmd(
     run: Run,
     period: Annotated[
-        str, typer.Option("--period", help="The period to explain, e.g. 2026-01 or FY2026-Q1.")
+        str,
+        typer.Option(
+            "--period", metavar="PERIOD", help="The period to explain, e.g. 2026-01 or FY2026-Q1."
+        ),
     ],
     metric: Annotated[
         str,
         typer.Option(
             "--metric",
+            metavar="METRIC",
             help="nrr, grr, churn (period gross revenue churn), bridge or books (with --by OWNER=NAME).",
         ),
     ] = "nrr",
     where: Annotated[
         str | None,
         typer.Option(
-            "--by", help="Restrict to one segment: COL=VALUE[,COL=VALUE], e.g. segment=SMB."
+            "--by",
+            metavar="COL=VALUE",
+            help="Restrict to one segment: COL=VALUE, comma-separated, e.g. segment=SMB.",
         ),
     ] = None,
-    top: Annotated[int, typer.Option("--top", help="Accounts shown in the table.", min=1)] = 20,
+    top: Annotated[
+        int, typer.Option("--top", metavar="N", help="Accounts shown in the table.", min=1)
+    ] = 20,
 ) -> None:
     """The accounts behind one number, adding up exactly to it (csv/json: every account)."""
     from retention_cli.errors import UsageError
@@ -840,7 +1072,7 @@ def calendar_cmd(
     run: Run,
     year: Annotated[
         str,
-        typer.Option("--year", help="Fiscal year to list, e.g. FY2027 (or 2027)."),
+        typer.Option("--year", metavar="YEAR", help="Fiscal year to list, e.g. FY2027 (or 2027)."),
     ],
     grain: GrainOpt = Grain.month,
 ) -> None:

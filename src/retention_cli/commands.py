@@ -144,6 +144,9 @@ class CommandSpec:
     """Ratios whose trend over the total rows follows the table."""
     bold: Callable[[dict[str, Any]], bool] | None = None
     """Rows shown bold (default: the total rows of a split)."""
+    starts_at_value: Keys = ()
+    """The terminal table starts at the first period where one of these keys has a
+    value (unless ``--from`` is given); JSON and CSV keep every period."""
 
     def frame_keys(self, run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
         """The keys of this run's result, and notes on keys left out."""
@@ -419,6 +422,7 @@ _SPECS = (
         choose_keys=_with_peer_keys(RETENTION_KEYS),
         table_keys=("window_start", "cohort_logos", "cohort_start_arr", "nrr", "grr",
                     "logo_retention", *PEER_KEYS),
+        starts_at_value=("nrr", "grr", "logo_retention"),
     ),
     CommandSpec(
         "distribution", "NRR and GRR: account-level spread and small-cohort intervals",
@@ -430,9 +434,11 @@ _SPECS = (
     CommandSpec(
         "churn", "Logo and revenue churn", CHURN_KEYS, _churn, _churn_caption, section="churn",
         opening_balance=NO_MOVEMENTS,
-        table_keys=("churned_logos", "period_logo_churn_rate", "period_gross_revenue_churn",
+        table_keys=("churned_logos", "churned_arr", "contraction_arr", "period_logo_churn_rate",
+                    "period_gross_revenue_churn",
                     "period_net_revenue_churn", "logo_churn_rate", "gross_revenue_churn",
                     "net_revenue_churn"),
+        labels={"churned_arr": "Churned ARR", "contraction_arr": "Contracted ARR"},
     ),
     CommandSpec(
         "mix", "Growth mix", MIX_KEYS, _mix, _mix_caption, section="mix",

@@ -610,7 +610,8 @@ def _explain(exc: ValidationError, source: str) -> ConfigError:
             allowed = err.get("ctx", {}).get("expected", "")
             lines.append(f"{key}: {shown(err['input'])} is not allowed; allowed values: {allowed}")
         else:
-            lines.append(f"{key}: {err['msg']} (got {shown(err.get('input'))})")
+            msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+            lines.append(f"{key}: {msg[:1].lower() + msg[1:]} (got {shown(err.get('input'))})")
     msg = f"{source}: invalid config: " + "; ".join(lines)
     return ConfigError(msg, hint="run `retention init` to see a commented starter config")
 

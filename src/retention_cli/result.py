@@ -41,6 +41,8 @@ class Result:
     """When the run happened (only with ``--stamp``: output is otherwise timeless)."""
     currency: str | None = None
     """The currency human formats show with money (a symbol or a code; not in JSON or CSV)."""
+    chosen: bool = False
+    """``keys`` are the ones asked for (``--columns``): every format shows exactly them."""
 
     @property
     def columns(self) -> list[str]:
@@ -89,3 +91,31 @@ def definitions_hash(definitions: dict[str, Any]) -> str:
     """sha256 of the canonical JSON form of a definitions record."""
     text = json.dumps(definitions, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def choose_columns(result: Result | Report, names: tuple[str, ...]) -> Result | Report:
+    """``result`` showing only the keys ``names``, in that order, in every format.
+
+    The row labels (period, segments) stay. In a report each section keeps the
+    names it has and a section with none of them is left out. A name no
+    section has is an error that lists the keys there are.
+    """
+    from dataclasses import replace
+
+    from retention_cli.errors import UsageError
+
+    parts = result.sections if isinstance(result, Report) else {"": result}
+    known = list(dict.fromkeys(k for part in parts.values() for k in part.keys))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        msg = f"no column {unknown[0]!r} in {result.command}'s output"
+        hint = "the columns are: " + ", ".join(known)
+        raise UsageError(msg, param="keys", hint=hint)
+    chosen = {
+        name: replace(part, keys=keys, chosen=True)
+        for name, part in parts.items()
+        if (keys := tuple(dict.fromkeys(n for n in names if n in part.keys)))
+    }
+    if isinstance(result, Report):
+        return replace(result, sections=chosen)
+    return chosen[""]
