@@ -25,6 +25,7 @@ from retention_cli.metrics import churn as churn_frame
 from retention_cli.metrics import retention as retention_frame
 from retention_cli.metrics.books import BOOK_KEYS
 from retention_cli.metrics.books import books as books_frame
+from retention_cli.metrics.bridge import bridge_keys
 from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, cohorts
 from retention_cli.metrics.distribution import DISTRIBUTION_KEYS, distribution
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
@@ -354,8 +355,10 @@ def _cohort_keys(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
 
 
 def _bridge_keys(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
-    """With segments the bridge rolls forward through transfers (SPEC §4, §12.1)."""
-    return ((*BRIDGE_KEYS, *TRANSFER_KEYS) if run.by else BRIDGE_KEYS), []
+    """With segments the bridge rolls forward through transfers (SPEC §4, §12.1); with
+    dated fx it shows ``fx_impact_arr``."""
+    keys = bridge_keys(run.ledger)
+    return ((*keys, *TRANSFER_KEYS) if run.by else keys), []
 
 
 def _reached_ages(frame: pl.DataFrame, keys: Keys) -> Keys:

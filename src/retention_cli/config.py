@@ -17,9 +17,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
 from retention_cli.errors import ConfigError
@@ -275,6 +277,78 @@ class Fx(_Strict):
 
     reporting_currency: str = Field(..., description="ISO code every amount is converted to")
     rates: dict[str, Decimal] = Field(default_factory=dict)
+    rates_file: str | None = Field(
+        None,
+        min_length=1,
+        description="dated rates: a CSV of date, currency, rate (relative to the config file); "
+        "a rate applies from its date until the currency's next one",
+    )
+    rate_date: Literal["period_end", "service_start"] = Field(
+        "period_end",
+        description="dated rates: convert each account's ARR at the rates of each period's end "
+        "(moves in rates show as fx_impact_arr), or each row once at the rates of its own date "
+        "(a snapshot's date, a subscription's start)",
+    )
+    constant: bool = Field(
+        False, description="dated rates: restate every period at one rate set (constant currency)"
+    )
+    constant_at: dt.date | None = Field(
+        None,
+        description="constant: the day whose rates restate every period (default: the end of "
+        "the data's last month)",
+    )
+
+    _base: Path = PrivateAttr(default_factory=Path)
+    """The directory a relative ``rates_file`` is read from (the config file's)."""
+
+    @model_validator(mode="after")
+    def _dated(self) -> Fx:
+        if self.rates_file is None:
+            extra = [k for k in ("constant", "constant_at") if k in self.model_fields_set]
+            extra += ["rate_date"] if "rate_date" in self.model_fields_set else []
+            if extra:
+                msg = f"{extra[0]} needs dated rates: add rates_file"
+                raise ValueError(msg)
+        elif self.rates:
+            msg = "give rates or rates_file, not both"
+            raise ValueError(msg)
+        if self.constant_at is not None and not self.constant:
+            msg = "constant_at needs constant: true"
+            raise ValueError(msg)
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if self.rates_file is None:  # static rates: the record is what it always was
+            for key in ("rates_file", "rate_date", "constant", "constant_at"):
+                data.pop(key, None)
+        return data
+
+    @property
+    def dated(self) -> bool:
+        """True when rates come from a dated ``rates_file``."""
+        return self.rates_file is not None
+
+    @property
+    def restates(self) -> bool:
+        """True when the ledger restates every month at dated rates (fx_impact_arr).
+
+        Each month at its own end's rates (``rate_date: period_end``), or all at one
+        rate set (``constant``).
+        """
+        return self.dated and (self.constant or self.rate_date == "period_end")
+
+    def rates_path(self) -> Path:
+        """Where ``rates_file`` is read from."""
+        assert self.rates_file is not None
+        path = Path(self.rates_file)
+        return path if path.is_absolute() else self._base / path
+
+    def based_at(self, base: Path) -> Fx:
+        """Read a relative ``rates_file`` from ``base`` (the config file's directory)."""
+        self._base = base
+        return self
 
     @field_validator("reporting_currency")
     @classmethod
@@ -304,6 +378,9 @@ class Fx(_Strict):
                 raise ValueError(msg) from None
             if not dec.is_finite() or dec <= 0:
                 msg = f"rate for {key} must be a positive number, not {shown(rate)}"
+                raise ValueError(msg)
+            if dec > 10**6:  # cents × rate must fit an exact Decimal(38, 12)
+                msg = f"rate for {key} must be at most 1,000,000, not {shown(rate)}"
                 raise ValueError(msg)
             out[key] = dec
         return out
@@ -666,4 +743,7 @@ def load_config(path: Path | None) -> Config:
         problem = getattr(exc, "problem", None) or str(exc)
         msg = f"{path}{where}: not valid YAML: {problem}"
         raise ConfigError(msg) from None
-    return parse_config(data, source=str(path))
+    config = parse_config(data, source=str(path))
+    if config.fx is not None:  # a relative fx.rates_file is beside the config
+        config.fx.based_at(path.parent)
+    return config

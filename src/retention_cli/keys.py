@@ -120,6 +120,7 @@ _SPECS = (
     KeySpec("expansion_arr", M, "+ Expansion", UP),
     KeySpec("contraction_arr", M, "− Contraction", DOWN),
     KeySpec("churned_arr", M, "− Churn", DOWN),
+    KeySpec("fx_impact_arr", M, "± FX impact"),
     KeySpec("end_arr", M, "End ARR", UP),
     KeySpec("start_logos", C, "Start logos"),
     KeySpec("new_logos", C, "+ New logos", UP),

@@ -15,6 +15,7 @@ from retention_cli.bounds import check_dates, check_exact_sums, check_span, mone
 from retention_cli.calendar import EARLIEST, FiscalCalendar
 from retention_cli.config import Config, Policies
 from retention_cli.errors import InputError, Problem, UsageError
+from retention_cli.fx import LedgerFx, account_currency, restate_ledger
 from retention_cli.inputs import LINE, Loaded
 from retention_cli.options import Grain, Shape
 
@@ -53,6 +54,10 @@ class Ledger:
     accounts: pl.DataFrame | None = None
     """``account_id`` (the code in ``frame``) → ``account`` (the name in the input).
     Integer codes make every join and group over accounts cheap."""
+    fx: LedgerFx | None = None
+    """Dated FX restated at each month's rates (``fx.rate_date: period_end`` or
+    ``fx.constant``): ``arr`` is converted, and this keeps the ARR in each
+    account's own currency so the bridge can split out ``fx_impact_arr``."""
 
     def collect(self) -> pl.DataFrame:
         """The ledger as a DataFrame."""
@@ -292,6 +297,10 @@ def build_ledger(
     check_exact_sums(source, [money_column(loaded.shape.value)], path)
     # integer account codes (rank by name: the same for every shape of one history)
     accounts, codes = account_codes(source)
+    fx = config.fx if config.fx is not None and config.fx.restates else None
+    currency = (
+        account_currency(source, codes, path) if fx and "_currency" in source.columns else None
+    )
     # only the columns this ledger needs (dimensions not asked for stay behind)
     df = (
         source.select(pl.exclude([d for d in loaded.dimensions if d not in dims]))
@@ -448,6 +457,11 @@ def build_ledger(
     frame = frame.set_sorted("account_id").with_columns(pl.col(d).cast(pl.String) for d in dims)
     data = frame.collect()
     _check_non_negative(data, loaded, accounts)
+    fx_state = None
+    if fx is not None and currency is not None:  # dated fx: restate at each month's rates
+        currency = currency.with_columns(pl.col("currency").fill_null(fx.reporting_currency))
+        ends = {p: calendar.month_end(p) for p in range(int(first), int(last) + 1)}
+        data, fx_state = restate_ledger(data, currency, fx, ends, path=path)
     return Ledger(
         frame=data.lazy(),
         calendar=calendar,
@@ -458,6 +472,7 @@ def build_ledger(
         warnings=tuple(warnings),
         policies=config.policies,
         accounts=accounts,
+        fx=fx_state,
     )
 
 

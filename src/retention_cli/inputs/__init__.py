@@ -364,7 +364,7 @@ def parse_table(
             msg = f"no parser for column kind {f.kind!r}"
             raise AssertionError(msg)
         values[c] = pl.col(staged)
-    rates = fx.rate_text() if fx is not None else None
+    rates = fx.rate_text() if fx is not None and not fx.dated else None  # dated: retention_cli.fx
     row = Row(values, blanks, oks, date_format=date_format, rates=rates)
     checks = applied_row_checks(layout.fields, row)
     out = canonical_exprs(layout.fields, values)

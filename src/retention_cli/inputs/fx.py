@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from retention_cli.bounds import cents_text
 from retention_cli.config import Fx
-from retention_cli.errors import InputError, Problem
+from retention_cli.errors import InputError, Problem, UsageError
+from retention_cli.fx import RATE, rates_on, read_rates
+from retention_cli.fx import convert as converted
 from retention_cli.inputs.read import LINE
 from retention_cli.options import Shape
 
@@ -39,11 +42,38 @@ def convert_currency(
         if currencies:
             warnings.append(f"all amounts are in {currencies[0]} (no fx section: not converted)")
         return df.drop("_currency"), warnings
-    rate = pl.col("_currency").replace_strict(fx.rate_text(), default=None).cast(pl.Decimal(38, 12))
+    others = [c for c in currencies if c != fx.reporting_currency]
+    if fx.restates:
+        # converted in the ledger, at each month's rates (retention_cli.fx): keep the
+        # currency, blank meaning the reporting currency
+        if others:
+            when = "one rate set" if fx.constant else "the rates of each month's end"
+            warnings.append(
+                f"{', '.join(others)} converted to {fx.reporting_currency} at {when} "
+                f"from {fx.rates_file}"
+            )
+        return df, warnings
+    if fx.dated:  # rate_date: service_start: each row at the rates of its own date
+        if shape is Shape.movements:
+            msg = (
+                "rate_date: service_start converts snapshots and subscriptions; a movement "
+                "log's balances are restated at each month's end (rate_date: period_end)"
+            )
+            raise UsageError(msg, param="fx", hint="use rate_date: period_end")
+        on = "start_date" if shape is Shape.subscriptions else "date"
+        wanted = df.select(
+            pl.col("_currency").fill_null(fx.reporting_currency).alias("currency"),
+            pl.col(on).alias("date"),
+        )
+        df = df.with_columns(
+            _rate=rates_on(read_rates(fx), wanted, fx, what=f"a row's {on}")["rate"]
+        )
+        rate = pl.col("_rate")
+    else:
+        rate = pl.col("_currency").replace_strict(fx.rate_text(), default=None).cast(RATE)
 
     def convert(cents: pl.Expr) -> pl.Expr:
-        exact = cents.cast(pl.Decimal(38, 0)) * rate
-        return exact.round(0, mode="half_away_from_zero").cast(pl.Int64)
+        return converted(cents, rate)
 
     if shape is Shape.movements:
         mixed = (
@@ -63,15 +93,39 @@ def convert_currency(
             )
         order = df.sort("account_id", "date", LINE)
         running = pl.col("amount").cum_sum().over("account_id")
-        converted = convert(running)
+        balance = convert(running)
         df = order.with_columns(
-            amount=converted - converted.shift(1).over("account_id").fill_null(0)
+            amount=balance - balance.shift(1).over("account_id").fill_null(0),
+            _before=running,
         )
     else:
-        df = df.with_columns(arr=convert(pl.col("arr")))
-    others = [c for c in currencies if c != fx.reporting_currency]
+        df = df.with_columns(arr=convert(pl.col("arr")), _before=pl.col("arr"))
+    _too_large(df, "amount" if shape is Shape.movements else "arr", name)
+    df = df.drop("_before", "_rate", strict=False)
     if others:
         warnings.append(
             f"converted {', '.join(others)} to {fx.reporting_currency} with the config's fx rates"
         )
     return df.drop("_currency"), warnings
+
+
+def _too_large(df: pl.DataFrame, col: str, path: str) -> None:
+    """Row problems for amounts whose conversion does not fit in Int64 cents (``col``
+    null after conversion where ``_before`` was not): never an internal cast error."""
+    bad = df.filter(pl.col(col).is_null() & pl.col("_before").is_not_null()).sort(LINE)
+    if bad.height:
+        raise InputError(
+            path,
+            [
+                Problem(
+                    f"converted at its currency's rate this is too large to hold to the cent "
+                    f"(more than {cents_text(2**63 - 1)})",
+                    line=line,
+                    column=col,
+                    value=cents_text(before),
+                )
+                for line, before in bad.select(LINE, "_before").head(20).rows()
+            ],
+            total=bad.height,
+            hint="check the amount and its currency's rate",
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from retention_cli.config import Policies
+from retention_cli.fx import FX_IMPACT, with_restated_start
 from retention_cli.ledger import Ledger, first_row, had_arr_before, previous_arr
 from retention_cli.metrics.frames import (
     aggregate,
@@ -30,6 +31,18 @@ BRIDGE_KEYS = (
     "churned_logos",
     "end_logos",
 )
+
+
+def bridge_keys(ledger: Ledger) -> tuple[str, ...]:
+    """The bridge keys of ``ledger``, with ``fx_impact_arr`` under dated fx.
+
+    :data:`BRIDGE_KEYS`, plus ``fx_impact_arr`` before ``end_arr`` when the
+    ledger is restated at dated fx rates.
+    """
+    if ledger.fx is None:
+        return BRIDGE_KEYS
+    at = BRIDGE_KEYS.index("end_arr")
+    return (*BRIDGE_KEYS[:at], FX_IMPACT, *BRIDGE_KEYS[at:])
 
 
 def reporting_periods(ledger: Ledger, grain: Grain) -> pl.DataFrame:
@@ -261,8 +274,15 @@ def account_steps(
         both = both.join(_first_arr(ledger), on="account_id", how="left").with_columns(
             _had=pl.col("_first_arr").fill_null(2**31 - 1) <= pl.col("_from")
         )
+    if ledger.fx is not None:
+        # dated fx (retention_cli.fx): the movement is classified from the start ARR
+        # restated at the step end's rates; the restatement is the fx impact
+        both = with_restated_start(both, ledger.fx).rename({"_a": "_a0", "_ar": "_a"})
     both, moves = _classified(both, ledger, policies, "_to")
-    return both.with_columns(**moves)
+    if ledger.fx is None:
+        return both.with_columns(**moves)
+    moves |= {"start_arr": pl.col("_a0"), FX_IMPACT: pl.col("_a") - pl.col("_a0")}
+    return both.with_columns(**moves).with_columns(_a=pl.col("_a0")).drop("_a0")
 
 
 def bridge(
@@ -347,6 +367,7 @@ def bridge(
     by = list(by or [])
     policies = policies or ledger.policies
     periods = reporting_periods(ledger, grain)
+    keys = bridge_keys(ledger)
     known = ledger.first_period if ledger.opening_balance else -(2**31)
     if mode is BridgeMode.net or grain is Grain.month:
         pairs = periods.select(
@@ -369,20 +390,20 @@ def bridge(
         )
     # a step whose start is before a snapshot file's first period is unknown
     pairs = pairs.filter(pl.col("_from") >= known) if ledger.opening_balance else pairs
-    if grain is Grain.month:
+    if grain is Grain.month and ledger.fx is None:
         out = _monthly_sums(ledger, pairs, by, policies)
     else:
         moved = account_steps(ledger, pairs, by, policies, prior=by)
         if mode is BridgeMode.gross:
             moved = _gross_ends(moved, periods)
         # net: one step per period, from its opening month to its closing one
-        out = _sums(moved, by)
+        out = _sums(moved, by, keys=keys)
     result = periods.select("period", "start", "end").join(
         out.rename({"_key": "period"}), on="period", how="left"
     )
     result = with_every_segment(result, ledger, by)
     # a period (or segment) with no account at all has zero everywhere, not null
-    result = result.with_columns(pl.col(k).fill_null(0) for k in BRIDGE_KEYS)
+    result = result.with_columns(pl.col(k).fill_null(0) for k in keys)
     if by:  # segments transfer; the total row has none
         result = result.with_columns(
             pl.when(is_total(by)).then(None).otherwise(pl.col(k).fill_null(0)).alias(k)
@@ -415,14 +436,20 @@ def _monthly_sums(
     return _sums(steps.with_columns(pl.col("period").alias("_key")), by, labels=keys)
 
 
-def _sums(steps: pl.LazyFrame, by: list[str], labels: dict[int, str] | None = None) -> pl.DataFrame:
+def _sums(
+    steps: pl.LazyFrame,
+    by: list[str],
+    labels: dict[int, str] | None = None,
+    *,
+    keys: tuple[str, ...] = BRIDGE_KEYS,
+) -> pl.DataFrame:
     """A bridge's rows from per-account steps.
 
-    Columns ``_key``, the segment columns and :data:`BRIDGE_KEYS` (plus
+    Columns ``_key``, the segment columns and ``keys`` (plus
     :data:`TRANSFER_KEYS` with segments, null on the total row). ``labels`` maps
     an integer ``_key`` (a fiscal month) to its label.
     """
-    sums = [pl.col(k).sum() for k in BRIDGE_KEYS]
+    sums = [pl.col(k).sum() for k in keys]
     if not by:
         out = aggregate(steps, by, sums).collect()
     else:
@@ -434,8 +461,8 @@ def _sums(steps: pl.LazyFrame, by: list[str], labels: dict[int, str] | None = No
                 *(pl.lit(None, pl.Int64).alias(k) for k in TRANSFER_KEYS),
             )
         )
-        segs = segment_sums(steps, by, "_key", BRIDGE_KEYS)
-        cols = ["_key", *by, *BRIDGE_KEYS, *TRANSFER_KEYS]
+        segs = segment_sums(steps, by, "_key", keys)
+        cols = ["_key", *by, *keys, *TRANSFER_KEYS]
         parts = pl.collect_all([total.select(cols), segs.select(cols)], engine="streaming")
         out = pl.concat(parts)
     if labels is not None:  # (polars leaves the column as it is for an empty mapping)
@@ -491,7 +518,7 @@ def _opening_rows(
     ).collect()
     filler = [
         pl.lit(None, dtype=pl.Int64).alias(k)
-        for k in (*BRIDGE_KEYS, *TRANSFER_KEYS)
+        for k in (*BRIDGE_KEYS, *TRANSFER_KEYS, FX_IMPACT)
         if k not in ("end_arr", "end_logos") and k in result.columns
     ]
     opened = (
