@@ -244,7 +244,6 @@ def restate_ledger(
     :mod:`retention_cli.bounds`, applied after conversion).
     """
     rates = read_rates(fx)
-    codes = currency["currency"].unique().sort()
     last = max(month_ends)
     fixed = fx.constant_at or month_ends[last] if fx.constant else None
     months = pl.DataFrame(
@@ -254,7 +253,9 @@ def restate_ledger(
         },
         schema={"period": pl.Int32, "date": pl.Date},
     )
-    wanted = months.join(codes.to_frame(), how="cross")
+    # the rates of the months each currency has an account in
+    present = data.select("account_id", "period").join(currency, on="account_id")
+    wanted = present.select("currency", "period").unique().join(months, on="period")
     what = (
         f"fx.constant_at {fixed}"
         if fx.constant and fx.constant_at

@@ -13,6 +13,7 @@ from retention_cli.metrics.bridge import (
     BRIDGE_KEYS,
     MOVEMENT_CLASSES,
     account_steps,
+    bridge_keys,
     reporting_periods,
 )
 from retention_cli.metrics.frames import NONE_SEGMENT, kept_arr
@@ -188,10 +189,12 @@ def explain(
         pairs = _pairs(ledger, p, grain, mode, own_step=bool(where))
         seg = list(where)
         steps = account_steps(ledger, pairs, dims, policies or ledger.policies, prior=seg)
-        moves = [k for k in BRIDGE_KEYS if k.endswith("_arr") and k not in ("start_arr", "end_arr")]
+        keys_here = bridge_keys(ledger)  # dated fx: with fx_impact_arr
+        arr_keys = [k for k in keys_here if k.endswith("_arr")]
+        moves = [k for k in arr_keys if k not in ("start_arr", "end_arr")]
         classes = MOVEMENT_CLASSES
         if where:  # the segment's own view: accounts that moved in or out transfer
-            steps = segment_rows(_period_ends(steps, p), seg, BRIDGE_KEYS)
+            steps = segment_rows(_period_ends(steps, p), seg, keys_here)
             steps = _restrict(steps, where)
             moves += list(TRANSFER_CLASSES)
             classes = {"transfer_in_arr": "transfer_in", **MOVEMENT_CLASSES,
@@ -218,7 +221,7 @@ def explain(
         )
         if metric == "bridge":
             out = out.filter((pl.col("start_arr") > 0) | (pl.col("end_arr") > 0) | (cls != ""))
-            keys = SEGMENT_BRIDGE_EXPLAIN_KEYS if where else BRIDGE_EXPLAIN_KEYS
+            keys = ("class", *arr_keys, *(TRANSFER_CLASSES if where else ()))
         else:
             lost = pl.col("contraction_arr") + pl.col("churned_arr")
             out = out.filter((pl.col("start_arr") > 0) | (lost > 0)).with_columns(
