@@ -259,6 +259,12 @@ def test_bridge_identity_with_fx_holds_to_the_cent(
         # each period starts where the last one ended
         ends = out["end_arr"].to_list()
         assert out["start_arr"].to_list()[1:] == ends[:-1]
+    # rolled up (children in different currencies under one parent): still exact, same ends
+    parents = pl.DataFrame({"account": ["acc0", "acc1", "acc2"], "parent": ["P", "P", "P"]})
+    loaded = rc.load_frame(frame, shape="snapshots", fx=fx_config(path).fx)
+    rolled = rc.bridge(rc.build_ledger(loaded, config=fx_config(path), parents=parents))
+    _identity(rolled)
+    assert rolled["end_arr"].to_list() == rc.bridge(led)["end_arr"].to_list()
     # constant restatement: no fx impact, and the same movements as static rates of that day
     const = rc.bridge(
         rc.ledger_from_frame(frame, shape="snapshots", config=fx_config(path, constant=True))
@@ -266,3 +272,92 @@ def test_bridge_identity_with_fx_holds_to_the_cent(
     _identity(const)
     assert set(const["fx_impact_arr"].drop_nulls().to_list()) <= {0}
     assert all(k in const.columns for k in BRIDGE_KEYS)
+
+
+# ----------------------------------------------------------------------------- roll-up
+def _snapshots(rows: list[tuple[int, str, int]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(f"2024-{m + 1:02d}-28", acc, f"{v / 100:.2f}") for m, acc, v in rows],
+        schema=["date", "account_id", "arr"],
+        orient="row",
+    )
+
+
+def _parents(pairs: dict[str, str]) -> pl.DataFrame:
+    return pl.DataFrame({"account": list(pairs), "parent": list(pairs.values())})
+
+
+def test_a_seat_moving_between_subsidiaries_is_neither_churn_nor_new() -> None:
+    snaps = _snapshots([(0, "acme-us", 100_000), (0, "beta", 50_000),
+                        (1, "acme-eu", 100_000), (1, "beta", 50_000),
+                        (2, "acme-eu", 60_000), (2, "acme", 40_000)])  # fmt: skip
+    loaded = rc.load_frame(snaps, shape="snapshots")
+    parents = _parents({"acme-us": "acme", "acme-eu": "acme"})
+    led = rc.build_ledger(loaded, parents=parents)
+    out = rc.bridge(led)
+    assert out.select("period", "new_arr", "churned_arr", "end_arr", "end_logos").rows() == [
+        ("2024-01", None, None, 150_000, 2),
+        ("2024-02", 0, 0, 150_000, 2),
+        ("2024-03", 0, 50_000, 100_000, 1),  # beta left; acme's own ARR joins its children's
+    ]
+    assert led.accounts is not None
+    assert led.accounts["account"].to_list() == ["acme", "beta"]
+    plain = rc.bridge(rc.build_ledger(loaded))
+    assert plain["churned_arr"].to_list()[1:] == [100_000, 50_000]  # acme-us churned
+
+
+def test_a_mapped_parent_id_column_rolls_up(tmp_path: Path) -> None:
+    snaps = _snapshots([(0, "acme-us", 100_000), (1, "acme-eu", 100_000)]).with_columns(
+        parent_id=pl.lit("acme")
+    )
+    loaded = rc.load_frame(snaps, shape="snapshots")
+    loaded.dimensions = [d for d in loaded.dimensions if d != "parent_id"]  # as when mapped
+    out = rc.bridge(rc.build_ledger(loaded, dimensions=[]))
+    assert out["churned_arr"].to_list() == [None, 0]
+
+
+def test_accounts_file_problems(tmp_path: Path) -> None:
+    from retention_cli.rollup import read_parents
+
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account_ID,Parent_ID\nus,acme\nus,other\nacme,top\neu,\n")
+    with pytest.raises(InputError) as err:
+        read_parents(path)
+    text = "\n".join(err.value.lines())
+    assert ":3: parent_id: account 'us' has more than one parent (here 'other')" in text
+    assert ":2: parent_id: parent 'acme' is itself a child account" in text
+
+
+@st.composite
+def subsidiaries(draw: st.DrawFn) -> tuple[list[int], list[list[int]]]:
+    """A parent's ARR per month, and how it is split among three children each month."""
+    months = draw(st.integers(2, 8))
+    totals = draw(
+        st.lists(st.sampled_from([0, 100, 5_000, 12_345]), min_size=months, max_size=months)
+    )
+    splits = [
+        draw(st.sampled_from([[t, 0, 0], [0, t, 0], [0, 0, t], [t // 2, t - t // 2, 0]]))
+        for t in totals
+    ]
+    return totals, splits
+
+
+@SETTINGS
+@given(data=subsidiaries(), other=st.lists(st.sampled_from([0, 700]), min_size=8, max_size=8))
+def test_roll_up_never_creates_churn_when_only_the_child_changes(
+    data: tuple[list[int], list[list[int]]], other: list[int]
+) -> None:
+    totals, splits = data
+    kids = ["p-a", "p-b", "p-c"]
+    rows = [
+        (m, kid, v) for m, split in enumerate(splits) for kid, v in zip(kids, split, strict=True)
+    ]
+    rows += [(m, "solo", other[m]) for m in range(len(totals))]
+    parents = _parents(dict.fromkeys(kids, "p"))
+    rolled = rc.bridge(
+        rc.build_ledger(rc.load_frame(_snapshots(rows), shape="snapshots"), parents=parents)
+    )
+    direct_rows = [(m, "p", t) for m, t in enumerate(totals)] + rows[-len(totals) :]
+    direct = rc.bridge(rc.build_ledger(rc.load_frame(_snapshots(direct_rows), shape="snapshots")))
+    # the roll-up is exactly the parent's own history: a child change alone moves nothing
+    assert rolled.equals(direct)

@@ -284,6 +284,9 @@ SHARED: tuple[Shared, ...] = (
         "--sheet", panel=INPUT, metavar="SHEET",
         help="For .xlsx input: the sheet's name or 1-based number.",
         show_default="the first")], None, "input", "sheet"),
+    Shared("accounts", Annotated[str | None, _opt("--accounts", panel=INPUT, metavar="FILE",
+        help="CSV of account_id, parent_id: compute every metric at the parent level.")],
+        None, "input", "accounts"),
     Shared("on_invalid", Annotated[OnInvalid, _opt("--on-invalid", panel=INPUT, help=(
         "error: stop at bad rows (exit 2); skip: leave them out, count them and go on."))],
         OnInvalid.error, "skip", "on_invalid", lambda v, _: v.value),

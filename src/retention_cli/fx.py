@@ -71,6 +71,9 @@ class LedgerFx:
     local: pl.DataFrame
     currency: pl.DataFrame
     rates: pl.DataFrame
+    parent: pl.DataFrame | None = None
+    """With a roll-up (:mod:`retention_cli.rollup`): ``child, account_id``, each code
+    of ``local`` and ``currency`` → the ledger's (parent) code."""
 
 
 def account_currency(frame: pl.DataFrame, codes: pl.Series, path: str) -> pl.DataFrame:
@@ -312,20 +315,33 @@ def _check_bound(
 def with_restated_start(steps: pl.LazyFrame, fxl: LedgerFx) -> pl.LazyFrame:
     """``steps`` (``account_id``, ``_from``, ``_to``, …) with ``_ar``: the account's ARR
     at the end of ``_from`` restated at the rates of ``_to`` (0 where it had none),
-    at least one cent where it had some."""
+    at least one cent where it had some. A rolled-up account's is the sum of its
+    children's, each restated in its own currency."""
+    if fxl.parent is None:
+        members = fxl.currency.lazy().select("account_id", pl.col("account_id").alias("child"))
+    else:
+        members = fxl.parent.lazy()
     local = fxl.local.lazy().select(
-        "account_id", pl.col("period").alias("_from"), pl.col("local").alias("_local")
+        pl.col("account_id").alias("child"), pl.col("period").alias("_from"), "local"
     )
+    currency = fxl.currency.lazy().select(pl.col("account_id").alias("child"), "currency")
     rates = fxl.rates.lazy().select("currency", pl.col("period").alias("_to"), "rate")
-    restated = convert(pl.col("_local"), pl.col("rate"))
-    return (
-        steps.join(local, on=["account_id", "_from"], how="left")
-        .join(fxl.currency.lazy(), on="account_id", how="left")
+    restated = convert(pl.col("local"), pl.col("rate"))
+    per = (
+        steps.select("account_id", "_from", "_to")
+        .unique()
+        .join(members, on="account_id")
+        .join(local, on=["child", "_from"])
+        .join(currency, on="child")
         .join(rates, on=["currency", "_to"], how="left")
         .with_columns(
-            _ar=pl.when(pl.col("_local").fill_null(0) > 0)
+            _ar=pl.when(pl.col("local") > 0)
             .then(pl.max_horizontal(restated, pl.lit(1, pl.Int64)))
             .otherwise(pl.lit(0, pl.Int64))
         )
-        .drop("_local", "currency", "rate")
+        .group_by("account_id", "_from", "_to")
+        .agg(pl.col("_ar").sum())
+    )
+    return steps.join(per, on=["account_id", "_from", "_to"], how="left").with_columns(
+        pl.col("_ar").fill_null(0)
     )

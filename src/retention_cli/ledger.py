@@ -7,7 +7,7 @@ it, so the three shapes give the same answer for the same history.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -18,6 +18,7 @@ from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.fx import LedgerFx, account_currency, restate_ledger
 from retention_cli.inputs import LINE, Loaded
 from retention_cli.options import Grain, Shape
+from retention_cli.rollup import frame_parents, roll_up
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ def build_ledger(
     config: Config | None = None,
     dimensions: list[str] | None = None,
     as_of: dt.date | None = None,
+    parents: pl.DataFrame | None = None,
 ) -> Ledger:
     """Turn a loaded input into the ledger.
 
@@ -258,6 +260,10 @@ def build_ledger(
         Only what was known on this day: later rows are left out (a
         subscription ending later is still active) and the ledger ends with the
         fiscal month containing it.
+    parents
+        ``account, parent`` (child name → parent name, from
+        :func:`retention_cli.rollup.read_parents`): the ledger is at the parent
+        level (a mapped ``parent_id`` column does the same).
 
     Notes
     -----
@@ -462,6 +468,10 @@ def build_ledger(
         currency = currency.with_columns(pl.col("currency").fill_null(fx.reporting_currency))
         ends = {p: calendar.month_end(p) for p in range(int(first), int(last) + 1)}
         data, fx_state = restate_ledger(data, currency, fx, ends, path=path)
+    parents = frame_parents(loaded, parents)
+    if parents is not None:  # roll-up: each parent's ARR is the sum of its children's
+        data, accounts, child = roll_up(data, accounts, parents, dims)
+        fx_state = replace(fx_state, parent=child) if fx_state is not None else None
     return Ledger(
         frame=data.lazy(),
         calendar=calendar,

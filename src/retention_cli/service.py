@@ -28,6 +28,7 @@ from retention_cli.metrics.explain import explain, find_period
 from retention_cli.metrics.transfers import TRANSFER_KEYS
 from retention_cli.options import MAX_WINDOW, BridgeMode, Grain, Method, Shape
 from retention_cli.result import Report, Result
+from retention_cli.rollup import read_parents
 from retention_cli.spend import Spend
 
 
@@ -53,6 +54,8 @@ class RunOptions:
     on_invalid: str = "error"
     benchmark: str | None = None
     """A bundled benchmark source (``retention benchmarks`` lists them) for peer columns."""
+    accounts: str | None = None
+    """An accounts file (child → parent): every metric at the parent level."""
 
 
 def ledger_from_frame(
@@ -95,6 +98,8 @@ def definitions(config: Config, opts: RunOptions, command: str = "nrr") -> dict[
     }
     if config.fx is not None:
         out["fx"] = config.fx.model_dump(mode="json")
+    if opts.accounts:
+        out["accounts"] = opts.accounts  # a roll-up: metrics at the parent level
     for setting in command_spec(command).settings:
         out.update(setting.definitions(config, opts))
     return out
@@ -217,7 +222,10 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     cal = FiscalCalendar(config.fiscal_year)
     as_of = cal.resolve(opts.as_of, param="as_of")[1] if opts.as_of else None
     from_file = [d for d in opts.by if d not in computed]
-    led = build_ledger(loaded, cal, config=config, dimensions=from_file, as_of=as_of)
+    parents = read_parents(opts.accounts) if opts.accounts else None
+    led = build_ledger(
+        loaded, cal, config=config, dimensions=from_file, as_of=as_of, parents=parents
+    )
     led = with_bands(led, computed, config.bands, list(opts.by))
     shadowed = [d for d in opts.by if d in COMPUTED_DIMENSIONS and d not in computed]
     if shadowed:  # the file's own column wins: the user's data, and what --by meant before
