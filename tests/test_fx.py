@@ -218,13 +218,16 @@ def dated_histories(draw: st.DrawFn) -> tuple[pl.DataFrame, list[tuple[str, str,
         for m in range(months):
             value = draw(st.sampled_from([0, 0, 1, 99, 1_000, 12_345_67, 5_000_000]))
             y, mo = divmod(m, 12)
-            rows.append((f"{2024 + y}-{mo + 1:02d}-28", f"acc{i}", f"{value / 100:.2f}", cur))
+            seg = draw(st.sampled_from(["A", "B"]))
+            rows.append((f"{2024 + y}-{mo + 1:02d}-28", f"acc{i}", f"{value / 100:.2f}", cur, seg))
     rates = [
         (f"{2024 + m // 12}-{m % 12 + 1:02d}-01", cur, draw(RATE_TEXT))
         for cur in ("EUR", "JPY")
         for m in range(months)
     ]
-    frame = pl.DataFrame(rows, schema=["date", "account_id", "arr", "currency"], orient="row")
+    frame = pl.DataFrame(
+        rows, schema=["date", "account_id", "arr", "currency", "segment"], orient="row"
+    )
     return frame, rates
 
 
@@ -234,6 +237,8 @@ def _identity(out: pl.DataFrame) -> None:
         moved["start_arr"] + moved["fx_impact_arr"] + moved["new_arr"] + moved["reactivation_arr"]
         + moved["expansion_arr"] - moved["contraction_arr"] - moved["churned_arr"]
     )  # fmt: skip
+    if "transfer_in_arr" in moved.columns:
+        lhs += moved["transfer_in_arr"].fill_null(0) - moved["transfer_out_arr"].fill_null(0)
     assert lhs.to_list() == moved["end_arr"].to_list()
     logos = (
         moved["start_logos"]
@@ -241,6 +246,8 @@ def _identity(out: pl.DataFrame) -> None:
         + moved["reactivated_logos"]
         - moved["churned_logos"]
     )
+    if "transfer_in_logos" in moved.columns:
+        logos += moved["transfer_in_logos"].fill_null(0) - moved["transfer_out_logos"].fill_null(0)
     assert logos.to_list() == moved["end_logos"].to_list()
 
 
@@ -256,6 +263,7 @@ def test_bridge_identity_with_fx_holds_to_the_cent(
                         (Grain.quarter, BridgeMode.gross)]:  # fmt: skip
         out = rc.bridge(led, grain=grain, mode=mode)
         _identity(out)
+        _identity(rc.bridge(led, grain=grain, mode=mode, by=["segment"]))
         # each period starts where the last one ended
         ends = out["end_arr"].to_list()
         assert out["start_arr"].to_list()[1:] == ends[:-1]
