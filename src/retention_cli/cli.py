@@ -287,6 +287,12 @@ SHARED: tuple[Shared, ...] = (
     Shared("accounts", Annotated[str | None, _opt("--accounts", panel=INPUT, metavar="FILE",
         help="CSV of account_id, parent_id: compute every metric at the parent level.")],
         None, "input", "accounts"),
+    Shared("credit", Annotated[str | None, _opt("--credit", panel=INPUT, metavar="COL",
+        help="Split gross new ARR by the team a movement log's column COL credits.")],
+        None, "credit", "credit"),
+    Shared("credits", Annotated[str | None, _opt("--credits", panel=INPUT, metavar="FILE",
+        help="Split gross new ARR by a credits CSV: date, account_id, credit.")],
+        None, "credit", "credits"),
     Shared("on_invalid", Annotated[OnInvalid, _opt("--on-invalid", panel=INPUT, help=(
         "error: stop at bad rows (exit 2); skip: leave them out, count them and go on."))],
         OnInvalid.error, "skip", "on_invalid", lambda v, _: v.value),
@@ -780,7 +786,7 @@ def churn(run: Run) -> None:
     run.metric("churn")
 
 
-@command("mix", *METRIC, "window", "method", "bridge")
+@command("mix", *METRIC, "window", "method", "bridge", "credit")
 def mix(run: Run) -> None:
     """Growth mix: expansion vs acquisition share, quick ratio, retained vs acquired ARR."""
     run.metric("mix")

@@ -27,6 +27,7 @@ from retention_cli.metrics.books import BOOK_KEYS
 from retention_cli.metrics.books import books as books_frame
 from retention_cli.metrics.bridge import bridge_keys
 from retention_cli.metrics.cohorts import COHORT_SIZE_KEYS, cohorts
+from retention_cli.metrics.credit import CREDIT_KEYS, credit_split
 from retention_cli.metrics.distribution import DISTRIBUTION_KEYS, distribution
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
 from retention_cli.metrics.frames import order_rows
@@ -310,6 +311,10 @@ def _churn(run: Run) -> pl.DataFrame:
 
 def _mix(run: Run) -> pl.DataFrame:
     o, led, by = run.opts, run.ledger, run.by
+    if led.credits is not None:  # --credit/--credits: gross new ARR by credited team
+        return credit_split(
+            led, led.credits, grain=o.grain, mode=o.bridge, policies=run.config.policies
+        )
     acq = acquired(led, grain=o.grain, window=o.window, by=by)
     conc = concentration(led, grain=o.grain, by=by)
     frame = mix_from(run.frame("bridge"), run.frame("nrr"), acq, by=by, concentration_frame=conc)
@@ -359,6 +364,11 @@ def _bridge_keys(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
     dated fx it shows ``fx_impact_arr``."""
     keys = bridge_keys(run.ledger)
     return ((*keys, *TRANSFER_KEYS) if run.by else keys), []
+
+
+def _mix_keys(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
+    """The growth mix, or with ``--credit``/``--credits`` its split by credited team."""
+    return (CREDIT_KEYS if run.ledger.credits is not None else MIX_KEYS), []
 
 
 def _reached_ages(frame: pl.DataFrame, keys: Keys) -> Keys:
@@ -445,7 +455,7 @@ _SPECS = (
     ),
     CommandSpec(
         "mix", "Growth mix", MIX_KEYS, _mix, _mix_caption, section="mix",
-        opening_balance=NO_MOVEMENTS,
+        opening_balance=NO_MOVEMENTS, choose_keys=_mix_keys,
     ),
     CommandSpec(
         "cohorts", "Acquisition cohorts", (), _cohorts, _cohorts_caption, (COHORT_METRIC,),

@@ -138,6 +138,7 @@ _SPECS = (
     KeySpec("reassigned_out_logos", C, "Accounts out"),
     # mix
     KeySpec("gross_new_arr", M, "Gross new ARR", UP),
+    KeySpec("credit_share", R, "Share of gross new", EITHER),
     KeySpec("expansion_share", R, "Expansion share", EITHER),
     KeySpec("acquisition_share", R, "Acquisition share", EITHER),
     KeySpec("reactivation_share", R, "Reactivation share", EITHER),

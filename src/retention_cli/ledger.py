@@ -55,6 +55,9 @@ class Ledger:
     accounts: pl.DataFrame | None = None
     """``account_id`` (the code in ``frame``) → ``account`` (the name in the input).
     Integer codes make every join and group over accounts cheap."""
+    credits: pl.DataFrame | None = None
+    """``mix --credit``/``--credits``: the run's credit rows (``account, period,
+    credit, weight``; see :mod:`retention_cli.metrics.credit`)."""
     fx: LedgerFx | None = None
     """Dated FX restated at each month's rates (``fx.rate_date: period_end`` or
     ``fx.constant``): ``arr`` is converted, and this keeps the ARR in each

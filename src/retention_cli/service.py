@@ -24,6 +24,7 @@ from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
 from retention_cli.metrics.bands import COMPUTED_DIMENSIONS, with_bands
 from retention_cli.metrics.books import books
 from retention_cli.metrics.cohorts import CohortMetric
+from retention_cli.metrics.credit import credit_rows
 from retention_cli.metrics.explain import explain, find_period
 from retention_cli.metrics.transfers import TRANSFER_KEYS
 from retention_cli.options import MAX_WINDOW, BridgeMode, Grain, Method, Shape
@@ -56,6 +57,10 @@ class RunOptions:
     """A bundled benchmark source (``retention benchmarks`` lists them) for peer columns."""
     accounts: str | None = None
     """An accounts file (child → parent): every metric at the parent level."""
+    credit: str | None = None
+    """``mix``: the movement log's column naming the team credited with each gain."""
+    credits: str | None = None
+    """``mix``: a credits file (date, account_id, credit) for any shape."""
 
 
 def ledger_from_frame(
@@ -232,6 +237,12 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
         said = (f"the file has a column {d!r}: the split uses its values, not the computed "
                 "band (rename the column to get the computed one)" for d in shadowed)  # fmt: skip
         led = replace(led, warnings=(*led.warnings, *said))
+    if opts.credit and opts.credits:
+        msg = "give a credit column or a credits file, not both"
+        raise UsageError(msg, param="credits")
+    if opts.credit or opts.credits:  # mix: who is credited with the gains
+        rows = credit_rows(loaded, cal, column=opts.credit, path=opts.credits, parents=parents)
+        led = replace(led, credits=rows)
     return led
 
 
@@ -335,6 +346,7 @@ class _Run:
         }
         if self.config.fx is not None:
             out["fx"] = self.config.fx.model_dump(mode="json")
+        out.update({k: v for k, v in [("credit", o.credit), ("credits", o.credits)] if v})
         for setting in command_spec(command).settings:
             out.update(setting.options(self.config, o))
         return out
