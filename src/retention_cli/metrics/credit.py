@@ -236,12 +236,13 @@ def credit_split(
     )
     sums = split.group_by("_key", "credit").agg(pl.col(k).sum() for k in GAINS).collect()
     names = sorted(set(sums["credit"].to_list()) - {UNCREDITED})
-    names += [UNCREDITED] if UNCREDITED in sums["credit"] else []
+    names += [UNCREDITED] if UNCREDITED in sums["credit"] or not names else []
     grid = periods.select("period", "start", "end").join(
         pl.DataFrame({"credit": names}, schema={"credit": pl.String}), how="cross"
     )
     order = pl.DataFrame(
-        {"credit": names, "_rank": list(range(len(names)))}, schema_overrides={"_rank": pl.Int64}
+        {"credit": names, "_rank": list(range(len(names)))},
+        schema={"credit": pl.String, "_rank": pl.Int64},
     )
     out = (
         grid.join(sums.rename({"_key": "period"}), on=["period", "credit"], how="left")
