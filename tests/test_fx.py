@@ -322,6 +322,11 @@ def test_a_mapped_parent_id_column_rolls_up(tmp_path: Path) -> None:
     loaded.dimensions = [d for d in loaded.dimensions if d != "parent_id"]  # as when mapped
     out = rc.bridge(rc.build_ledger(loaded, dimensions=[]))
     assert out["churned_arr"].to_list() == [None, 0]
+    # the reader's name for a mapped parent_id
+    loaded = rc.load_frame(snaps, shape="snapshots")
+    loaded.frame = loaded.frame.rename({"parent_id": "_parent_id"})
+    loaded.dimensions = [d for d in loaded.dimensions if d != "parent_id"]
+    assert rc.bridge(rc.build_ledger(loaded, dimensions=[]))["churned_arr"].to_list() == [None, 0]
 
 
 def test_accounts_file_problems(tmp_path: Path) -> None:

@@ -86,12 +86,22 @@ def frame_parents(loaded: Loaded, parents: pl.DataFrame | None) -> pl.DataFrame 
     """The parents to roll up to: ``parents`` (an accounts file) and a mapped
     ``parent_id`` column of ``loaded`` together, checked as one list."""
     frame = loaded.frame
-    if "parent_id" not in frame.columns or "parent_id" in loaded.dimensions:
+    # the reader keeps a mapped parent_id as _parent_id (a file's own unmapped column
+    # of that name stays a dimension)
+    col = next(
+        (
+            c
+            for c in ("_parent_id", "parent_id")
+            if c in frame.columns and c not in loaded.dimensions
+        ),
+        None,
+    )
+    if col is None:
         return parents
     pairs = frame.select(
         pl.col(LINE).alias("_line"),
         pl.col("account_id").cast(pl.String).alias("account"),
-        pl.col("parent_id").cast(pl.String).str.strip_chars().alias("parent"),
+        pl.col(col).cast(pl.String).str.strip_chars().alias("parent"),
     ).filter(pl.col("parent").fill_null("") != "")
     if parents is not None:
         pairs = pl.concat(
