@@ -359,6 +359,12 @@ def _waterfall(bridge: Result) -> str:
         ("Expansion", r["expansion_arr"], "up"),
         ("Contraction", -r["contraction_arr"], "down"),
         ("Churn", -r["churned_arr"], "down"),
+        # dated fx: the move in rates, so the bars still land on the end
+        *(
+            [("FX impact", fx, "up" if fx >= 0 else "down")]
+            if (fx := r.get("fx_impact_arr")) is not None
+            else []
+        ),
         ("End", r["end_arr"], "total"),
     ]
     level, bars = 0, []
