@@ -491,3 +491,18 @@ def test_credit_split_sums_exactly_to_the_bridge(data: list[tuple[int, str, int,
         )
         for total, gross in shares.select("credit_share", "gross_new_arr").rows():
             assert gross == 0 or abs(total - 1) < 1e-9
+
+
+def test_dated_conversion_past_the_sum_bound_is_refused(tmp_path: Path) -> None:
+    rates = write_rates(tmp_path / "rates.csv", [("2024-01-01", "EUR", "1000000")])
+    big = pl.DataFrame(
+        {
+            "date": ["2024-01-31"],
+            "account_id": ["a"],
+            "arr": ["90000000000000"],
+            "currency": ["EUR"],
+        }
+    )
+    with pytest.raises(InputError) as err:
+        rc.ledger_from_frame(big, shape="snapshots", config=fx_config(rates))
+    assert "converted at the highest rate of its currency adds up to" in err.value.lines()[0]
