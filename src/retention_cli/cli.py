@@ -286,7 +286,7 @@ SHARED: tuple[Shared, ...] = (
         show_default="the first")], None, "input", "sheet"),
     Shared("accounts", Annotated[str | None, _opt("--accounts", panel=INPUT, metavar="FILE",
         help="CSV of account_id, parent_id: compute every metric at the parent level.")],
-        None, "input", "accounts"),
+        None, "rollup", "accounts"),
     Shared("credit", Annotated[str | None, _opt("--credit", panel=INPUT, metavar="COL",
         help="Split gross new ARR by the team a movement log's column COL credits.")],
         None, "credit", "credit"),
@@ -363,7 +363,7 @@ every command (or to every command with a tag) is one row here; a row with
 
 FROM_FILE = ("render", "config", "input")
 """Tags of a command that reads a data file and writes a result."""
-METRIC = (*FROM_FILE, "skip", "grain", "by", "span")
+METRIC = (*FROM_FILE, "skip", "rollup", "grain", "by", "span")
 """Tags every metric command has."""
 
 FLAGS: dict[str, str] = {}
@@ -821,7 +821,7 @@ def report(run: Run) -> None:
     run.metric("report")
 
 
-@command("books", *FROM_FILE, "skip", "grain", "span", "window", "method")
+@command("books", *FROM_FILE, "skip", "rollup", "grain", "span", "window", "method")
 def books_cmd(
     run: Run,
     owner: Annotated[
@@ -857,7 +857,9 @@ _CHECK_BRIDGE = "For quarters/years: net or gross bridge (see `retention bridge 
 _CHECK_BY = "Split by dimension column(s), comma-separated, as the baseline was."
 
 
-@command("check", *FROM_FILE, "skip", "spend", "grain", "window", "method", "bridge", "by")
+@command(
+    "check", *FROM_FILE, "skip", "rollup", "spend", "grain", "window", "method", "bridge", "by"
+)
 def check_cmd(
     run: Run,
     baseline: Annotated[
@@ -1029,7 +1031,7 @@ def validate_cmd(run: Run) -> None:
         raise typer.Exit(ExitCode.UNUSABLE)
 
 
-@command("explain", *FROM_FILE, "skip", "grain", "window", "method", "bridge")
+@command("explain", *FROM_FILE, "skip", "rollup", "grain", "window", "method", "bridge")
 def explain_cmd(
     run: Run,
     period: Annotated[
