@@ -36,6 +36,19 @@ CANONICAL_COLUMNS = (
     "start_date",
     "end_date",
     "currency",
+    "item_id",
+    "parent_id",
+    "quantity",
+    "interval",
+    "interval_count",
+    "status",
+    "trial_end",
+    "canceled_at",
+    "period_end",
+    "discount_amount",
+    "discount_percent",
+    "discount_duration",
+    "rank",
 )
 DEFAULT_CONFIG_NAME = "retention.yaml"
 MAX_ALIAS_NODES = 10_000
@@ -146,6 +159,92 @@ class Snapshots(_Strict):
         False,
         description="an account missing from a period keeps its last ARR instead of churning",
     )
+    combine: Literal["error", "sum"] = Field(
+        "error",
+        description="two rows of one account on one date with no item_id column: an error "
+        "naming both lines (error), or line items whose ARR is summed (sum)",
+    )
+
+
+class Amount(_Strict):
+    """What the money column measures (SPEC §2.1, issue 14 §2)."""
+
+    unit: Literal["arr", "mrr"] | None = Field(
+        None,
+        description="the amount column (movements, or a snapshot/subscription `amount` without an "
+        "interval column) is ARR or MRR (MRR is turned into ARR x 12); default: arr, or the "
+        "value column's own name (arr/mrr)",
+    )
+    minor_units: bool = Field(
+        False,
+        description="amounts are integer minor units (cents): divided by 100, except in "
+        "zero-decimal currencies (JPY, KRW, ...), which are never divided",
+    )
+
+
+PER_YEAR = {"day": 365, "week": 52, "month": 12, "quarter": 4, "year": 1}
+"""Billing intervals in one year: ARR = amount x quantity x per_year / interval_count."""
+
+
+class Billing(_Strict):
+    """How a price per billing interval becomes ARR."""
+
+    interval: str | None = Field(
+        None,
+        description="the billing interval when the file has no interval column, or it is blank "
+        "(day, week, month, quarter, year)",
+    )
+    per_year: dict[str, int] = Field(
+        default_factory=lambda: dict(PER_YEAR),
+        description="intervals in one year; e.g. {day: 360} reads a daily price as x30 per month",
+    )
+
+    @field_validator("per_year", mode="before")
+    @classmethod
+    def _per_year(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = dict(PER_YEAR)
+        for key, n in value.items():
+            if str(key) not in PER_YEAR:
+                msg = f"unknown interval {shown(key)}; expected one of: {', '.join(PER_YEAR)}"
+                raise ValueError(msg)
+            if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+                msg = f"{key}: a positive whole number of intervals per year, not {shown(n)}"
+                raise ValueError(msg)
+            out[str(key)] = n
+        return out
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in PER_YEAR:
+            msg = f"unknown interval {shown(value)}; expected one of: {', '.join(PER_YEAR)}"
+            raise ValueError(msg)
+        return value.strip().lower() if value is not None else None
+
+
+class Statuses(_Strict):
+    """Which values of the ``status`` column count (the row is used) or are excluded
+    (left out and counted by status); any other value is an error, unless ``other:
+    exclude``. Compared ignoring case and surrounding spaces."""
+
+    count: tuple[str, ...] = Field((), description="statuses whose rows count")
+    exclude: tuple[str, ...] = Field((), description="statuses whose rows are left out, counted")
+    other: Literal["error", "exclude"] = Field(
+        "error", description="a status in neither list: an error naming it, or excluded"
+    )
+
+    @field_validator("count", "exclude", mode="before")
+    @classmethod
+    def _texts(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple(str(v).strip().lower() for v in value)
+        return value
+
+    def overlap(self) -> set[str]:
+        """Statuses named in both lists."""
+        return set(self.count) & set(self.exclude)
 
 
 OPEN_END_DATES = (
@@ -390,10 +489,53 @@ class Fx(_Strict):
         return {self.reporting_currency: "1", **{k: str(v) for k, v in self.rates.items()}}
 
 
+MOVEMENT_TYPE_NAMES = ("new", "expansion", "contraction", "churn", "reactivation")
+
+
 class Config(_Strict):
     """The whole ``retention.yaml``."""
 
+    preset: str | None = Field(
+        None, description="a shipped preset (`retention presets`) whose keys this config extends"
+    )
+    shape: Literal["movements", "snapshots", "subscriptions"] | None = Field(
+        None, description="the input shape, instead of detecting it from the header"
+    )
+    date_format: str | None = Field(
+        None, description="a strftime format for dates that are not ISO (e.g. %m/%d/%Y)"
+    )
+    delimiter: str | None = Field(
+        None, min_length=1, max_length=1, description="field delimiter (default: detected)"
+    )
+    sheet: str | None = Field(None, description=".xlsx: the worksheet to read")
+    grain: Literal["month", "quarter", "year"] | None = Field(
+        None, description="default reporting grain (--grain wins)"
+    )
+    window: int | None = Field(
+        None, ge=1, le=1200, description="default trailing window in fiscal months (--window wins)"
+    )
+    by: tuple[str, ...] | None = Field(
+        None, description="default dimension(s) to break results down by (--by wins)"
+    )
     columns: dict[str, str] = Field(default_factory=dict)
+    amount: Amount = Field(default_factory=Amount)
+    billing: Billing = Field(default_factory=Billing)
+    statuses: Statuses | None = None
+    cancellation: Literal["at_request", "at_period_end"] = Field(
+        "at_request",
+        description="with a canceled_at column: revenue stops at the cancellation request "
+        "(at_request), or at end_date / period_end (at_period_end)",
+    )
+    discounts: Literal["forever_only", "all", "none"] = Field(
+        "all",
+        description="with discount columns: subtract every discount (all), only those whose "
+        "discount_duration is forever (forever_only), or none",
+    )
+    movement_types: dict[str, str] = Field(
+        default_factory=dict,
+        description="the file's movement type values to the canonical ones "
+        "(e.g. new_biz: new); matched ignoring case",
+    )
     fiscal_year: FiscalYear = Field(default_factory=FiscalYear)
     policies: Policies = Field(default_factory=Policies)
     snapshots: Snapshots = Field(default_factory=Snapshots)
@@ -430,6 +572,37 @@ class Config(_Strict):
         if self.currency is not None:
             return self.currency
         return self.fx.reporting_currency if self.fx is not None else None
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("movement_types", mode="before")
+    @classmethod
+    def _movement_types(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, canon in value.items():
+            target = str(canon).strip().lower()
+            if target not in MOVEMENT_TYPE_NAMES:
+                msg = (
+                    f"{shown(key)} maps to {shown(canon)}, not a movement type; expected one of: "
+                    f"{', '.join(MOVEMENT_TYPE_NAMES)}"
+                )
+                raise ValueError(msg)
+            out[str(key).strip().lower()] = target
+        return out
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, value: Statuses | None) -> Statuses | None:
+        if value is not None and value.overlap():
+            both = ", ".join(sorted(value.overlap()))
+            msg = f"status(es) in both count and exclude: {both}"
+            raise ValueError(msg)
+        return value
 
     @field_validator("columns")
     @classmethod

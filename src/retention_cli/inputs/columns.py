@@ -18,7 +18,9 @@ from retention_cli.config import CANONICAL_COLUMNS
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.options import Shape
 
-Kind = Literal["id", "date", "optional_date", "movement_type", "money", "currency"]
+Kind = Literal[
+    "id", "date", "optional_date", "movement_type", "money", "currency", "number", "integer", "text"
+]
 """How a canonical column's text is parsed (and which checks apply to it)."""
 
 COLUMN_KINDS: dict[str, Kind] = {
@@ -31,6 +33,19 @@ COLUMN_KINDS: dict[str, Kind] = {
     "start_date": "date",
     "end_date": "optional_date",
     "currency": "currency",
+    "item_id": "id",
+    "parent_id": "id",
+    "quantity": "number",
+    "interval": "text",
+    "interval_count": "integer",
+    "status": "text",
+    "trial_end": "optional_date",
+    "canceled_at": "optional_date",
+    "period_end": "optional_date",
+    "discount_amount": "money",
+    "discount_percent": "number",
+    "discount_duration": "text",
+    "rank": "integer",
 }
 """Every canonical column (:data:`~retention_cli.config.CANONICAL_COLUMNS`) and its kind."""
 
