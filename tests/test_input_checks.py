@@ -13,11 +13,23 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from retention_cli.config import CANONICAL_COLUMNS, Fx
+from retention_cli.config import CANONICAL_COLUMNS, Fx, parse_config
 from retention_cli.errors import InputError
-from retention_cli.inputs import Loaded, fast_load, load, parse_table, read_table
-from retention_cli.inputs.checks import CHECKS, DUPLICATE_SNAPSHOT, ROW_CHECKS, STATE_CHECKS
-from retention_cli.inputs.columns import COLUMN_KINDS, FIELD_ORDER, REQUIRED
+from retention_cli.inputs import Loaded, Rules, fast_load, load, parse_table, read_table
+from retention_cli.inputs.checks import (
+    CHECKS,
+    DUPLICATE_ROW,
+    DUPLICATE_SNAPSHOT,
+    ROW_CHECKS,
+    STATE_CHECKS,
+)
+from retention_cli.inputs.columns import (
+    AUTO_COLUMNS,
+    COLUMN_KINDS,
+    FIELD_ORDER,
+    REQUIRED,
+    RULE_COLUMNS,
+)
 from retention_cli.inputs.fast import FALLBACK_KINDS, PLAIN_PARSERS
 
 MOVES = "date,account_id,type,amount,segment\n"
@@ -66,7 +78,20 @@ def test_every_row_check_applies_to_a_known_column_kind() -> None:
     assert len(ids) == len(set(ids)) == len(set(ids) & set(CHECKS))
 
 
-@pytest.mark.parametrize("canonical", CANONICAL_COLUMNS)
+@pytest.mark.parametrize("canonical", RULE_COLUMNS)
+def test_a_rule_column_is_used_only_when_mapped_and_then_the_full_parser_reads(
+    tmp_path: Path, canonical: str
+) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(f"date,account_id,arr,{canonical}\n2025-01-31,a,100,1\n")
+    plain = fast_load(str(path), columns=None, shape=None, separator=None)
+    assert plain is not None
+    assert canonical in plain.dimensions  # not mapped: a dimension like any other
+    mapped = fast_load(str(path), columns={canonical: canonical}, shape=None, separator=None)
+    assert mapped is None  # mapped: the rules are the full parser's
+
+
+@pytest.mark.parametrize("canonical", AUTO_COLUMNS)
 def test_a_file_with_each_canonical_column_reads_the_same_on_both_paths(
     tmp_path: Path, canonical: str
 ) -> None:
@@ -114,15 +139,63 @@ CHECK_CASES: dict[str, str] = {
     "reactivation_unseen": MOVES + "2025-01-05,a,reactivation,100,S\n",
     "reactivation_with_arr": MOVES + "2025-01-05,a,new,100,S\n2025-02-05,a,reactivation,5,S\n",
     "duplicate_snapshot": SNAPS + "2025-04-30,c,5,S\n2025-04-30,c,6,S\n",
+    "duplicate_row": SUBS + "a,2025-01-01,,100\na,2025-01-01,,100\n",
+}
+
+# the checks of the reading rules: (file, config) that only that check rejects
+ITEMS = "date,account_id,item,arr\n"
+PRICES = "account_id,start_date,end_date,amount,interval,quantity,status\n"
+PRICE_COLUMNS = {"interval": "interval", "quantity": "quantity", "status": "status"}
+PRICE_CONFIG = {
+    "columns": PRICE_COLUMNS,
+    "statuses": {"count": ["active"], "exclude": ["trialing"]},
+}
+RULE_CHECK_CASES: dict[str, tuple[str, dict[str, object]]] = {
+    "duplicate_item": (
+        ITEMS + "2025-01-31,a,x,5\n2025-01-31,a,x,6\n",
+        {"columns": {"item_id": "item"}},
+    ),
+    "minor_units_fraction": (SNAPS + "2025-01-31,a,5.5,S\n", {"amount": {"minor_units": True}}),
+    "price_out_of_range": (PRICES + "a,2025-01-01,,99999999999999,month,1,active\n", PRICE_CONFIG),
+    "bad_number": (PRICES + "a,2025-01-01,,10,month,two,active\n", PRICE_CONFIG),
+    "negative_quantity": (PRICES + "a,2025-01-01,,10,month,-2,active\n", PRICE_CONFIG),
+    "quantity_out_of_range": (PRICES + "a,2025-01-01,,10,month,2000000,active\n", PRICE_CONFIG),
+    "bad_interval": (PRICES + "a,2025-01-01,,10,fortnight,1,active\n", PRICE_CONFIG),
+    "missing_interval": (PRICES + "a,2025-01-01,,10,,1,active\n", PRICE_CONFIG),
+    "missing_status": (PRICES + "a,2025-01-01,,10,month,1,\n", PRICE_CONFIG),
+    "unknown_status": (PRICES + "a,2025-01-01,,10,month,1,paused\n", PRICE_CONFIG),
+    "bad_percent": (
+        "date,account_id,arr,pct\n2025-01-31,a,10,120\n",
+        {"columns": {"discount_percent": "pct"}},
+    ),
+    "bad_integer": (
+        "date,account_id,arr,interval,n\n2025-01-31,a,10,month,x\n",
+        {"columns": {"interval": "interval", "interval_count": "n"}},
+    ),
+    "bad_interval_count": (
+        "date,account_id,arr,interval,n\n2025-01-31,a,10,month,0\n",
+        {"columns": {"interval": "interval", "interval_count": "n"}},
+    ),
 }
 
 
-FRAME_CHECKS = {c.id for c in STATE_CHECKS} | {DUPLICATE_SNAPSHOT.id}
+@pytest.mark.parametrize("check", sorted(RULE_CHECK_CASES))
+def test_each_rule_check_rejects_its_case(tmp_path: Path, check: str) -> None:
+    text, data = RULE_CHECK_CASES[check]
+    path = tmp_path / "f.csv"
+    path.write_text(text)
+    config = parse_config(data)
+    with pytest.raises(InputError) as err:
+        load(str(path), columns=config.columns, rules=Rules.of(config))
+    assert {p.check for p in err.value.problems} == {check}
+
+
+FRAME_CHECKS = {c.id for c in STATE_CHECKS} | {DUPLICATE_SNAPSHOT.id, DUPLICATE_ROW.id}
 
 
 def test_every_check_has_a_case() -> None:
     # snapshot_gap is a warning of `retention validate`, not an input error
-    assert set(CHECK_CASES) == set(CHECKS) - {"snapshot_gap"}
+    assert set(CHECK_CASES) | set(RULE_CHECK_CASES) == set(CHECKS) - {"snapshot_gap"}
 
 
 @pytest.mark.parametrize("check", sorted(CHECK_CASES))

@@ -72,7 +72,7 @@ def test_snapshot_checks(runner: CliRunner, in_tmp: Path) -> None:
     assert out.exit_code == 2
     checks = {c["check"]: c for c in json.loads(out.stdout)["checks"]}
     assert checks["negative ARR"]["examples"] == "s.csv:5 (-5)"
-    dup = checks["an account has snapshots on one date with different values"]
+    dup = checks["an account has more than one row on one date (no item_id column)"]
     assert dup["rows"] == 2
     gap = next(c for c in checks.values() if c["check"].startswith("account missing"))
     assert gap["severity"] == "warning"
@@ -92,7 +92,7 @@ def test_subscription_end_before_start(runner: CliRunner, in_tmp: Path) -> None:
     )
     out = run(runner, "validate", "sub.csv")
     assert out.exit_code == 2
-    assert "end_date is not after start_date" in out.stdout
+    assert "end_date is before start_date" in out.stdout
 
 
 def test_clean_file_validates(runner: CliRunner) -> None:

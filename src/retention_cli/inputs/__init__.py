@@ -38,6 +38,7 @@ from retention_cli.inputs.checks import (
     problems_of,
     settle_movement_states,
     snapshot_duplicates,
+    subscription_duplicates,
 )
 from retention_cli.inputs.columns import (
     REQUIRED,
@@ -66,6 +67,17 @@ from retention_cli.inputs.parse import (
     value_name,
 )
 from retention_cli.inputs.read import LINE, Source, read_bytes, read_table
+from retention_cli.inputs.rules import (
+    Rules,
+    check_rules,
+    exclude_ended_early,
+    exclude_statuses,
+    needs_formula,
+    parse_integer,
+    parse_interval,
+    parse_number,
+    rule_exprs,
+)
 from retention_cli.money import cents_text
 from retention_cli.options import Shape
 
@@ -79,6 +91,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "STATE_HINT",
     "Loaded",
+    "Rules",
     "Source",
     "cents_text",
     "collect_problems",
@@ -132,11 +145,16 @@ class Loaded:
     """With ``on_invalid="skip"``: the skipped rows as read, plus ``line`` and ``reason``."""
     problems: pl.DataFrame | None = None
     """With ``on_invalid="skip"``: every problem found (a :func:`problem_frame`)."""
+    excluded: dict[str, int] = field(default_factory=dict)
+    """Rows a reading rule left out, by rule (``trialing``, ``same-day``, ...):
+    valid rows that hold no ARR under the rules, counted, never errors."""
+    preset: str | None = None
+    """The preset the file was read with."""
 
     @property
     def rows_used(self) -> int:
-        """Rows of the file that went into the ledger (read minus skipped)."""
-        return self.source.rows_read - self.skipped
+        """Rows of the file that went into the ledger: read = used + excluded + skipped."""
+        return self.source.rows_read - self.skipped - sum(self.excluded.values())
 
 
 @contextmanager
@@ -167,6 +185,7 @@ def load(
     on_invalid: str = "error",
     fx: Fx | None = None,
     sheet: str | None = None,
+    rules: Rules | None = None,
 ) -> Loaded:
     """Read, map, parse and check an input file.
 
@@ -190,6 +209,9 @@ def load(
     fx
         The config's ``fx``: a ``currency`` column is converted to its
         reporting currency (a currency with no rate is a row problem).
+    rules
+        The config's reading rules (:class:`~retention_cli.inputs.rules.Rules`):
+        amount unit, billing interval, statuses, ... (default: none).
 
     Raises
     ------
@@ -208,15 +230,16 @@ def load(
     Amounts are integer cents (1,000.00 is ``100000``); ``segment``, the one
     column that is not part of the shape, is a dimension for ``by``.
     """
+    rules = rules or Rules()
     with usable_headers(path):
-        if on_invalid == "error" and date_format is None and sheet is None:
-            fast = fast_load(path, columns=columns, shape=shape, separator=separator)
+        if on_invalid == "error" and date_format is None and sheet is None and rules.plain:
+            fast = fast_load(path, columns=columns, shape=shape, separator=separator, rules=rules)
             if fast is not None:
                 return fast
         raw, source = read_table(path, separator=separator, sheet=sheet)
         return parse_table(
             raw, source, columns=columns, shape=shape, date_format=date_format,
-            on_invalid=on_invalid, fx=fx,
+            on_invalid=on_invalid, fx=fx, rules=rules,
         )  # fmt: skip
 
 
@@ -226,6 +249,7 @@ def fast_load(
     columns: Mapping[str, str] | None,
     shape: Shape | None,
     separator: str | None,
+    rules: Rules | None = None,
 ) -> Loaded | None:
     """The common case in one streaming pass (:func:`retention_cli.inputs.fast.read_plain`).
 
@@ -234,33 +258,47 @@ def fast_load(
     is not plain, a row problem, a ``currency`` column, or a file Polars cannot
     scan. The full parser then reads the file again and reports each problem.
     """
-    plain = read_plain(path, columns=columns, shape=shape, separator=separator)
+    rules = rules or Rules()
+    plain = read_plain(path, columns=columns, shape=shape, separator=separator, rules=rules)
     if plain is None:
         return None
     layout = plain.layout
     loaded = Loaded(plain.frame, layout.shape, plain.source, layout.dimensions,
-                    list(layout.warnings))  # fmt: skip
-    _frame_checks(loaded, skip=False)
+                    list(layout.warnings), preset=rules.preset)  # fmt: skip
+    _frame_checks(loaded, skip=False, rules=rules)
     return loaded
 
 
 _fast_load = fast_load  # the name the tests have always used
 
 
-def _frame_checks(loaded: Loaded, *, skip: bool) -> list[pl.DataFrame]:
-    """The checks across rows (movement states, snapshot duplicates), the same on both readers.
+def _frame_checks(loaded: Loaded, *, skip: bool, rules: Rules) -> list[pl.DataFrame]:
+    """The checks across rows, the same on both readers.
 
-    Raise, or (``skip``) drop the rows and return their problems.
+    Movement states, line items and duplicates, same-day subscriptions: raise,
+    or (``skip``) drop the rows and return their problems.
     """
     path = loaded.source.path
     if loaded.shape is Shape.movements:
         loaded.frame, dropped = settle_movement_states(loaded.frame, path, skip=skip)
         return dropped
     if loaded.shape is Shape.snapshots:
-        loaded.frame, dropped, warnings = snapshot_duplicates(loaded.frame, path, skip=skip)
-        loaded.warnings += warnings
+        loaded.frame, dropped = snapshot_duplicates(
+            loaded.frame, path, skip=skip, combine=rules.combine
+        )
         return dropped
-    return []
+    loaded.frame, dropped = subscription_duplicates(loaded.frame, path, skip=skip)
+    same_day = loaded.frame.select((pl.col("end_date") == pl.col("start_date")).sum()).item()
+    if same_day:
+        loaded.frame = loaded.frame.filter(
+            (pl.col("end_date") != pl.col("start_date")).fill_null(True)
+        )
+        loaded.excluded["same-day"] = loaded.excluded.get("same-day", 0) + same_day
+        loaded.warnings.append(
+            f"{same_day:,} subscription(s) start and end on the same day: they hold no ARR at "
+            "any period end and are excluded"
+        )
+    return dropped
 
 
 def load_frame(
@@ -317,8 +355,10 @@ def parse_table(
     date_format: str | None = None,
     on_invalid: str = "error",
     fx: Fx | None = None,
+    rules: Rules | None = None,
 ) -> Loaded:
     """Map, parse and check an all-text table (see :func:`load`)."""
+    rules = rules or Rules()
     keep_empty = on_invalid == "report"  # validate: skip, and never stop for want of rows
     on_invalid = "skip" if keep_empty else on_invalid
     if on_invalid not in ("error", "skip"):
@@ -328,8 +368,13 @@ def parse_table(
     headers = [c for c in raw.columns if c != LINE]
     if source.rows_read == 0:
         raise InputError(name, [Problem("the file has a header but no data rows", line=1)])
-    layout = Layout.of(headers, columns, shape, name)
+    layout = Layout.of(
+        headers, columns, shape, name, amount_value=rules.amount_is_value, preset=rules.preset
+    )
     shape, dims = layout.shape, layout.dimensions
+    canon = {f.canonical for f in layout.fields}
+    check_rules(canon, rules)
+    formula = needs_formula(canon, rules)
     warnings = list(layout.warnings)
     # every value is parsed once, into staged "_"-columns; checks and outputs read those
     stages: list[dict[str, pl.Expr]] = [{}, {}, {}, {}]
@@ -350,24 +395,39 @@ def parse_table(
             else:
                 stages[0][staged] = parse_date(col, date_format=date_format)
         elif f.kind == "movement_type":
-            stages[0][staged] = col.str.strip_chars().str.to_lowercase()
-        elif f.kind == "money":
+            kind = col.str.strip_chars().str.to_lowercase()
+            if rules.movement_types:
+                kind = kind.replace(dict(rules.movement_types))
+            stages[0][staged] = kind
+        elif f.kind in ("money", "optional_money"):
             plain = all_match(raw, f.header, PLAIN_MONEY)
-            parts = money_stages(col, staged, multiplier=multiplier_of(c), plain=plain)
+            mult = 1 if formula else multiplier_of(c)
+            parts = money_stages(col, staged, multiplier=mult, plain=plain)
             for stage, exprs in zip(stages, parts, strict=True):
                 stage.update(exprs)
             oks[c] = pl.col(f"{staged}_ok")
             rounded_cols.append(f"{staged}_rounded")
         elif f.kind == "currency":
             stages[0][staged] = col.str.strip_chars().str.to_uppercase()
+        elif f.kind == "number":
+            stages[0][staged] = parse_number(col)
+        elif f.kind == "integer":
+            stages[0][staged] = parse_integer(col)
+        elif c == "interval":
+            unit, count = parse_interval(col)
+            stages[0].update({staged: unit, f"{staged}_n": count})
+        elif f.kind == "text":
+            stages[0][staged] = col.str.strip_chars().str.to_lowercase()
         else:  # pragma: no cover - a kind added to COLUMN_KINDS needs a parser here
             msg = f"no parser for column kind {f.kind!r}"
             raise AssertionError(msg)
         values[c] = pl.col(staged)
     rates = fx.rate_text() if fx is not None and not fx.dated else None  # dated: retention_cli.fx
-    row = Row(values, blanks, oks, date_format=date_format, rates=rates)
+    row = Row(values, blanks, oks, date_format=date_format, rates=rates, rules=rules,
+              formula=formula)  # fmt: skip
     checks = applied_row_checks(layout.fields, row)
     out = canonical_exprs(layout.fields, values)
+    out.update(rule_exprs(layout, values, rules, formula=formula))
     for d in dims:
         out[d] = pl.col(d).str.strip_chars()
 
@@ -376,6 +436,9 @@ def parse_table(
         if stage:
             lf = lf.with_columns(**stage)
     staged_frame = lf.collect()
+    excluded: dict[str, int] = {}
+    if "status" in canon:  # excluded statuses are left out before any check (and counted)
+        staged_frame, excluded = exclude_statuses(staged_frame, rules)
     found = problem_frame(staged_frame, checks)
     rejected: list[pl.DataFrame] = []
     if found.height:
@@ -390,8 +453,10 @@ def parse_table(
             f"{n_rounded:,} money value(s) had more than 2 decimals and were rounded "
             "half away from zero to the cent"
         )
-    loaded = Loaded(frame, shape, source, dims, warnings)
-    rejected += _frame_checks(loaded, skip=on_invalid == "skip")
+    loaded = Loaded(frame, shape, source, dims, warnings, excluded=excluded, preset=rules.preset)
+    if shape is Shape.subscriptions and canon & {"trial_end", "canceled_at"}:
+        exclude_ended_early(loaded, trial="trial_end" in canon)
+    rejected += _frame_checks(loaded, skip=on_invalid == "skip", rules=rules)
     if "_currency" in loaded.frame.columns:
         loaded.frame, fx_warnings = convert_currency(loaded.frame, shape, fx, path=name)
         loaded.warnings += fx_warnings

@@ -22,10 +22,12 @@ from typing import NamedTuple
 
 import polars as pl
 
+from retention_cli.config import Statuses
 from retention_cli.errors import InputError, Problem
 from retention_cli.inputs.columns import Field
 from retention_cli.inputs.parse import ADDING_TYPES, MOVEMENT_TYPES
 from retention_cli.inputs.read import LINE
+from retention_cli.inputs.rules import MAX_PRICE_CENTS, MAX_QUANTITY, Rules
 from retention_cli.money import cents_text
 
 MAX_PROBLEMS_KEPT = 1000
@@ -50,6 +52,10 @@ class Row:
     oks: Mapping[str, pl.Expr] = field(default_factory=dict)
     date_format: str | None = None
     rates: Mapping[str, str] | None = None
+    rules: Rules | None = None
+    """The reading rules (``None``: a plain file: none of the rule checks apply)."""
+    formula: bool = False
+    """The value is computed by :func:`~retention_cli.inputs.rules.arr_formula`."""
 
     def value(self, name: str) -> pl.Expr:
         """The parsed value of ``name``."""
@@ -107,6 +113,23 @@ def _unknown_currency(row: Row, col: str) -> pl.Expr | None:
     return ~row.blank(col) & ~row.value(col).is_in(list(row.rates))
 
 
+def _st(row: Row) -> Statuses:
+    assert row.rules is not None
+    assert row.rules.statuses is not None
+    return row.rules.statuses
+
+
+def _status_missing(row: Row, col: str) -> pl.Expr | None:
+    return row.blank(col) if _st(row).other == "error" else None
+
+
+def _status_unknown(row: Row, col: str) -> pl.Expr | None:
+    st = _st(row)
+    if st.other != "error":
+        return None
+    return ~row.blank(col) & ~row.value(col).is_in([*st.count, *st.exclude])
+
+
 ROW_CHECKS: tuple[Check, ...] = (
     Check("missing_value", ("id",), _blank, "missing value"),
     Check("missing_date", ("date",), _blank, "missing date"),
@@ -119,8 +142,8 @@ ROW_CHECKS: tuple[Check, ...] = (
     Check(
         "end_before_start",
         ("end_date",),
-        lambda r, c: r.value(c) <= r.value("start_date"),
-        "end_date is not after start_date (end is exclusive)",
+        lambda r, c: r.value(c) < r.value("start_date"),
+        "end_date is before start_date (end is exclusive)",
     ),
     Check(
         "unknown_type",
@@ -131,21 +154,45 @@ ROW_CHECKS: tuple[Check, ...] = (
     Check("missing_amount", ("money",), _blank, "missing amount"),
     Check(
         "bad_money",
-        ("money",),
+        ("money", "optional_money"),
         lambda r, c: ~r.blank(c) & ~r.ok(c),
         "not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50))",
     ),
     Check(
         "money_out_of_range",
-        ("money",),
+        ("money", "optional_money"),
         lambda r, c: ~r.blank(c) & r.ok(c) & r.value(c).is_null(),
         "number out of range",
     ),
     Check(
+        "minor_units_fraction",
+        ("money", "optional_money"),
+        lambda r, c: (
+            ~r.blank(c) & (r.value(c) % 100 != 0)
+            if r.rules is not None and r.rules.minor_units
+            else None
+        ),
+        "not a whole number of minor units (amount.minor_units is true)",
+    ),
+    Check(
+        "price_out_of_range",
+        ("money", "optional_money"),
+        lambda r, c: r.value(c).abs() > MAX_PRICE_CENTS if r.formula else None,
+        f"amount out of range for the billing-interval formula (at most {MAX_PRICE_CENTS // 100:,})",
+    ),
+    Check(
         "negative_amount",
         ("amount",),
-        lambda r, c: r.value("type").is_in(ADDING_TYPES) & (r.value(c) < 0),
-        lambda r, _: pl.format("negative amount for a {} movement (it adds ARR)", r.value("type")),
+        lambda r, c: (
+            r.value("type").is_in(ADDING_TYPES) & (r.value(c) < 0)
+            if "type" in r.values
+            else r.value(c) < 0
+        ),
+        lambda r, _: (
+            pl.format("negative amount for a {} movement (it adds ARR)", r.value("type"))
+            if "type" in r.values
+            else "negative amount"
+        ),
     ),
     Check("negative_arr", ("arr", "mrr"), lambda r, c: r.value(c) < 0, "negative ARR"),
     Check("missing_currency", ("currency",), _blank, "missing currency"),
@@ -155,6 +202,60 @@ ROW_CHECKS: tuple[Check, ...] = (
         _unknown_currency,
         lambda r, _: (
             f"no fx rate for this currency (fx.rates has: {', '.join(sorted(r.rates or {}))})"
+        ),
+    ),
+    Check(
+        "bad_number",
+        ("number",),
+        lambda r, c: ~r.blank(c) & r.value(c).is_null(),
+        "not a number (expected e.g. 3 or 2.5)",
+    ),
+    Check("negative_quantity", ("quantity",), lambda r, c: r.value(c) < 0, "negative quantity"),
+    Check(
+        "quantity_out_of_range",
+        ("quantity",),
+        lambda r, c: r.value(c) > MAX_QUANTITY,
+        f"quantity out of range (at most {MAX_QUANTITY:,})",
+    ),
+    Check(
+        "bad_percent",
+        ("discount_percent",),
+        lambda r, c: (r.value(c) < 0) | (r.value(c) > 100),
+        "discount percent is not between 0 and 100",
+    ),
+    Check(
+        "bad_integer",
+        ("integer",),
+        lambda r, c: ~r.blank(c) & r.value(c).is_null(),
+        "not a whole number",
+    ),
+    Check(
+        "bad_interval_count",
+        ("interval_count",),
+        lambda r, c: r.value(c) < 1,
+        "interval_count is less than 1",
+    ),
+    Check(
+        "missing_interval",
+        ("interval",),
+        lambda r, c: r.blank(c) if r.rules is None or r.rules.interval is None else None,
+        "missing billing interval (or set billing.interval in the config)",
+    ),
+    Check(
+        "bad_interval",
+        ("interval",),
+        lambda r, c: ~r.blank(c) & r.value(c).is_null(),
+        "cannot read the billing interval (expected day, week, month, quarter or year, "
+        "or a form like 'every 3 months')",
+    ),
+    Check("missing_status", ("status",), _status_missing, "missing status"),
+    Check(
+        "unknown_status",
+        ("status",),
+        _status_unknown,
+        lambda r, _: (
+            "status in neither statuses.count nor statuses.exclude of the config "
+            f"(count: {', '.join(_st(r).count) or '-'}; exclude: {', '.join(_st(r).exclude) or '-'})"
         ),
     ),
 )
@@ -240,13 +341,52 @@ DUPLICATE_SNAPSHOT = Check(
     ("arr",),
     lambda r, _: pl.lit(True),
     lambda r, _: pl.format(
-        "account {} has snapshots on {} with different values",
+        "account {} has more than one row on {} (lines {}) and no item_id column to tell "
+        "them apart",
         r.value("account_id"),
         r.value("date").cast(pl.String),
+        r.value("lines"),
     ),
-    "an account has snapshots on one date with different values",
+    "an account has more than one row on one date (no item_id column)",
 )
-"""Two snapshots of one account on one date that disagree (SPEC §2.3)."""
+"""Two rows of one account on one date, with no ``item_id`` to make them line items
+(SPEC §2.1): an error, never de-duplicated (``snapshots: {combine: sum}`` sums them)."""
+
+DUPLICATE_ITEM = Check(
+    "duplicate_item",
+    ("item_id",),
+    lambda r, _: pl.lit(True),
+    lambda r, _: pl.format(
+        "account {} has item {} more than once on {} (lines {})",
+        r.value("account_id"),
+        r.value("item_id"),
+        r.value("date").cast(pl.String),
+        r.value("lines"),
+    ),
+    "the same (account, date, item) more than once",
+)
+"""The same line item twice (SPEC §2.1): an error."""
+
+DUPLICATE_ROW = Check(
+    "duplicate_row",
+    ("account_id",),
+    lambda r, _: pl.lit(True),
+    lambda r, _: pl.format(
+        "account {} has the same subscription twice (lines {}) and no item_id column to tell "
+        "them apart",
+        r.value("account_id"),
+        r.value("lines"),
+    ),
+    "the same subscription row twice (no item_id column)",
+)
+"""Two subscription rows equal in every column, with no ``item_id``: an error (a
+repeated row would double the ARR)."""
+
+LINE_ITEM_HINT = (
+    "if the rows are line items (one per subscription, product or line), map their id: "
+    "--column item_id=HEADER (or item_id: in the config's columns); to sum them without "
+    "an id, set snapshots: {combine: sum} in the config; else keep one row"
+)
 
 SNAPSHOT_GAP = Check(
     "snapshot_gap",
@@ -260,7 +400,15 @@ SNAPSHOT_GAP = Check(
 """A warning of ``retention validate``: an account absent for some months, then back."""
 
 CHECKS: dict[str, Check] = {
-    c.id: c for c in (*ROW_CHECKS, *STATE_CHECKS, DUPLICATE_SNAPSHOT, SNAPSHOT_GAP)
+    c.id: c
+    for c in (
+        *ROW_CHECKS,
+        *STATE_CHECKS,
+        DUPLICATE_SNAPSHOT,
+        DUPLICATE_ITEM,
+        DUPLICATE_ROW,
+        SNAPSHOT_GAP,
+    )
 }
 """Every declared check by id."""
 
@@ -427,53 +575,118 @@ def settle_movement_states(
     return frame, dropped
 
 
-def snapshot_duplicates(
-    frame: pl.DataFrame, path: str, *, skip: bool = False
-) -> tuple[pl.DataFrame, list[pl.DataFrame], list[str]]:
-    """Two snapshots of one account on one date must agree (SPEC §2.3): raise, or
-    (``skip``) leave out every row of a conflicting pair. Returns the frame left
-    (agreeing repeats counted once), the dropped rows' problems, and warnings."""
-    df = frame
-    key = ["account_id", "date"]
-    # the usual case, no repeats, in one cheap pass over a 64-bit hash of the key;
-    # equal keys have equal hashes, so only rows with a repeated hash can repeat
-    hashed = pl.col("account_id").hash(7) ^ pl.col("date").cast(pl.Int64).hash(
-        11
-    )  # days may be < 0
+def _repeats(df: pl.DataFrame, key: list[str], date: str) -> pl.DataFrame | None:
+    """The rows of ``df`` whose ``key`` (account id, a date, maybe more) repeats, else ``None``.
+
+    The usual case, no repeats, takes one cheap pass over a 64-bit hash of the key
+    (equal keys have equal hashes, so only rows with a repeated hash can repeat).
+    """
+    hashed = pl.col("account_id").hash(7) ^ pl.col(date).cast(pl.Int64).hash(11)  # days may be < 0
     if df.schema["account_id"] == pl.Categorical:  # the fast reader's: pack code and day exactly
         code = pl.col("account_id").to_physical().cast(pl.UInt64)
-        day = (pl.col("date").cast(pl.Int64) + 2**31).cast(pl.UInt64)
+        day = (pl.col(date).cast(pl.Int64) + 2**31).cast(pl.UInt64)
         hashed = code * pl.lit(2**32, pl.UInt64) + day
     if df.select(hashed.n_unique()).item() == df.height:
-        return frame, [], []
+        return None
     candidates = df.filter(hashed.is_duplicated())
     repeated = candidates.select(pl.struct(key).is_duplicated()).to_series()
     if not repeated.any():  # hash collisions only
-        return frame, [], []
-    dup = candidates.filter(repeated).lazy()
-    conflicting = dup.filter(pl.col("arr").n_unique().over(key) > 1).sort(LINE).collect()
+        return None
+    return candidates.filter(repeated)
+
+
+def _conflicts(
+    rows: pl.DataFrame,
+    key: list[str],
+    check: Check,
+    column: str,
+    shown: str,
+    values: Mapping[str, pl.Expr],
+) -> pl.DataFrame:
+    """A :func:`problem_frame` of ``check`` over ``rows`` (each naming its group's lines)."""
+    lines = pl.col(LINE).sort().cast(pl.String).head(5).str.join(", ").over(key)
+    df = rows.sort(LINE).with_columns(_lines=lines)
+    row = Row({**values, "lines": pl.col("_lines")})
+    message = check.problem(row, column)
+    assert message is not None
+    return problem_frame(df, [Applied(column, shown, message, check.id)]).with_columns(
+        pl.col("_check") + 200
+    )
+
+
+def _raise_or_drop(
+    df: pl.DataFrame, found: pl.DataFrame, path: str, *, skip: bool, hint: str
+) -> pl.DataFrame:
+    if not skip:
+        raise InputError(path, problems_of(found), total=found.height, hint=hint)
+    return df.filter(~pl.col(LINE).is_in(found[LINE].implode()))
+
+
+def snapshot_duplicates(
+    frame: pl.DataFrame, path: str, *, skip: bool = False, combine: str = "error"
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Rows of one account on one date (SPEC §2.1): line items (an ``item_id``
+    column, or ``combine="sum"``) are summed, the same item twice is an error;
+    without either, two rows are an error naming both lines. Nothing is ever
+    de-duplicated. Raise, or (``skip``) leave out every row of a bad group.
+    Returns the frame (one row per account and date) and the dropped rows' problems."""
+    items = "item_id" in frame.columns
+    df = frame
+    key = ["account_id", "date"]
+    rep = _repeats(df, key, "date")
+    if rep is None:
+        return (df.drop("item_id") if items else df), []
     dropped = []
-    if conflicting.height:
-        row = Row({"account_id": pl.col("account_id"), "date": pl.col("date")})
-        message = DUPLICATE_SNAPSHOT.problem(row, "arr")
-        assert message is not None
-        checks = [Applied("arr", "_arr", message, DUPLICATE_SNAPSHOT.id)]
-        found = problem_frame(conflicting.with_columns(_arr=cents_text(pl.col("arr"))), checks)
-        found = found.with_columns(pl.col("_check") + 200)
-        if not skip:
-            raise InputError(
-                path,
-                problems_of(found),
-                total=found.height,
-                hint="keep one snapshot per account and date",
-            )
+    values = {"account_id": pl.col("account_id"), "date": pl.col("date")}
+    if items:
+        same = rep.filter(pl.struct([*key, "item_id"]).is_duplicated())
+        if same.height:
+            found = _conflicts(same, [*key, "item_id"], DUPLICATE_ITEM, "item_id", "item_id",
+                               {**values, "item_id": pl.col("item_id")})  # fmt: skip
+            df = _raise_or_drop(df, found, path, skip=skip, hint="keep one row per item")
+            dropped.append(found)
+    elif combine != "sum":
+        rep = rep.with_columns(_arr=cents_text(pl.col("arr")))
+        found = _conflicts(rep, key, DUPLICATE_SNAPSHOT, "arr", "_arr", values)
+        df = _raise_or_drop(df, found, path, skip=skip, hint=LINE_ITEM_HINT)
+        return df, [found]
+    # line items: one row per account and date, ARR summed, the first line's dimensions
+    others = [c for c in df.columns if c not in (*key, "arr", "item_id")]
+    summed = (
+        df.lazy()
+        .sort(LINE)
+        .group_by(key, maintain_order=True)
+        .agg(pl.col("arr").sum(), pl.col(others).first())
+        .select(c for c in df.columns if c != "item_id")
+        .collect()
+    )
+    return summed, dropped
+
+
+def subscription_duplicates(
+    frame: pl.DataFrame, path: str, *, skip: bool = False
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """The same item of one account starting on one date twice, or (no ``item_id``)
+    two rows equal in every column: an error (a repeat would double the ARR).
+    Raise, or (``skip``) leave out every row of a bad group."""
+    items = "item_id" in frame.columns
+    key = ["account_id", "start_date"]
+    rep = _repeats(frame, key, "start_date")
+    if rep is None:
+        return (frame.drop("item_id") if items else frame), []
+    values = {"account_id": pl.col("account_id"), "date": pl.col("start_date")}
+    if items:
+        same = rep.filter(pl.struct([*key, "item_id"]).is_duplicated())
+        full = [*key, "item_id"]
+        check, column, values = DUPLICATE_ITEM, "item_id", {**values, "item_id": pl.col("item_id")}
+    else:
+        full = [c for c in rep.columns if c != LINE]
+        same = rep.filter(pl.struct(full).is_duplicated())
+        check, column = DUPLICATE_ROW, "account_id"
+    dropped = []
+    df = frame
+    if same.height:
+        found = _conflicts(same, full, check, column, column, values)
+        df = _raise_or_drop(df, found, path, skip=skip, hint=LINE_ITEM_HINT)
         dropped.append(found)
-        df = df.filter(~pl.col(LINE).is_in(found[LINE].implode()))
-    warnings = []
-    n_dup = df.height - df.select(key).unique().height
-    if n_dup:
-        df = df.unique(subset=key, keep="first", maintain_order=True)
-        warnings.append(
-            f"{n_dup:,} repeated snapshot row(s) (same account, date and ARR) counted once"
-        )
-    return df, dropped, warnings
+    return (df.drop("item_id") if items else df), dropped

@@ -19,7 +19,16 @@ from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.options import Shape
 
 Kind = Literal[
-    "id", "date", "optional_date", "movement_type", "money", "currency", "number", "integer", "text"
+    "id",
+    "date",
+    "optional_date",
+    "movement_type",
+    "money",
+    "optional_money",
+    "currency",
+    "number",
+    "integer",
+    "text",
 ]
 """How a canonical column's text is parsed (and which checks apply to it)."""
 
@@ -42,7 +51,7 @@ COLUMN_KINDS: dict[str, Kind] = {
     "trial_end": "optional_date",
     "canceled_at": "optional_date",
     "period_end": "optional_date",
-    "discount_amount": "money",
+    "discount_amount": "optional_money",
     "discount_percent": "number",
     "discount_duration": "text",
     "rank": "integer",
@@ -75,6 +84,15 @@ line are listed in this order)."""
 
 OPTIONAL_COLUMNS = ("currency",)
 """Canonical columns any shape uses when the file has them."""
+
+AUTO_COLUMNS = CANONICAL_COLUMNS[: CANONICAL_COLUMNS.index("currency") + 1]
+"""The canonical columns a header matches by name; the rest (:data:`RULE_COLUMNS`)
+are used only when mapped (``columns:``, ``--column`` or a preset), so a file's
+own ``status`` or ``quantity`` column stays a dimension unless asked for."""
+
+RULE_COLUMNS = CANONICAL_COLUMNS[len(AUTO_COLUMNS) :]
+"""The columns of issue 14's reading rules (line items, interval, status, ...), in
+the order a line's problems are listed after the shape's own columns."""
 
 
 def normalize_header(name: str) -> str:
@@ -119,7 +137,7 @@ def map_columns(
                 hint=f"{hint}the file's headers are: {', '.join(map(repr, headers))}",
             )
     taken = set(mapping.values())
-    for canonical in CANONICAL_COLUMNS:
+    for canonical in AUTO_COLUMNS:
         if canonical in mapping:
             continue
         found = by_norm.get(normalize_header(canonical))
@@ -135,12 +153,23 @@ def map_columns(
 
 
 def detect_shape(
-    mapping: Mapping[str, str], headers: list[str], *, path: str, shape: Shape | None = None
+    mapping: Mapping[str, str],
+    headers: list[str],
+    *,
+    path: str,
+    shape: Shape | None = None,
+    amount_value: bool = False,
 ) -> Shape:
-    """Pick the input shape from the mapped columns, or check a forced one."""
+    """Pick the input shape from the mapped columns, or check a forced one.
+
+    ``amount_value``: snapshots and subscriptions may give their value as
+    ``amount`` (a price per billing interval, or a stated unit)."""
 
     def has(req: str) -> bool:
-        return any(alt in mapping for alt in req.split("|"))
+        alts = req.split("|")
+        if amount_value and "arr" in alts:
+            alts.append("amount")
+        return any(alt in mapping for alt in alts)
 
     candidates = (
         [shape] if shape is not None else [Shape.movements, Shape.subscriptions, Shape.snapshots]
@@ -156,19 +185,61 @@ def detect_shape(
             f"{s.value}: {', '.join(r.replace('|', ' or ') for r in REQUIRED[s])}" for s in Shape
         )
         lead = f"cannot tell the input shape from the header (needs one of — {wants})"
-    guesses = []
-    for canonical in CANONICAL_COLUMNS:
-        if canonical in mapping:
-            continue
-        near = difflib.get_close_matches(canonical, headers, n=1, cutoff=0.5)
-        if near:
-            guesses.append(f"--column {canonical}={near[0]!r}")
+    guesses = shape_guesses(mapping, headers, shape)
     hint = f"the file's headers are: {', '.join(map(repr, headers))}."
     if guesses:
         hint += f" Perhaps: {' '.join(guesses)}"
     else:
         hint += " Map yours with --column NAME=HEADER or `columns:` in the config."
     raise InputError(path, [Problem(lead, line=1)], hint=hint)
+
+
+def _tokens(header: str) -> set[str]:
+    return set(re.split(r"[^a-z0-9]+", header.lower())) - {""}
+
+
+_WORDS = {"account_id": ("account", "customer"), "start_date": ("start",), "end_date": ("end",)}
+
+
+def _guess(canonical: str, headers: list[str], taken: set[str]) -> str | None:
+    """The header most like ``canonical``: one naming its word (``arr_amount`` for
+    ``arr``), else the closest by spelling."""
+    free = [h for h in headers if h not in taken]
+    words = _WORDS.get(canonical, (canonical,))
+    for h in free:
+        if _tokens(h) & set(words):
+            return h
+    near = difflib.get_close_matches(canonical, free, n=1, cutoff=0.6)
+    return near[0] if near else None
+
+
+def shape_guesses(mapping: Mapping[str, str], headers: list[str], shape: Shape | None) -> list[str]:
+    """``--column`` proposals for the shape the headers resemble most (``shape`` when forced).
+
+    The resembled shape is the one with the largest share of its required
+    columns already found: ``subscription_id, account_id, start_date, end_date,
+    mrr_amount, arr_amount`` resembles subscriptions, so the proposal is
+    ``--column arr='arr_amount'``, not a movement log's date and amount.
+    """
+
+    def found(req: str) -> bool:
+        return any(alt in mapping for alt in req.split("|"))
+
+    if shape is None:
+        order = [Shape.subscriptions, Shape.snapshots, Shape.movements]
+        shape = max(order, key=lambda s: sum(map(found, REQUIRED[s])) / len(REQUIRED[s]))
+    taken = set(mapping.values())
+    guesses = []
+    for req in REQUIRED[shape]:
+        if found(req):
+            continue
+        for alt in req.split("|"):
+            header = _guess(alt, headers, taken)
+            if header is not None:
+                guesses.append(f"--column {alt}={header!r}")
+                taken.add(header)
+                break
+    return guesses
 
 
 @dataclass(frozen=True)
@@ -193,10 +264,31 @@ class Layout:
         columns: Mapping[str, str] | None,
         shape: Shape | None,
         name: str,
+        *,
+        amount_value: bool = False,
+        preset: str | None = None,
     ) -> Layout:
-        """Map ``headers`` (``columns`` overrides first), detect or check the shape."""
+        """Map ``headers`` (``columns`` overrides first), detect or check the shape.
+
+        ``amount_value``: a snapshot or subscription file may give its value as
+        ``amount`` (when the rules give it a unit or a billing interval).
+        Without a ``preset`` (and no rule column mapped), a header that matches
+        a shipped preset's signature is an error naming the preset to add."""
         mapping = map_columns(headers, columns or {}, path=name)
-        shape = detect_shape(mapping, headers, path=name, shape=shape)
+        if preset is None and not any(c in mapping for c in RULE_COLUMNS):
+            from retention_cli.inputs.presets import looks_like
+
+            found = looks_like(headers)
+            if found is not None:
+                key, title = found
+                raise InputError(
+                    name,
+                    [Problem(f"this looks like a {title}: add --preset {key}", line=1)],
+                    hint=f"the preset applies the export's own rules; `retention presets show {key}` "
+                    "prints them (or `preset: " + key + "` in the config)",
+                )
+        amount_value = amount_value or "interval" in mapping
+        shape = detect_shape(mapping, headers, path=name, shape=shape, amount_value=amount_value)
         warnings: list[str] = []
         value = "arr"
         if shape is not Shape.movements:
@@ -206,10 +298,13 @@ class Layout:
                         f"both an ARR column ({mapping['arr']!r}) and an MRR column "
                         f"({mapping['mrr']!r}): using ARR"
                     )
-            else:
+            elif "mrr" in mapping:
                 value = "mrr"
+            else:
+                value = "amount"
         names = [value if c == "arr|mrr" else c for c in FIELD_ORDER[shape]]
         names += [c for c in OPTIONAL_COLUMNS if c in mapping]
+        names += [c for c in RULE_COLUMNS if c in mapping]
         fields = tuple(Field(c, mapping[c], COLUMN_KINDS[c]) for c in names)
         used = {f.header for f in fields}
         dims = [h for h in headers if h not in used and h not in mapping.values()]

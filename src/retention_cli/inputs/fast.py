@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from retention_cli.inputs.checks import Row, is_blank, row_checks
-from retention_cli.inputs.columns import Kind, Layout
+from retention_cli.inputs.columns import RULE_COLUMNS, Kind, Layout
 from retention_cli.inputs.parse import (
     PLAIN_DAY,
     PLAIN_MONEY,
@@ -29,6 +29,7 @@ from retention_cli.inputs.parse import (
     plain_date,
 )
 from retention_cli.inputs.read import LINE, Source, sha256_file, sniff_separator
+from retention_cli.inputs.rules import Rules
 from retention_cli.options import Shape
 
 
@@ -79,6 +80,10 @@ PLAIN_PARSERS: dict[Kind, Callable[[pl.Expr, int], Plain]] = {
 
 FALLBACK_KINDS: dict[Kind, str] = {
     "currency": "converting currencies (and the fx checks) is left to the full parser",
+    **dict.fromkeys(
+        ("optional_money", "number", "integer", "text"),
+        "the reading rules of exports (interval, quantity, status, ...) are the full parser's",
+    ),
 }
 """The column kinds the fast path declines, and why: a file with one takes the full parser."""
 
@@ -98,6 +103,7 @@ def read_plain(
     columns: Mapping[str, str] | None,
     shape: Shape | None,
     separator: str | None,
+    rules: Rules | None = None,
 ) -> PlainRead | None:
     """Read a plain file in one streaming pass, or ``None`` for the full parser.
 
@@ -122,11 +128,14 @@ def read_plain(
                 separator = "\t" if lower.endswith(".tsv") else sniff_separator(head)
             lf = pl.scan_csv(p, separator=separator, infer_schema=False, has_header=True)
         headers = lf.collect_schema().names()
-        layout = Layout.of(headers, columns, shape, path)
+        preset = rules.preset if rules is not None else None
+        layout = Layout.of(headers, columns, shape, path, preset=preset)
     except Exception:  # the full parser says what is wrong
         return None
-    if LINE in headers or any(f.kind not in PLAIN_PARSERS for f in layout.fields):
-        return None
+    if LINE in headers or any(
+        f.kind not in PLAIN_PARSERS or f.canonical in RULE_COLUMNS for f in layout.fields
+    ):
+        return None  # a rule column (line items, interval, status, ...): the full parser
     parsed = {
         f.canonical: PLAIN_PARSERS[f.kind](pl.col(f.header), multiplier_of(f.canonical))
         for f in layout.fields

@@ -149,9 +149,22 @@ def canonical_exprs(fields: Sequence[Field], values: Mapping[str, pl.Expr]) -> d
     becomes ``_currency`` (dropped by the conversion).
     """
     out: dict[str, pl.Expr] = {}
+    movements = "type" in values
     for f in fields:
+        if f.canonical in CONSUMED:
+            continue
         name = {"mrr": "arr", "currency": "_currency"}.get(f.canonical, f.canonical)
+        if name == "amount" and not movements:  # a snapshot or subscription's value
+            name = "arr"
         out[name] = values[f.canonical]
     if "amount" in out:
         out["amount"] = signed_amount(values["type"], out["amount"])
     return out
+
+
+CONSUMED = (
+    "quantity", "interval", "interval_count", "status", "trial_end", "canceled_at",
+    "period_end", "discount_amount", "discount_percent", "discount_duration", "rank",
+)  # fmt: skip
+"""Rule columns read into the value or the dates (see :mod:`retention_cli.inputs.rules`),
+not kept in the canonical frame (``item_id`` and ``parent_id`` are kept)."""

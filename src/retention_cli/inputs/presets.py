@@ -1,0 +1,98 @@
+"""Presets: vendor exports read as plain config (issue 14 §1).
+
+A preset is a YAML file in ``inputs/presets/`` written in the ordinary config
+keys (:mod:`retention_cli.config`), so a user can copy one and adapt it. Its
+first line is a comment ``# <export name>: <summary>``; its signature is the
+set of headers its ``columns:`` name: a file with all of them "looks like"
+that export. A user's config keys override the preset's (``columns:`` merged
+key by key, other sections key by key).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from typing import Any
+
+from retention_cli.config import Config, load_yaml, parse_config
+from retention_cli.errors import UsageError
+
+
+def _dir() -> Any:
+    return resources.files("retention_cli.inputs").joinpath("presets")
+
+
+@functools.cache
+def names() -> tuple[str, ...]:
+    """The shipped presets' names, sorted."""
+    return tuple(sorted(p.name[:-5] for p in _dir().iterdir() if p.name.endswith(".yaml")))
+
+
+def text(name: str) -> str:
+    """The YAML of preset ``name``; an unknown name is a :class:`UsageError`."""
+    if name not in names():
+        msg = f"no preset {name!r} (the presets are: {', '.join(names())})"
+        raise UsageError(msg, param="preset", hint="`retention presets` lists them")
+    return str(_dir().joinpath(f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def summary(name: str) -> tuple[str, str]:
+    """(export name, one-line summary) from the preset's first comment line."""
+    first = text(name).splitlines()[0].lstrip("#").strip()
+    title, _, rest = first.partition(": ")
+    return title, rest or title
+
+
+@functools.cache
+def data(name: str) -> dict[str, Any]:
+    """The preset's keys as read from its YAML (validated as a config)."""
+    raw = load_yaml(text(name)) or {}
+    parse_config(raw, source=f"preset {name}")
+    return dict(raw)
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[\s_\-]+", "", header.strip().lower())
+
+
+@functools.cache
+def _signatures() -> tuple[tuple[str, frozenset[str]], ...]:
+    return tuple(
+        (name, frozenset(_norm(h) for h in data(name).get("columns", {}).values()))
+        for name in names()
+    )
+
+
+def looks_like(headers: list[str]) -> tuple[str, str] | None:
+    """(preset name, export name) of the preset whose signature ``headers`` have
+    (the one naming the most headers wins), else ``None``."""
+    have = {_norm(h) for h in headers}
+    best = max(
+        ((len(sig), name) for name, sig in _signatures() if len(sig) >= 3 and sig <= have),
+        default=None,
+    )
+    return None if best is None else (best[1], summary(best[1])[0])
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over``'s keys on top, mappings merged key by key."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def with_preset(config: Config, name: str | None = None) -> Config:
+    """``config`` on top of preset ``name`` (default: the config's ``preset:``);
+    the config itself when neither names one."""
+    name = name or config.preset
+    if name is None:
+        return config
+    own = config.model_dump(exclude_unset=True)
+    merged = merge(data(name), own)
+    merged["preset"] = name
+    return parse_config(merged, source=f"config with preset {name}")
