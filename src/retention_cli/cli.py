@@ -270,6 +270,10 @@ SHARED: tuple[Shared, ...] = (
     Shared("shape", Annotated[Shape | None, _opt(
         "--shape", panel=INPUT, help="Input shape.", show_default="detected from the header")],
         None, "input", "shape"),
+    Shared("preset", Annotated[str | None, _opt(
+        "--preset", panel=INPUT, metavar="NAME",
+        help="Read a vendor export by its documented rules, e.g. stripe (`retention presets` "
+        "lists them).")], None, "input", "preset"),
     Shared("column", Annotated[list[str] | None, _opt("--column", panel=INPUT, metavar="KEY=HEADER",
         help='Map a canonical column to your header: --column account_id="Customer ID" '
         "(repeatable).")], None, "input", "columns", _columns),
@@ -719,9 +723,9 @@ def _emit(result: Any, run: Run, fmt: OutputFormat | None, output: Path | None) 
 
 def _report_skipped(loaded, rejects: Path | None, *, quiet: bool, run: Run | None = None) -> None:  # type: ignore[no-untyped-def]
     """Say what --on-invalid skip left out, and write --rejects."""
-    if loaded.skipped and not quiet:
-        src = loaded.source
-        _say(f"read {src.rows_read:,} rows, used {loaded.rows_used:,}, skipped {loaded.skipped:,}")
+    summary = loaded.summary()
+    if summary and not quiet:
+        _say(summary)
     if rejects is not None:
         if loaded.rejects is None:
             import polars as pl
@@ -1017,6 +1021,32 @@ def init_cmd(
         fh.write(STARTER_CONFIG)
     if not run.quiet:
         _say(f"wrote {path}: edit it, then run e.g. `retention nrr data.csv`")
+
+
+@command("presets")
+def presets_cmd(
+    run: Run,
+    action: Annotated[
+        str | None, typer.Argument(help="show: print one preset's YAML.", show_default=False)
+    ] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="The preset to show.", show_default=False)
+    ] = None,
+) -> None:
+    """List the vendor-export presets (one line each), or print one: presets show NAME."""
+    from retention_cli.errors import UsageError
+    from retention_cli.inputs import presets
+
+    if action is None:
+        width = max(map(len, presets.names()))
+        for key in presets.names():
+            title, rest = presets.summary(key)
+            typer.echo(f"{key:<{width}}  {title}: {rest}")
+        return
+    if action != "show" or name is None:
+        msg = f"expected `presets` or `presets show NAME`, not {' '.join(filter(None, [action, name]))!r}"
+        raise UsageError(msg, hint="`retention presets` lists the names")
+    typer.echo(presets.text(name), nl=False)
 
 
 @command("validate", *FROM_FILE)

@@ -17,7 +17,8 @@ from retention_cli.commands import (
 )
 from retention_cli.config import CANONICAL_COLUMNS, Config
 from retention_cli.errors import InputError, Problem, UsageError
-from retention_cli.inputs import Loaded, load, load_frame
+from retention_cli.inputs import Loaded, Rules, load, load_frame
+from retention_cli.inputs.columns import AUTO_COLUMNS
 from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
@@ -50,6 +51,7 @@ class RunOptions:
     date_format: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    preset: str | None = None
     cohort_metric: CohortMetric = CohortMetric.nrr
     spend: Spend | None = None
     on_invalid: str = "error"
@@ -170,20 +172,28 @@ def delimiter_char(text: str | None) -> str | None:
 def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
     """Load a file with the config's column mapping overridden by ``opts.columns``.
 
+    The input options come from ``opts``, else the config (``shape``,
+    ``date_format``, ``delimiter``, ``sheet``); a preset (``opts.preset``, else
+    the config's ``preset:``) supplies every key the config does not set.
     A header the tool cannot use as it is (a ``_line`` column, or two headers
     read as the same canonical column) is an :class:`InputError`.
     """
+    from retention_cli.inputs.presets import with_preset
+
+    config = with_preset(config, opts.preset)
+    shape = opts.shape or (Shape(config.shape) if config.shape else None)
     loaded = load(
         path,
         columns={**config.columns, **opts.columns},
-        shape=opts.shape,
-        date_format=opts.date_format,
-        separator=delimiter_char(opts.delimiter),
-        sheet=opts.sheet,
+        shape=shape,
+        date_format=opts.date_format or config.date_format,
+        separator=delimiter_char(opts.delimiter or config.delimiter),
+        sheet=opts.sheet or config.sheet,
         on_invalid=opts.on_invalid,
         fx=config.fx,
+        rules=Rules.of(config),
     )
-    clash = [d for d in loaded.dimensions if d in CANONICAL_COLUMNS]
+    clash = [d for d in loaded.dimensions if d in AUTO_COLUMNS]
     if clash:
         msg = (
             f"two columns are read as {clash[0]}: the header {clash[0]!r} and another that "
@@ -328,6 +338,7 @@ class _Run:
             "rows_used": self.loaded.rows_used,
             "rows_skipped": self.loaded.skipped,
             "shape": self.loaded.shape.value,
+            **self.loaded.accounting(),
         }
 
     def options(self, command: str) -> dict[str, Any]:

@@ -153,7 +153,11 @@ def validate_result(loaded: Loaded, config: Config) -> Result:
         "rows_used": loaded.rows_used,
         "rows_skipped": loaded.skipped,
         "shape": loaded.shape.value,
+        **loaded.accounting(),
     }
+    if loaded.excluded:
+        summary = loaded.summary()
+        warnings = [*warnings, summary] if summary else warnings
     return Result(
         command="validate",
         title=title,

@@ -156,6 +156,31 @@ class Loaded:
         """Rows of the file that went into the ledger: read = used + excluded + skipped."""
         return self.source.rows_read - self.skipped - sum(self.excluded.values())
 
+    def accounting(self) -> dict[str, object]:
+        """What the JSON ``input`` block adds for a preset or rule exclusions: ``preset``
+        and ``excluded`` (rows left out, by rule); empty for a plain file."""
+        out: dict[str, object] = {}
+        if self.preset is not None:
+            out["preset"] = self.preset
+        if self.excluded:
+            out["excluded"] = dict(self.excluded)
+        return out
+
+    def summary(self) -> str | None:
+        """Where every row went, for stderr, e.g. ``read 1,204 rows: 1,150 used, 38
+        trialing excluded``; ``None`` when every row was used."""
+        if not self.excluded and not self.skipped:
+            return None
+        src = self.source
+        if not self.excluded:
+            return f"read {src.rows_read:,} rows, used {self.rows_used:,}, skipped {self.skipped:,}"
+        parts = [f"{self.rows_used:,} used"]
+        parts += [f"{n:,} {rule} excluded" for rule, n in self.excluded.items()]
+        if self.skipped:
+            parts.append(f"{self.skipped:,} skipped")
+        via = f" (preset {self.preset})" if self.preset else ""
+        return f"read {src.rows_read:,} rows{via}: {', '.join(parts)}"
+
 
 @contextmanager
 def usable_headers(path: str) -> Iterator[None]:
