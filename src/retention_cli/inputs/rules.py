@@ -135,8 +135,8 @@ def minor_digits(currency: pl.Expr | None) -> pl.Expr:
 
 def divide_round(num: pl.Expr, den: pl.Expr) -> pl.Expr:
     """``num / den`` (integers, ``den > 0``) rounded half away from zero, as ``Int64``."""
-    half = (num.abs() * 2 + den) // (den * 2)
-    return pl.when(num < 0).then(-half).otherwise(half).cast(pl.Int64, strict=False)
+    half = ((num.abs() * 2 + den) // (den * 2)).cast(pl.Int64, strict=False)
+    return pl.when(num < 0).then(-half).otherwise(half)
 
 
 def _micro(dec: pl.Expr) -> pl.Expr:
