@@ -396,6 +396,9 @@ class Run:
     values: dict[str, Any] = field(default_factory=dict)
     protected: tuple[Any, ...] = ()
     """The files the command reads: no output may replace them (see :meth:`guard`)."""
+    given: frozenset[str] = frozenset()
+    """The shared options given on the command line (the others hold their defaults,
+    so the config's ``grain``, ``window`` and ``by`` may fill them)."""
 
     @property
     def file(self) -> str:
@@ -443,6 +446,12 @@ class Run:
             if opt.feeds and opt.feeds not in overrides and opt.name in self.values:
                 value = self.values[opt.name]
                 fields[opt.feeds] = opt.convert(value, self) if opt.convert else value
+        cfg = self.config
+        defaults = {"grain": Grain(cfg.grain) if cfg.grain else None, "window": cfg.window,
+                    "by": cfg.by}  # fmt: skip
+        for name, value in defaults.items():
+            if value is not None and name in self.values and name not in self.given:
+                fields[name] = value  # the config's default; a flag given wins
         return RunOptions(**{**fields, **overrides})
 
     def load(
@@ -564,13 +573,18 @@ def command(
         body = guarded(fn)
 
         def run_command(**kwargs: Any) -> None:
-            body(Run(name, {n: kwargs.pop(n) for n in taken}), **kwargs)
+            ctx = kwargs.pop("_ctx")
+            given = frozenset(
+                n for n in taken if getattr(ctx.get_parameter_source(n), "name", "") == "COMMANDLINE"
+            )
+            body(Run(name, {n: kwargs.pop(n) for n in taken}, given=given), **kwargs)
 
         run_command.__name__ = fn.__name__
         run_command.__qualname__ = fn.__qualname__
         run_command.__doc__ = fn.__doc__
         run_command.__module__ = fn.__module__
-        run_command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        ctx = inspect.Parameter("_ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+        run_command.__signature__ = inspect.Signature([*params, ctx])  # type: ignore[attr-defined]
         return app.command(name, cls=RetentionCommand, epilog=_epilog(name))(run_command)
 
     return register

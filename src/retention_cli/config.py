@@ -505,7 +505,7 @@ class Config(_Strict):
         None, description="a strftime format for dates that are not ISO (e.g. %m/%d/%Y)"
     )
     delimiter: str | None = Field(
-        None, min_length=1, max_length=1, description="field delimiter (default: detected)"
+        None, min_length=1, description="field delimiter: one character, or tab (default: detected)"
     )
     sheet: str | None = Field(None, description=".xlsx: the worksheet to read")
     grain: Literal["month", "quarter", "year"] | None = Field(

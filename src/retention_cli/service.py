@@ -181,14 +181,17 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
     from retention_cli.inputs.presets import with_preset
 
     config = with_preset(config, opts.preset)
+    def given(flag: str | None, key: str | None) -> str | None:
+        return flag if flag is not None else key
+
     shape = opts.shape or (Shape(config.shape) if config.shape else None)
     loaded = load(
         path,
         columns={**config.columns, **opts.columns},
         shape=shape,
-        date_format=opts.date_format or config.date_format,
-        separator=delimiter_char(opts.delimiter or config.delimiter),
-        sheet=opts.sheet or config.sheet,
+        date_format=given(opts.date_format, config.date_format),
+        separator=delimiter_char(given(opts.delimiter, config.delimiter)),
+        sheet=given(opts.sheet, config.sheet),
         on_invalid=opts.on_invalid,
         fx=config.fx,
         rules=Rules.of(config),
