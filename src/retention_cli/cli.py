@@ -575,7 +575,9 @@ def command(
         def run_command(**kwargs: Any) -> None:
             ctx = kwargs.pop("_ctx")
             given = frozenset(
-                n for n in taken if getattr(ctx.get_parameter_source(n), "name", "") == "COMMANDLINE"
+                n
+                for n in taken
+                if getattr(ctx.get_parameter_source(n), "name", "") == "COMMANDLINE"
             )
             body(Run(name, {n: kwargs.pop(n) for n in taken}, given=given), **kwargs)
 

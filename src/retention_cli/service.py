@@ -181,6 +181,7 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
     from retention_cli.inputs.presets import with_preset
 
     config = with_preset(config, opts.preset)
+
     def given(flag: str | None, key: str | None) -> str | None:
         return flag if flag is not None else key
 
