@@ -450,3 +450,38 @@ def test_rows_read_is_used_plus_excluded_plus_skipped(tmp_path: Path, name: str)
     assert (
         loaded.source.rows_read == loaded.rows_used + sum(loaded.excluded.values()) + loaded.skipped
     )
+
+
+def test_same_date_movements_follow_the_rank_column(tmp_path: Path) -> None:
+    # on 2024-03-01 the file lists the reactivation before the churn; RANK says churn first
+    path = write(
+        tmp_path / "m.csv",
+        "date,account_id,type,amount,rank\n2024-01-05,a,new,100,1\n"
+        "2024-03-01,a,reactivation,80,2\n2024-03-01,a,churn,100,1\n",
+    )
+    with pytest.raises(InputError):
+        load(str(path))  # in file order: a reactivation of an account that still has ARR
+    loaded = read(path, parse_config({"columns": {"rank": "rank"}}))
+    assert arr_by_month(loaded) == {"2024-01": {"a": 10_000}, "2024-02": {"a": 10_000},
+                                    "2024-03": {"a": 8_000}}  # fmt: skip
+
+
+def test_discounts_forever_only_all_and_none(tmp_path: Path) -> None:
+    # 100.00 a month, 2 seats; a 10.00 forever discount and a 50% once discount
+    path = write(
+        tmp_path / "s.csv",
+        "account_id,start_date,end_date,amount,every,qty,off,pct,duration\n"
+        "a,2024-01-01,,100,month,2,10,,forever\n"
+        "b,2024-01-01,,100,month,2,,50,once\n",
+    )
+    columns = {"interval": "every", "quantity": "qty", "discount_amount": "off",
+               "discount_percent": "pct", "discount_duration": "duration"}  # fmt: skip
+
+    def arr(discounts: str) -> dict[str, int]:
+        cfg = parse_config({"columns": columns, "discounts": discounts})
+        return arr_by_month(read(path, cfg))["2024-01"]
+
+    # a: (100 - 10) x 2 x 12 = 2,160.00; b: 100 x 50% x 2 x 12 = 1,200.00; undiscounted 2,400.00
+    assert arr("all") == {"a": 216_000, "b": 120_000}
+    assert arr("forever_only") == {"a": 216_000, "b": 240_000}
+    assert arr("none") == {"a": 240_000, "b": 240_000}

@@ -523,7 +523,9 @@ def collect_problems(
 def movement_state_problems(frame: pl.DataFrame) -> pl.DataFrame:
     """Movements that contradict the account's running ARR, in date order (SPEC §2.3):
     a :func:`problem_frame` of the :data:`STATE_CHECKS`."""
-    lf = frame.lazy().sort("account_id", "date", LINE)
+    # same-date movements in the file's order, or by its rank column (ChartMogul's RANK)
+    rank = ["_rank"] if "_rank" in frame.columns else []
+    lf = frame.lazy().sort("account_id", "date", *rank, LINE)
     after = pl.col("amount").cum_sum().over("account_id")
     lf = lf.with_columns(
         _after=after,
@@ -551,6 +553,7 @@ def settle_movement_states(
     found = movement_state_problems(frame)
     if found.height == 0:
         return frame, []
+    rank = ["_rank"] if "_rank" in frame.columns else []
     if not skip:
         raise InputError(path, problems_of(found), total=found.height, hint=STATE_HINT)
     dropped = []
@@ -559,8 +562,8 @@ def settle_movement_states(
             break
         # a later row may only look wrong because of an earlier one: drop the first per account
         first = (
-            found.join(frame.select(LINE, "account_id", "date"), on=LINE)
-            .sort("account_id", "date", LINE)
+            found.join(frame.select(LINE, "account_id", "date", *rank), on=LINE)
+            .sort("account_id", "date", *rank, LINE)
             .group_by("account_id", maintain_order=True)
             .first()
             .select(LINE)
@@ -630,19 +633,19 @@ def snapshot_duplicates(
     without either, two rows are an error naming both lines. Nothing is ever
     de-duplicated. Raise, or (``skip``) leave out every row of a bad group.
     Returns the frame (one row per account and date) and the dropped rows' problems."""
-    items = "item_id" in frame.columns
+    items = "_item_id" in frame.columns
     df = frame
     key = ["account_id", "date"]
     rep = _repeats(df, key, "date")
     if rep is None:
-        return (df.drop("item_id") if items else df), []
+        return (df.drop("_item_id") if items else df), []
     dropped = []
     values = {"account_id": pl.col("account_id"), "date": pl.col("date")}
     if items:
-        same = rep.filter(pl.struct([*key, "item_id"]).is_duplicated())
+        same = rep.filter(pl.struct([*key, "_item_id"]).is_duplicated())
         if same.height:
-            found = _conflicts(same, [*key, "item_id"], DUPLICATE_ITEM, "item_id", "item_id",
-                               {**values, "item_id": pl.col("item_id")})  # fmt: skip
+            found = _conflicts(same, [*key, "_item_id"], DUPLICATE_ITEM, "item_id", "_item_id",
+                               {**values, "item_id": pl.col("_item_id")})  # fmt: skip
             df = _raise_or_drop(df, found, path, skip=skip, hint="keep one row per item")
             dropped.append(found)
     elif combine != "sum":
@@ -651,13 +654,13 @@ def snapshot_duplicates(
         df = _raise_or_drop(df, found, path, skip=skip, hint=LINE_ITEM_HINT)
         return df, [found]
     # line items: one row per account and date, ARR summed, the first line's dimensions
-    others = [c for c in df.columns if c not in (*key, "arr", "item_id")]
+    others = [c for c in df.columns if c not in (*key, "arr", "_item_id")]
     summed = (
         df.lazy()
         .sort(LINE)
         .group_by(key, maintain_order=True)
         .agg(pl.col("arr").sum(), pl.col(others).first())
-        .select(c for c in df.columns if c != "item_id")
+        .select(c for c in df.columns if c != "_item_id")
         .collect()
     )
     return summed, dropped
@@ -669,24 +672,26 @@ def subscription_duplicates(
     """The same item of one account starting on one date twice, or (no ``item_id``)
     two rows equal in every column: an error (a repeat would double the ARR).
     Raise, or (``skip``) leave out every row of a bad group."""
-    items = "item_id" in frame.columns
+    items = "_item_id" in frame.columns
     key = ["account_id", "start_date"]
     rep = _repeats(frame, key, "start_date")
     if rep is None:
-        return (frame.drop("item_id") if items else frame), []
+        return (frame.drop("_item_id") if items else frame), []
     values = {"account_id": pl.col("account_id"), "date": pl.col("start_date")}
     if items:
-        same = rep.filter(pl.struct([*key, "item_id"]).is_duplicated())
-        full = [*key, "item_id"]
-        check, column, values = DUPLICATE_ITEM, "item_id", {**values, "item_id": pl.col("item_id")}
+        same = rep.filter(pl.struct([*key, "_item_id"]).is_duplicated())
+        full = [*key, "_item_id"]
+        check, column, values = DUPLICATE_ITEM, "item_id", {**values, "item_id": pl.col("_item_id")}
+        shown = "_item_id"
     else:
         full = [c for c in rep.columns if c != LINE]
         same = rep.filter(pl.struct(full).is_duplicated())
         check, column = DUPLICATE_ROW, "account_id"
+        shown = column
     dropped = []
     df = frame
     if same.height:
-        found = _conflicts(same, full, check, column, column, values)
+        found = _conflicts(same, full, check, column, shown, values)
         df = _raise_or_drop(df, found, path, skip=skip, hint=LINE_ITEM_HINT)
         dropped.append(found)
-    return (df.drop("item_id") if items else df), dropped
+    return (df.drop("_item_id") if items else df), dropped

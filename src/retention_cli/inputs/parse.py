@@ -153,7 +153,7 @@ def canonical_exprs(fields: Sequence[Field], values: Mapping[str, pl.Expr]) -> d
     for f in fields:
         if f.canonical in CONSUMED:
             continue
-        name = {"mrr": "arr", "currency": "_currency"}.get(f.canonical, f.canonical)
+        name = INTERNAL.get(f.canonical, f.canonical)
         if name == "amount" and not movements:  # a snapshot or subscription's value
             name = "arr"
         out[name] = values[f.canonical]
@@ -162,9 +162,17 @@ def canonical_exprs(fields: Sequence[Field], values: Mapping[str, pl.Expr]) -> d
     return out
 
 
+INTERNAL = {
+    "mrr": "arr", "currency": "_currency", "item_id": "_item_id", "parent_id": "_parent_id",
+    "rank": "_rank",
+}  # fmt: skip
+"""Canonical columns kept in the frame under another name: ``_``-names cannot clash
+with a dimension of the same name (a file's own unmapped ``rank`` column)."""
+
 CONSUMED = (
     "quantity", "interval", "interval_count", "status", "trial_end", "canceled_at",
-    "period_end", "discount_amount", "discount_percent", "discount_duration", "rank",
+    "period_end", "discount_amount", "discount_percent", "discount_duration",
 )  # fmt: skip
 """Rule columns read into the value or the dates (see :mod:`retention_cli.inputs.rules`),
-not kept in the canonical frame (``item_id`` and ``parent_id`` are kept)."""
+not kept in the canonical frame (``item_id``, ``parent_id`` and ``rank`` are kept, as
+``_item_id``, ``_parent_id`` and ``_rank``)."""
