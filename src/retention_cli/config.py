@@ -225,9 +225,12 @@ class Billing(_Strict):
 
 
 class Statuses(_Strict):
-    """Which values of the ``status`` column count (the row is used) or are excluded
-    (left out and counted by status); any other value is an error, unless ``other:
-    exclude``. Compared ignoring case and surrounding spaces."""
+    """Which values of the ``status`` column count, and which are excluded.
+
+    A counted status's rows are used; an excluded one's are left out and counted
+    by status; any other value is an error, unless ``other: exclude``. Compared
+    ignoring case and surrounding spaces.
+    """
 
     count: tuple[str, ...] = Field((), description="statuses whose rows count")
     exclude: tuple[str, ...] = Field((), description="statuses whose rows are left out, counted")

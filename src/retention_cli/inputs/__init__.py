@@ -157,8 +157,10 @@ class Loaded:
         return self.source.rows_read - self.skipped - sum(self.excluded.values())
 
     def accounting(self) -> dict[str, object]:
-        """What the JSON ``input`` block adds for a preset or rule exclusions: ``preset``
-        and ``excluded`` (rows left out, by rule); empty for a plain file."""
+        """What the JSON ``input`` block adds: ``preset`` and ``excluded`` (rows by rule).
+
+        Empty for a plain file read without a preset, so its JSON is unchanged.
+        """
         out: dict[str, object] = {}
         if self.preset is not None:
             out["preset"] = self.preset
@@ -167,8 +169,10 @@ class Loaded:
         return out
 
     def summary(self) -> str | None:
-        """Where every row went, for stderr, e.g. ``read 1,204 rows: 1,150 used, 38
-        trialing excluded``; ``None`` when every row was used."""
+        """Where every row went, for stderr; ``None`` when every row was used.
+
+        For example ``read 1,204 rows: 1,150 used, 38 trialing excluded``.
+        """
         if not self.excluded and not self.skipped:
             return None
         src = self.source
