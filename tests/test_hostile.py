@@ -56,7 +56,6 @@ XFAIL: dict[str, str] = {
     "nul_in_id": "a NUL byte in an account id is accepted silently, exit 0",
     "fullwidth_digits": "full-width digits: the error says 'number out of range'",
     "parquet_tiny_float": "Parquet 1e-7: the error says 'not a number'",
-    "missing_type_column_hint": "a missing type column is hinted as --column type='date'",
     "decimal_comma": "no hint for the decimal-comma amount 1.234,56",
 }
 
