@@ -621,6 +621,18 @@ STARTER_CONFIG = """\
 # retention.yaml: read from the working directory (or --config FILE).
 # Every key is optional; delete what you do not need. `retention --help` lists the commands.
 
+# A vendor export (`retention presets` lists them): its rules fill every key
+# this file does not set.
+# preset: stripe
+
+# Input options you would otherwise retype (a flag given wins):
+# shape: subscriptions    # movements, snapshots or subscriptions (default: detected)
+# date_format: "%m/%d/%Y" # for dates that are not ISO
+# delimiter: ";"          # default: detected
+# grain: quarter          # default reporting grain
+# window: 12              # default trailing window, fiscal months
+# by: [segment]           # default breakdown
+
 # Your file's headers for the canonical columns, when they differ
 # (headers match ignoring case, spaces, hyphens and underscores anyway).
 columns:
@@ -633,6 +645,15 @@ columns:
   # start_date: "Start"
   # end_date: "End"       # exclusive; empty = still active
   # currency: "Currency"
+  # used only when mapped (README "Reading your export"):
+  # item_id: "Subscription ID"   # rows of one account and date are line items, summed
+  # quantity: "Seats"            # ARR = amount x quantity x per year / interval_count
+  # interval: "Billing Period"   # day, week, month, quarter, year, every 3 months
+  # status: "Status"             # needs statuses: below
+
+# amount: {unit: mrr, minor_units: false}  # what `amount` means; minor units = integer cents
+# statuses: {count: [active, past_due], exclude: [trialing]}
+# cancellation: at_request    # or at_period_end (with a canceled_at column)
 
 fiscal_year:
   start_month: 1          # 1-12: the month the fiscal year starts in (2 = February)
@@ -649,6 +670,7 @@ policies:
 
 snapshots:
   carry_forward: false    # true: an account missing from a month keeps its last ARR
+  combine: error          # two rows of one account and date without item_id: error, or sum
 
 subscriptions:
   # end dates that mean "no end" (the subscription stays active); the default list:

@@ -89,8 +89,9 @@ def ledger_from_frame(
     """
     config = config or Config()
     loaded = load_frame(
-        data, shape=shape, columns={**config.columns, **(columns or {})}, fx=config.fx
-    )
+        data, shape=shape, columns={**config.columns, **(columns or {})}, fx=config.fx,
+        rules=Rules.of(config),
+    )  # fmt: skip
     return build_ledger(loaded, FiscalCalendar(config.fiscal_year), config=config)
 
 

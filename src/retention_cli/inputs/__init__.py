@@ -339,6 +339,7 @@ def load_frame(
     name: str = "<frame>",
     on_invalid: str = "error",
     fx: Fx | None = None,
+    rules: Rules | None = None,
 ) -> Loaded:
     """Like :func:`load`, for a DataFrame already in memory (e.g. in a notebook).
 
@@ -371,7 +372,7 @@ def load_frame(
     shape = Shape(shape) if isinstance(shape, str) else shape
     return parse_table(
         raw, source, columns=columns, shape=shape, date_format=date_format, on_invalid=on_invalid,
-        fx=fx,
+        fx=fx, rules=rules,
     )  # fmt: skip
 
 
