@@ -25,7 +25,7 @@ SPEND = str(EXAMPLES / "spend.csv")
 HELP = ROOT / "tests" / "help"
 COMMANDS = [
     "nrr", "bridge", "churn", "mix", "cohorts", "economics", "report", "books", "check", "init",
-    "validate", "explain", "calendar",
+    "validate", "explain", "calendar", "presets",
 ]  # fmt: skip
 
 

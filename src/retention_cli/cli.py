@@ -530,6 +530,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "retention calendar --year FY2027",
         "retention calendar --year 2027 -c retention.yaml",
     ),
+    "presets": (
+        "retention presets",
+        "retention presets show stripe",
+        "retention bridge subscriptions.csv --preset stripe",
+    ),
 }
 """A few command lines per command, shown at the end of its ``--help``."""
 
@@ -1043,10 +1048,11 @@ def init_cmd(
 def presets_cmd(
     run: Run,
     action: Annotated[
-        str | None, typer.Argument(help="show: print one preset's YAML.", show_default=False)
+        str | None,
+        typer.Argument(metavar="ACTION", help="show: print one preset's YAML.", show_default=False),
     ] = None,
     name: Annotated[
-        str | None, typer.Argument(help="The preset to show.", show_default=False)
+        str | None, typer.Argument(metavar="NAME", help="The preset to show.", show_default=False)
     ] = None,
 ) -> None:
     """List the vendor-export presets (one line each), or print one: presets show NAME."""
