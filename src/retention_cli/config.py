@@ -198,6 +198,13 @@ class Billing(_Strict):
         default_factory=lambda: dict(PER_YEAR),
         description="intervals in one year; e.g. {day: 360} reads a daily price as x30 per month",
     )
+    interval_count: int = Field(
+        1,
+        ge=1,
+        le=1200,
+        description="billing intervals per billing period when the file has no interval_count "
+        "column, or it is blank (e.g. interval: month, interval_count: 12 for a 12-month term)",
+    )
 
     @field_validator("per_year", mode="before")
     @classmethod
@@ -271,6 +278,12 @@ class Subscriptions(_Strict):
         OPEN_END_DATES,
         description="end dates that mean 'no end': such a subscription is still active "
         "(an empty list reads every end date literally)",
+    )
+    ends_after_term: bool = Field(
+        False,
+        description="each row is one contract term: without an end date (or with no end_date "
+        "column) it ends one billing period (interval x interval_count; one year when no "
+        "interval) after its start (Salesforce opportunities, HubSpot deals)",
     )
 
 

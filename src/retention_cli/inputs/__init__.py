@@ -376,6 +376,23 @@ def load_frame(
     )  # fmt: skip
 
 
+TERM_END = "_term_end"
+"""The blank end date column a file without one gets under ``subscriptions.ends_after_term``
+(each row then ends one billing period after its start)."""
+
+
+def _term_end_column(
+    raw: pl.DataFrame, headers: list[str], columns: Mapping[str, str] | None
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """``raw`` and ``columns`` with a blank end date column when none is mapped or named
+    ``end_date`` (``ends_after_term``: the rules then compute every end)."""
+    mapped = dict(columns or {})
+    if "end_date" in mapped or any(normalize_header(h) == "enddate" for h in headers):
+        return raw, mapped
+    mapped["end_date"] = TERM_END
+    return raw.with_columns(pl.lit(None, dtype=pl.String).alias(TERM_END)), mapped
+
+
 def parse_table(
     raw: pl.DataFrame,
     source: Source,
@@ -398,6 +415,9 @@ def parse_table(
     headers = [c for c in raw.columns if c != LINE]
     if source.rows_read == 0:
         raise InputError(name, [Problem("the file has a header but no data rows", line=1)])
+    if rules.term_end:
+        raw, columns = _term_end_column(raw, headers, columns)
+        headers = [c for c in raw.columns if c != LINE]
     layout = Layout.of(
         headers, columns, shape, name, amount_value=rules.amount_is_value, preset=rules.preset
     )

@@ -70,6 +70,8 @@ class Rules:
     movement_types: Mapping[str, str] = field(default_factory=dict)
     combine: str = "error"
     preset: str | None = None
+    interval_count: int = 1
+    term_end: bool = False
 
     @classmethod
     def of(cls, config: Config) -> Rules:
@@ -85,6 +87,8 @@ class Rules:
             movement_types=dict(config.movement_types),
             combine=config.snapshots.combine,
             preset=config.preset,
+            interval_count=config.billing.interval_count,
+            term_end=config.subscriptions.ends_after_term,
         )
 
     @property
@@ -95,6 +99,7 @@ class Rules:
             and not self.minor_units
             and self.interval is None
             and not self.movement_types
+            and not self.term_end
         )
 
     @property
@@ -249,6 +254,32 @@ def needs_formula(canon: set[str], rules: Rules) -> bool:
     return bool(canon & FORMULA_COLUMNS) or not rules.plain or rules.unit == "mrr"
 
 
+_OFFSET = {"day": "d", "week": "w", "month": "mo", "quarter": "q", "year": "y"}
+
+
+def _count(canon: set[str], values: Mapping[str, pl.Expr], rules: Rules) -> pl.Expr | None:
+    """Billing intervals per billing period: the interval text's own count (``every 3
+    months``) times the interval_count column (blank, or no column: billing.interval_count)."""
+    count = pl.col("_interval_n") if "interval" in canon else None
+    if "interval_count" in canon:
+        ic = values["interval_count"].fill_null(rules.interval_count)
+    elif rules.interval_count != 1:
+        ic = pl.lit(rules.interval_count, dtype=pl.Int64)
+    else:
+        return count
+    return ic if count is None else count * ic
+
+
+def term_end(start: pl.Expr, unit: pl.Expr | None, count: pl.Expr | None, rules: Rules) -> pl.Expr:
+    """The end of a contract that runs one billing period from ``start``:
+    ``count`` intervals of ``unit`` (else billing.interval; one year when neither)."""
+    default = rules.interval or "year"
+    unit = pl.lit(default) if unit is None else unit.fill_null(pl.lit(default))
+    n = pl.lit(1, dtype=pl.Int64) if count is None else count
+    offset = pl.concat_str(n.cast(pl.String), unit.replace_strict(_OFFSET, default=None))
+    return start.dt.offset_by(offset)
+
+
 def rule_exprs(
     layout: Any, values: Mapping[str, pl.Expr], rules: Rules, *, formula: bool
 ) -> dict[str, pl.Expr]:
@@ -259,14 +290,9 @@ def rule_exprs(
 
     canon = {f.canonical for f in layout.fields}
     out: dict[str, pl.Expr] = {}
+    count = _count(canon, values, rules)
     if formula:
         name = next(f.canonical for f in layout.fields if f.canonical in ("arr", "mrr", "amount"))
-        count = None
-        if "interval" in canon:
-            count = pl.col("_interval_n")
-        if "interval_count" in canon:
-            ic = values["interval_count"].fill_null(1)
-            count = ic if count is None else count * ic
         applies = None
         if rules.discounts == "none":
             applies = pl.lit(value=False)
@@ -288,8 +314,12 @@ def rule_exprs(
             out["amount"] = signed_amount(values["type"], arr)
         else:
             out["arr"] = arr
+    end = values.get("end_date")
+    if layout.shape.value == "subscriptions" and rules.term_end:
+        end = pl.coalesce(end, term_end(values["start_date"], values.get("interval"), count, rules))
+        out["end_date"] = end
     if layout.shape.value == "subscriptions" and canon & {"trial_end", "canceled_at"}:
-        start, end = values["start_date"], values["end_date"]
+        start = values["start_date"]
         s2, e2 = start_end(
             start,
             end,
