@@ -183,7 +183,7 @@ def test_cli_presets_list_show_and_json_accounting(tmp_path: Path) -> None:
     runner = CliRunner()
     listed = runner.invoke(app, ["presets"])
     assert listed.exit_code == 0
-    assert listed.stdout.startswith("stripe")
+    assert any(line.startswith("stripe ") for line in listed.stdout.splitlines())
     shown = runner.invoke(app, ["presets", "show", "stripe"])
     assert shown.exit_code == 0
     assert 'account_id: "Customer ID"' in shown.stdout
