@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.cli import app
 from retention_cli.config import Config
+from retention_cli.errors import InputError
 from retention_cli.inputs import Loaded
 from retention_cli.inputs.presets import looks_like, names
 from retention_cli.ledger import build_ledger
@@ -305,12 +306,18 @@ SALESFORCE_ROWS = [
     opportunity("006D", "001C", "New Customer", "Prospecting", "false", "8000.00", "2024-02-15"),
     # 001D: won, 2,400.00 for 12 months = 2,400.00 ARR from 2024-02-20
     opportunity("006E", "001D", "New Customer", "Closed Won", "true", "2400.00", "2024-02-20"),
+    # 001D: a downgrade of 600.00 (stock Type "Existing Customer - Downgrade": subtracted):
+    # 2,400.00 - 600.00 = 1,800.00 from 2024-03-10
+    opportunity("006F", "001D", "Existing Customer - Downgrade", "Closed Won", "true", "600.00",
+                "2024-03-10"),
+    # 001E: Type left blank: the line adds, 1,200.00 ARR from 2024-03-20
+    opportunity("006G", "001E", "", "Closed Won", "true", "1200.00", "2024-03-20"),
 ]
 # fmt: on
 SALESFORCE_EXPECTED = {
     "2024-01": {"001A": 1200000},
     "2024-02": {"001A": 1200000, "001D": 240000},
-    "2024-03": {"001A": 1800000, "001D": 240000},
+    "2024-03": {"001A": 1800000, "001D": 180000, "001E": 120000},
 }
 
 
@@ -319,6 +326,19 @@ def test_salesforce(tmp_path: Path) -> None:
     loaded = read(path, preset="salesforce")
     assert arr_by_month(loaded) == SALESFORCE_EXPECTED
     assert loaded.excluded == {"false": 2}
+
+
+def test_salesforce_custom_type_is_an_error_until_mapped(tmp_path: Path) -> None:
+    rows = [opportunity("006A", "001A", "Renewal", "Closed Won", "true", "1200.00", "2024-01-10")]
+    path = write(tmp_path / "opportunities.csv", [SALESFORCE_HEADER, *rows])
+    with pytest.raises(InputError) as err:
+        read(path, preset="salesforce")
+    [problem] = err.value.problems
+    assert (problem.check, problem.column, problem.value) == ("unknown_type", "type", "Renewal")
+    config = Config(preset="salesforce", movement_types={"renewal": "new"})
+    loaded = load_input(path, config, RunOptions())
+    # 1,200.00 over the default 12 months = 1,200.00 ARR from 2024-01-10
+    assert arr_by_month(loaded) == {"2024-01": {"001A": 120000}}
 
 
 def test_salesforce_contract_start_and_term_columns(tmp_path: Path) -> None:

@@ -550,7 +550,8 @@ class Config(_Strict):
     movement_types: dict[str, str] = Field(
         default_factory=dict,
         description="the file's movement type values to the canonical ones "
-        "(e.g. new_biz: new); matched ignoring case",
+        "(e.g. new_biz: new); matched ignoring case. In a subscription file they make a "
+        "mapped `type` column each line's sign: contraction and churn lines subtract",
     )
     fiscal_year: FiscalYear = Field(default_factory=FiscalYear)
     policies: Policies = Field(default_factory=Policies)

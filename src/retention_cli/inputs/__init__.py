@@ -419,8 +419,9 @@ def parse_table(
         raw, columns = _term_end_column(raw, headers, columns)
         headers = [c for c in raw.columns if c != LINE]
     layout = Layout.of(
-        headers, columns, shape, name, amount_value=rules.amount_is_value, preset=rules.preset
-    )
+        headers, columns, shape, name, amount_value=rules.amount_is_value, preset=rules.preset,
+        typed=bool(rules.movement_types),
+    )  # fmt: skip
     shape, dims = layout.shape, layout.dimensions
     canon = {f.canonical for f in layout.fields}
     check_rules(canon, rules)

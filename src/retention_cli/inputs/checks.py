@@ -148,7 +148,10 @@ ROW_CHECKS: tuple[Check, ...] = (
     Check(
         "unknown_type",
         ("movement_type",),
-        lambda r, c: r.value(c).is_in(MOVEMENT_TYPES).fill_null(False).not_(),
+        lambda r, c: (
+            r.value(c).is_in(MOVEMENT_TYPES).fill_null(False).not_()
+            & (~r.blank(c) if "start_date" in r.values else True)  # a contract line may omit it
+        ),
         f"unknown movement type (expected one of: {', '.join(MOVEMENT_TYPES)})",
     ),
     Check("missing_amount", ("money",), _blank, "missing amount"),

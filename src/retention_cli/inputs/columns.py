@@ -267,13 +267,16 @@ class Layout:
         *,
         amount_value: bool = False,
         preset: str | None = None,
+        typed: bool = False,
     ) -> Layout:
         """Map ``headers`` (``columns`` overrides first), detect or check the shape.
 
         ``amount_value``: a snapshot or subscription file may give its value as
         ``amount`` (when the rules give it a unit or a billing interval).
         Without a ``preset`` (and no rule column mapped), a header that matches
-        a shipped preset's signature is an error naming the preset to add."""
+        a shipped preset's signature is an error naming the preset to add.
+        ``typed``: a subscription file's mapped ``type`` column is read as each
+        line's movement type (config ``movement_types``)."""
         mapping = map_columns(headers, columns or {}, path=name)
         if preset is None and not any(c in mapping for c in RULE_COLUMNS):
             from retention_cli.inputs.presets import looks_like
@@ -303,6 +306,8 @@ class Layout:
             else:
                 value = "amount"
         names = [value if c == "arr|mrr" else c for c in FIELD_ORDER[shape]]
+        if typed and shape is Shape.subscriptions and "type" in mapping:
+            names.append("type")  # a contract line's type fixes its sign
         names += [c for c in OPTIONAL_COLUMNS if c in mapping]
         names += [c for c in RULE_COLUMNS if c in mapping]
         fields = tuple(Field(c, mapping[c], COLUMN_KINDS[c]) for c in names)

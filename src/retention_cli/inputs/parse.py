@@ -131,6 +131,12 @@ def signed_amount(kind: pl.Expr, amount: pl.Expr) -> pl.Expr:
     return pl.when(kind.is_in(ADDING_TYPES)).then(amount).otherwise(-amount.abs())
 
 
+def signed_line(kind: pl.Expr, arr: pl.Expr) -> pl.Expr:
+    """A contract line's signed ARR: a contraction or churn line (e.g. a downgrade
+    opportunity) subtracts its amount; every other line, blank type included, adds it."""
+    return pl.when(kind.is_in(["contraction", "churn"])).then(-arr.abs()).otherwise(arr)
+
+
 def value_name(multiplier: int) -> str:
     """Canonical name of the value column (``arr``, or ``mrr`` when it is ×12)."""
     return "mrr" if multiplier == 12 else "arr"
@@ -149,9 +155,9 @@ def canonical_exprs(fields: Sequence[Field], values: Mapping[str, pl.Expr]) -> d
     becomes ``_currency`` (dropped by the conversion).
     """
     out: dict[str, pl.Expr] = {}
-    movements = "type" in values
+    movements = "type" in values and "start_date" not in values
     for f in fields:
-        if f.canonical in CONSUMED:
+        if f.canonical in CONSUMED or (f.canonical == "type" and not movements):
             continue
         name = INTERNAL.get(f.canonical, f.canonical)
         if name == "amount" and not movements:  # a snapshot or subscription's value

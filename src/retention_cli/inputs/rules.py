@@ -286,7 +286,7 @@ def rule_exprs(
     """The canonical columns the rules compute: the value (``arr``, or a movement's
     signed ``amount``), a subscription's counted ``start_date`` and ``end_date``,
     and ``_early`` (true where the rules leave it no active day)."""
-    from retention_cli.inputs.parse import signed_amount
+    from retention_cli.inputs.parse import signed_amount, signed_line
 
     canon = {f.canonical for f in layout.fields}
     out: dict[str, pl.Expr] = {}
@@ -310,8 +310,10 @@ def rule_exprs(
             currency=values.get("currency"),
             value_unit="mrr" if name == "mrr" else "arr",
         )
-        if "type" in values:
+        if "type" in values and layout.shape.value == "movements":
             out["amount"] = signed_amount(values["type"], arr)
+        elif "type" in values:  # a typed contract line (Layout.of typed)
+            out["arr"] = signed_line(values["type"], arr)
         else:
             out["arr"] = arr
     end = values.get("end_date")
