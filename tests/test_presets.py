@@ -391,6 +391,9 @@ HUBSPOT_ROWS = [
     # c5: closed won 2023-03-15, hs_arr 2,400.00 for HubSpot's default 12 months: counts
     # at the ends of March 2023 to February 2024, churns in March 2024
     "106,Epsilon,default,closedwon,newbusiness,2400,2023-03-15T09:00:00Z,200,2400,2400,2400,c5",
+    # c7: closed won with no hs_arr (no recurring line items; amount 5,000 is one-off):
+    # excluded and counted, not read from amount
+    "108,Eta,default,closedwon,newbusiness,5000,2024-02-05T09:00:00Z,,,,,c7",
     # c6: closed won, hs_arr 1,200.00 from 2024-03-20
     "107,Zeta,default,closedwon,newbusiness,1200,2024-03-20T09:00:00Z,100,1200,1200,1200,c6",
 ]
@@ -406,7 +409,9 @@ def test_hubspot(tmp_path: Path) -> None:
     path = write(tmp_path / "deals.csv", [HUBSPOT_HEADER, *HUBSPOT_ROWS])
     loaded = read(path, preset="hubspot", columns={"account_id": "Associated Company IDs"})
     assert arr_by_month(loaded) == HUBSPOT_EXPECTED
-    assert loaded.excluded == {"closedlost": 1, "contractsent": 1, "1234567": 1}
+    assert loaded.excluded == {
+        "closedlost": 1, "contractsent": 1, "1234567": 1, "blank hs_arr": 1,
+    }  # fmt: skip
 
 
 # ---------------------------------------------------------------------- mrr-playbook

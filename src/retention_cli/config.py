@@ -180,6 +180,12 @@ class Amount(_Strict):
         description="amounts are integer minor units (cents): divided by 100, except in "
         "zero-decimal currencies (JPY, KRW, ...), which are never divided",
     )
+    blank: Literal["error", "exclude"] = Field(
+        "error",
+        description="a snapshot or subscription row whose value is blank: an error (error), or "
+        "left out and counted as having no recurring revenue (exclude; e.g. a HubSpot deal "
+        "with no hs_arr)",
+    )
 
 
 PER_YEAR = {"day": 365, "week": 52, "month": 12, "quarter": 4, "year": 1}

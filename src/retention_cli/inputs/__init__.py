@@ -70,6 +70,7 @@ from retention_cli.inputs.read import LINE, Source, read_bytes, read_table
 from retention_cli.inputs.rules import (
     Rules,
     check_rules,
+    exclude_blank_values,
     exclude_ended_early,
     exclude_statuses,
     needs_formula,
@@ -490,6 +491,8 @@ def parse_table(
     excluded: dict[str, int] = {}
     if "status" in canon:  # excluded statuses are left out before any check (and counted)
         staged_frame, excluded = exclude_statuses(staged_frame, rules)
+    staged_frame, no_value = exclude_blank_values(staged_frame, layout, rules)
+    excluded.update(no_value)
     found = problem_frame(staged_frame, checks)
     rejected: list[pl.DataFrame] = []
     if found.height:

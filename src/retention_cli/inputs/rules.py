@@ -72,6 +72,7 @@ class Rules:
     preset: str | None = None
     interval_count: int = 1
     term_end: bool = False
+    blank_value: str = "error"
 
     @classmethod
     def of(cls, config: Config) -> Rules:
@@ -89,6 +90,7 @@ class Rules:
             preset=config.preset,
             interval_count=config.billing.interval_count,
             term_end=config.subscriptions.ends_after_term,
+            blank_value=config.amount.blank,
         )
 
     @property
@@ -352,6 +354,21 @@ def exclude_statuses(frame: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, d
         .sort(["len", "_status"], descending=[True, False])
     )
     return frame.filter(~out), {str(k): int(n) for k, n in counts.iter_rows()}
+
+
+def exclude_blank_values(
+    frame: pl.DataFrame, layout: Any, rules: Rules
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """With ``amount.blank: exclude``, leave out (and count, as ``blank <header>``) the
+    snapshot or subscription rows whose value column is blank."""
+    if rules.blank_value != "exclude" or layout.shape.value == "movements":
+        return frame, {}
+    from retention_cli.inputs.checks import is_blank
+
+    field = next(f for f in layout.fields if f.canonical in ("arr", "mrr", "amount"))
+    blank = is_blank(pl.col(field.header))
+    n = int(frame.select(blank.sum()).item())
+    return (frame.filter(~blank), {f"blank {field.header}": n}) if n else (frame, {})
 
 
 def exclude_ended_early(loaded: Any, *, trial: bool) -> None:
