@@ -328,6 +328,14 @@ def test_salesforce(tmp_path: Path) -> None:
     assert loaded.excluded == {"false": 2}
 
 
+def test_salesforce_rejects_are_the_rows_as_read(tmp_path: Path) -> None:
+    bad = opportunity("006Z", "001Z", "New Customer", "Closed Won", "true", "abc", "2024-03-01")
+    path = write(tmp_path / "opportunities.csv", [SALESFORCE_HEADER, *SALESFORCE_ROWS, bad])
+    loaded = read(path, preset="salesforce", on_invalid="skip")
+    assert loaded.rejects is not None
+    assert loaded.rejects.columns == ["line", *SALESFORCE_HEADER.split(","), "reason"]
+
+
 def test_salesforce_custom_type_is_an_error_until_mapped(tmp_path: Path) -> None:
     rows = [opportunity("006A", "001A", "Renewal", "Closed Won", "true", "1200.00", "2024-01-10")]
     path = write(tmp_path / "opportunities.csv", [SALESFORCE_HEADER, *rows])

@@ -533,7 +533,7 @@ def parse_table(
             .sort(LINE)
             .select(
                 pl.col(LINE).alias(line_col),
-                pl.exclude(LINE, "_reason"),
+                pl.exclude(LINE, "_reason", TERM_END),  # the rows as read
                 pl.col("_reason").alias(reason_col),
             )
         )
