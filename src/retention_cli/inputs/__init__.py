@@ -385,8 +385,11 @@ TERM_END = "_term_end"
 def _term_end_column(
     raw: pl.DataFrame, headers: list[str], columns: Mapping[str, str] | None
 ) -> tuple[pl.DataFrame, dict[str, str]]:
-    """``raw`` and ``columns`` with a blank end date column when none is mapped or named
-    ``end_date`` (``ends_after_term``: the rules then compute every end)."""
+    """``raw`` and ``columns`` with a blank end date column if the file has none.
+
+    Under ``ends_after_term`` the rules then compute every end (a file that maps or
+    names ``end_date`` keeps its own).
+    """
     mapped = dict(columns or {})
     if "end_date" in mapped or any(normalize_header(h) == "enddate" for h in headers):
         return raw, mapped
