@@ -672,6 +672,7 @@ columns:
   # status: "Status"             # needs statuses: below
 
 # amount: {unit: mrr, minor_units: false}  # what `amount` means; minor units = integer cents
+# billing: {interval: month, interval_count: 12}  # when the file has no interval column(s)
 # statuses: {count: [active, past_due], exclude: [trialing]}
 # cancellation: at_request    # or at_period_end (with a canceled_at column)
 
@@ -695,6 +696,7 @@ snapshots:
 subscriptions:
   # end dates that mean "no end" (the subscription stays active); the default list:
   # open_end_dates: [9999-12-31, 9999-12-30, 9999-12-01, 9999-01-01, 4712-12-31, 3000-01-01, 2999-12-31, 2099-12-31]
+  # ends_after_term: true  # a row without an end runs one billing period (contract terms)
 
 limits:
   max_months: 1200        # the most fiscal months the data may span (100 years)
