@@ -26,6 +26,7 @@ from retention_cli.ledger import build_ledger
 from retention_cli.metrics import bridge
 from retention_cli.options import Grain
 from retention_cli.service import RunOptions, load_input
+from tests.conftest import EXAMPLES
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -485,3 +486,20 @@ def test_discounts_forever_only_all_and_none(tmp_path: Path) -> None:
     assert arr("all") == {"a": 216_000, "b": 120_000}
     assert arr("forever_only") == {"a": 216_000, "b": 240_000}
     assert arr("none") == {"a": 240_000, "b": 240_000}
+
+
+def test_reading_rules_are_part_of_the_definitions(runner: CliRunner) -> None:
+    """A preset changes what every number means (statuses counted, intervals), so it is
+    in ``definitions`` and moves the hash; a plain file's definitions do not change."""
+    stripe = str(EXAMPLES / "stripe_subscriptions.csv")
+    with_rules = json.loads(
+        runner.invoke(app, ["nrr", stripe, "--preset", "stripe", "-f", "json"]).stdout
+    )
+    rules = with_rules["definitions"]["input_rules"]
+    assert rules["preset"] == "stripe"
+    assert "trialing" in rules["statuses"]["exclude"]
+    plain = json.loads(
+        runner.invoke(app, ["nrr", str(EXAMPLES / "tiny_movements.csv"), "-f", "json"]).stdout
+    )
+    assert "input_rules" not in plain["definitions"]
+    assert plain["definitions_sha256"] != with_rules["definitions_sha256"]

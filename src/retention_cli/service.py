@@ -108,9 +108,34 @@ def definitions(config: Config, opts: RunOptions, command: str = "nrr") -> dict[
         out["fx"] = config.fx.model_dump(mode="json")
     if opts.accounts:
         out["accounts"] = opts.accounts  # a roll-up: metrics at the parent level
+    rules = input_rules(config, opts)
+    if rules:
+        out["input_rules"] = rules
     for setting in command_spec(command).settings:
         out.update(setting.definitions(config, opts))
     return out
+
+
+RULE_KEYS = ("amount", "billing", "statuses", "cancellation", "discounts", "movement_types",
+             "snapshots", "subscriptions")  # fmt: skip
+"""Config keys that decide which rows count and what an amount means."""
+
+
+def input_rules(config: Config, opts: RunOptions) -> dict[str, Any]:
+    """The preset and the reading rules in force that differ from the defaults.
+
+    They change what every number means (a status counted, an annual plan read
+    as a year), so they are part of ``definitions``: a baseline computed under
+    other rules is a definition change. Empty for a plain file, so the hash of
+    the usual run does not move.
+    """
+    from retention_cli.inputs.presets import with_preset
+
+    merged = with_preset(config, opts.preset)
+    rules = merged.model_dump(mode="json", exclude_defaults=True, include=set(RULE_KEYS))
+    if merged.preset:
+        rules = {"preset": merged.preset, **rules}
+    return rules
 
 
 def _filter_periods(frame: pl.DataFrame, cal: FiscalCalendar, opts: RunOptions) -> pl.DataFrame:
