@@ -1,0 +1,254 @@
+"""The metric definitions as portable SQL, for data that lives in a database (issue 20).
+
+Each metric is one SQL source shipped in ``queries/`` (DuckDB dialect, integer cents,
+explicit casts and null ordering): a ledger per input shape (``ledger_*.sql``), the
+``churn_grace`` policy (``grace.sql``), then the month bridge (``bridge.sql``) and the
+trailing-window retention (``retention.sql``). :func:`metric_sql` joins them under an
+explicit calendar spine, a ``VALUES`` list of fiscal months made by
+:class:`~retention_cli.calendar.FiscalCalendar`, so 4-4-5 calendars need no date
+arithmetic in SQL; :func:`transpile` turns the result into another dialect with
+SQLGlot in strict mode.
+
+The query returns month-level integer rows only (sums in cents and counts); ratios
+are divided in Python by the same code as the local path, so both agree to the cent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+
+from retention_cli.calendar import FiscalCalendar
+from retention_cli.config import Config, Policies
+from retention_cli.errors import UsageError
+from retention_cli.options import MAX_WINDOW, Method, Shape
+
+DIALECTS = ("duckdb", "postgres", "spark", "databricks", "bigquery", "snowflake", "trino")
+"""The dialects ``retention sql`` emits (SQLGlot's names)."""
+
+METRICS = ("bridge", "nrr", "churn")
+"""The metrics with a SQL source: the month bridge, NRR/GRR/logo retention, churn."""
+
+SHAPE_COLUMNS: dict[Shape, tuple[str, ...]] = {
+    Shape.snapshots: ("account_id", "date", "arr"),
+    Shape.movements: ("account_id", "date", "type", "amount"),
+    Shape.subscriptions: ("account_id", "start_date", "end_date", "arr"),
+}
+"""The canonical columns each shape's SQL reads (money in currency units, any numeric type)."""
+
+DATE_COLUMNS: dict[Shape, tuple[str, ...]] = {
+    Shape.snapshots: ("date",),
+    Shape.movements: ("date",),
+    Shape.subscriptions: ("start_date", "end_date"),
+}
+"""The date columns that decide the span of the calendar spine."""
+
+BRIDGE_SUMS = (
+    "start_arr", "new_arr", "reactivation_arr", "expansion_arr", "contraction_arr",
+    "churned_arr", "end_arr", "start_logos", "new_logos", "reactivated_logos",
+    "churned_logos", "end_logos",
+)  # fmt: skip
+"""Columns of ``bridge_sums``: one per bridge key, cents or logos per fiscal month."""
+
+RETENTION_SUMS = (
+    "cohort_logos", "cohort_start_arr", "cohort_end_arr", "cohort_kept_arr", "retained_logos",
+)  # fmt: skip
+"""Columns of ``retention_sums``: the integer numerators and denominators behind
+NRR, GRR and logo retention, per window end."""
+
+BOUNDS = ("first_period", "last_period", "rows_read", "unplaced")
+"""Columns on every row: the data's first and last fiscal month, the rows read, and
+the rows left out (no account, date or amount, a date outside the spine, an unknown
+movement type): the engine path refuses a result with any left out."""
+
+_NAME = re.compile(r"^[^\x00-\x1f\x7f\"`\\.;]{1,128}$")
+
+DEFAULT_SPAN = (dt.date(2015, 1, 1), dt.date(2034, 12, 31))
+"""The spine of ``retention sql`` without ``--from``/``--to``: twenty years."""
+
+
+def _query(name: str) -> str:
+    text = resources.files(__package__).joinpath("queries", f"{name}.sql").read_text("utf-8")
+    return text.strip()
+
+
+def quote_name(name: str, *, what: str = "column", param: str = "column") -> str:
+    """``name`` as a quoted SQL identifier; a :class:`UsageError` for a name that is
+    empty, too long, or holds a quote, backtick, backslash, dot, semicolon or control
+    character (names are never pasted into SQL raw)."""
+    if not _NAME.match(name):
+        msg = (
+            f"{name!r} is not a {what} name the SQL path accepts (1 to 128 characters, "
+            "no quotes, backticks, backslashes, dots, semicolons or control characters)"
+        )
+        raise UsageError(msg, param=param)
+    return f'"{name}"'
+
+
+def quote_table(table: str) -> str:
+    """A table name ``[catalog.][schema.]table`` with each part validated and quoted."""
+    parts = table.split(".")
+    if not table or len(parts) > 3:
+        msg = f"{table!r} is not a table name: give table, schema.table or catalog.schema.table"
+        raise UsageError(msg, param="table")
+    return ".".join(quote_name(p, what="table", param="table") for p in parts)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the data is: a table, its shape, and the column holding each canonical one."""
+
+    table: str
+    shape: Shape
+    columns: Mapping[str, str] = field(default_factory=dict)
+    """Canonical column → the table's column (``account_id`` → ``Customer ID``)."""
+
+    def column(self, canonical: str) -> str:
+        """The table's column for ``canonical`` (the canonical name when not mapped)."""
+        return self.columns.get(canonical, canonical)
+
+
+def spine(calendar: FiscalCalendar, first: dt.date, last: dt.date) -> str:
+    """The calendar spine: one ``VALUES`` row ``(period, month_start, month_end)`` per
+    fiscal month from the one holding ``first`` to the one holding ``last``."""
+    lo, hi = calendar.period_of(first), calendar.period_of(last)
+    rows = ",\n    ".join(
+        f"({p}, CAST('{calendar.month_start(p).isoformat()}' AS DATE), "
+        f"CAST('{calendar.month_end(p).isoformat()}' AS DATE))"
+        for p in range(lo, hi + 1)
+    )
+    return (
+        "spine AS (\n  SELECT period, month_start, month_end\n  FROM (VALUES\n    "
+        f"{rows}\n  ) AS t(period, month_start, month_end)\n)"
+    )
+
+
+def unsupported(config: Config) -> str | None:
+    """The definition setting the SQL path cannot honour in ``config`` (None: none)."""
+    if config.snapshots.carry_forward:
+        return "snapshots.carry_forward"
+    if config.fx is not None:
+        return "fx (currency conversion)"
+    return None
+
+
+def metric_sql(
+    metric: str,
+    source: Source,
+    calendar: FiscalCalendar,
+    span: tuple[dt.date, dt.date],
+    *,
+    policies: Policies | None = None,
+    window: int = 12,
+    method: Method = Method.cohort,
+) -> str:
+    """The SQL (DuckDB dialect) of ``metric`` (``bridge``, ``nrr`` or ``churn``) over
+    ``source``, with a spine of the fiscal months in ``span``.
+
+    One row per fiscal month from the data's first (the bridge's sums at that
+    month's end; retention's for the window ending there), each with the
+    :data:`BOUNDS` columns; money in integer cents.
+    """
+    if metric not in METRICS:
+        msg = f"no SQL for {metric!r}: the SQL path has {', '.join(METRICS)}"
+        raise UsageError(msg, param="metric")
+    if not 1 <= window <= MAX_WINDOW:
+        msg = f"must be 1 to {MAX_WINDOW} fiscal months, not {window}"
+        raise UsageError(msg, param="window")
+    policies = policies or Policies()
+    cols = {c: quote_name(source.column(c)) for c in SHAPE_COLUMNS[source.shape]}
+    ctes = [
+        spine(calendar, *span),
+        _query(f"ledger_{source.shape.value}").format(table=quote_table(source.table), **cols),
+    ]
+    if policies.churn_grace:
+        ctes.append(_query("grace").format(grace=int(policies.churn_grace)))
+    else:
+        ctes.append("ledger AS (\n  SELECT account_id, period, arr FROM ledger_raw\n)")
+    select = ["b.first_period", "b.last_period", "b.rows_read", "b.unplaced", "m.period"]
+    joins = []
+    if metric in ("bridge", "churn"):
+        if policies.reactivation == "as_new":
+            returning = "1 = 0"
+        elif policies.reactivation_window is not None:
+            returning = (
+                "last_pos IS NOT NULL AND "
+                f"period - last_pos - 1 <= {int(policies.reactivation_window)}"
+            )
+        else:
+            returning = "last_pos IS NOT NULL"
+        ctes.append(_query("bridge").format(returning=returning))
+        base = "bridge_sums"
+        select += [f"m.{c}" for c in BRIDGE_SUMS]
+    if metric in ("nrr", "churn"):
+        if method is Method.bridge:
+            loss = (
+                "CAST(SUM(CASE WHEN prev > arr THEN prev - arr ELSE 0 END) OVER (\n"
+                "      PARTITION BY account_id ORDER BY period ASC NULLS FIRST "
+                "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\n    ) AS BIGINT)"
+            )
+            kept = "s.arr - (e.loss - s.loss)"
+        else:
+            loss = "CAST(0 AS BIGINT)"
+            kept = "CASE WHEN e.arr < s.arr THEN e.arr ELSE s.arr END"
+        ctes.append(_query("retention").format(window=int(window), loss=loss, kept=kept))
+        if metric == "nrr":
+            base = "retention_sums"
+            select += [f"m.{c}" for c in RETENTION_SUMS]
+        else:
+            joins.append("LEFT JOIN retention_sums AS r ON r.period = m.period")
+            select += [f"r.{c}" for c in RETENTION_SUMS]
+    body = ",\n".join(ctes)
+    columns = ",\n  ".join(select)
+    joined = "".join(f"\n{j}" for j in joins)
+    return (
+        f"-- retention {metric}: generated by retention-cli from its SQL sources\n"
+        f"WITH {body}\n"
+        f"SELECT\n  {columns}\n"
+        f"FROM bounds AS b\nLEFT JOIN {base} AS m ON m.period >= b.first_period{joined}\n"
+        "ORDER BY m.period ASC NULLS LAST\n"
+    )
+
+
+def transpile(sql: str, dialect: str) -> str:
+    """``sql`` (DuckDB dialect) in ``dialect``, by SQLGlot in strict mode: a construct
+    that cannot be translated is a :class:`UsageError` naming it."""
+    if dialect not in DIALECTS:
+        msg = f"unknown dialect {dialect!r}: choose one of {', '.join(DIALECTS)}"
+        raise UsageError(msg, param="dialect")
+    try:
+        import sqlglot
+        from sqlglot.errors import ErrorLevel, SqlglotError
+    except ImportError:  # pragma: no cover - a core dependency
+        msg = "the SQL path needs SQLGlot"
+        raise UsageError(msg, hint="pip install 'sqlglot>=30,<31'") from None
+    try:
+        out = sqlglot.transpile(
+            sql, read="duckdb", write=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE
+        )
+    except SqlglotError as exc:
+        msg = f"the SQL cannot be written for {dialect}: {exc}"
+        raise UsageError(msg, param="dialect") from None
+    head = sql.splitlines()[0] if sql.startswith("--") else ""
+    text = "\n".join(out)
+    return f"{head}\n{text}\n" if head else f"{text}\n"
+
+
+__all__ = [
+    "BOUNDS",
+    "BRIDGE_SUMS",
+    "DIALECTS",
+    "METRICS",
+    "RETENTION_SUMS",
+    "SHAPE_COLUMNS",
+    "Source",
+    "metric_sql",
+    "quote_name",
+    "quote_table",
+    "spine",
+    "transpile",
+    "unsupported",
+]

@@ -1,0 +1,39 @@
+-- the month bridge (SPEC §4): each account's step from the end of the month before
+-- (a) to the end of this one (b), classified, summed per fiscal month
+steps AS (
+  SELECT
+    period,
+    CAST(COALESCE(LAG(arr, 1) OVER (PARTITION BY account_id ORDER BY period ASC NULLS FIRST), 0) AS BIGINT) AS a,
+    arr AS b,
+    MAX(CASE WHEN arr > 0 THEN period END) OVER (
+      PARTITION BY account_id ORDER BY period ASC NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ) AS last_pos
+  FROM ledger
+),
+classed AS (
+  SELECT
+    period,
+    a,
+    b,
+    CASE WHEN a = 0 AND b > 0 AND {returning} THEN 1 ELSE 0 END AS is_back,
+    CASE WHEN a = 0 AND b > 0 AND NOT ({returning}) THEN 1 ELSE 0 END AS is_new
+  FROM steps
+),
+bridge_sums AS (
+  SELECT
+    period,
+    CAST(SUM(a) AS BIGINT) AS start_arr,
+    CAST(SUM(CASE WHEN is_new = 1 THEN b ELSE 0 END) AS BIGINT) AS new_arr,
+    CAST(SUM(CASE WHEN is_back = 1 THEN b ELSE 0 END) AS BIGINT) AS reactivation_arr,
+    CAST(SUM(CASE WHEN a > 0 AND b > a THEN b - a ELSE 0 END) AS BIGINT) AS expansion_arr,
+    CAST(SUM(CASE WHEN b > 0 AND b < a THEN a - b ELSE 0 END) AS BIGINT) AS contraction_arr,
+    CAST(SUM(CASE WHEN a > 0 AND b = 0 THEN a ELSE 0 END) AS BIGINT) AS churned_arr,
+    CAST(SUM(b) AS BIGINT) AS end_arr,
+    CAST(SUM(CASE WHEN a > 0 THEN 1 ELSE 0 END) AS BIGINT) AS start_logos,
+    CAST(SUM(is_new) AS BIGINT) AS new_logos,
+    CAST(SUM(is_back) AS BIGINT) AS reactivated_logos,
+    CAST(SUM(CASE WHEN a > 0 AND b = 0 THEN 1 ELSE 0 END) AS BIGINT) AS churned_logos,
+    CAST(SUM(CASE WHEN b > 0 THEN 1 ELSE 0 END) AS BIGINT) AS end_logos
+  FROM classed
+  GROUP BY period
+)

@@ -1,0 +1,42 @@
+-- snapshots: the latest snapshot dated in a fiscal month stands for its end (rows of
+-- that date summed as line items); an account absent from a month it was in before is 0
+src AS (
+  SELECT
+    TRIM(CAST({account_id} AS VARCHAR)) AS account_id,
+    CAST({date} AS DATE) AS d,
+    CAST(ROUND(CAST({arr} AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents
+  FROM {table}
+),
+placed AS (
+  SELECT s.account_id, p.period, s.d, s.cents
+  FROM src AS s
+  JOIN spine AS p ON s.d BETWEEN p.month_start AND p.month_end
+  WHERE s.account_id <> '' AND s.cents IS NOT NULL
+),
+bounds AS (
+  SELECT
+    MIN(period) AS first_period,
+    MAX(period) AS last_period,
+    CAST((SELECT COUNT(*) FROM src) AS BIGINT) AS rows_read,
+    CAST((SELECT COUNT(*) FROM src) - COUNT(*) AS BIGINT) AS unplaced
+  FROM placed
+),
+latest AS (
+  SELECT account_id, period, MAX(d) AS d FROM placed GROUP BY account_id, period
+),
+points AS (
+  SELECT p.account_id, p.period, CAST(SUM(p.cents) AS BIGINT) AS cents
+  FROM placed AS p
+  JOIN latest AS l ON p.account_id = l.account_id AND p.period = l.period AND p.d = l.d
+  GROUP BY p.account_id, p.period
+),
+firsts AS (
+  SELECT account_id, MIN(period) AS first_period FROM points GROUP BY account_id
+),
+ledger_raw AS (
+  SELECT f.account_id, p.period, CAST(COALESCE(pt.cents, 0) AS BIGINT) AS arr
+  FROM firsts AS f
+  CROSS JOIN bounds AS b
+  JOIN spine AS p ON p.period >= f.first_period AND p.period <= b.last_period
+  LEFT JOIN points AS pt ON pt.account_id = f.account_id AND pt.period = p.period
+)

@@ -1,0 +1,264 @@
+"""``--engine``: the metric commands computed by the SQL where the data is.
+
+The engine returns month-level integer rows (:data:`~retention_cli.sql.BRIDGE_SUMS`,
+:data:`~retention_cli.sql.RETENTION_SUMS`); :func:`bridge_frame` and
+:func:`retention_frame` turn them into exactly the frames the Polars core builds,
+and the same :class:`~retention_cli.result.Result`, renderers, definitions and hash
+follow. What the SQL path cannot do (``--by``, quarters and years for the bridge,
+``--as-of``, ``carry_forward``, FX) is refused, naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+import polars as pl
+
+from retention_cli.calendar import FiscalCalendar
+from retention_cli.config import Config
+from retention_cli.errors import UsageError
+from retention_cli.ledger import Ledger
+from retention_cli.metrics import BRIDGE_KEYS, reporting_periods
+from retention_cli.metrics.frames import ratio
+from retention_cli.metrics.retention import RETENTION_KEYS
+from retention_cli.options import Grain, Method, Shape
+from retention_cli.service import RunOptions, _Run
+from retention_cli.sql import (
+    BOUNDS,
+    BRIDGE_SUMS,
+    DATE_COLUMNS,
+    RETENTION_SUMS,
+    SHAPE_COLUMNS,
+    Source,
+    metric_sql,
+    quote_name,
+    quote_table,
+    unsupported,
+)
+from retention_cli.sql.engine import mask, query
+
+ENGINE_COMMANDS = ("bridge", "nrr", "churn")
+"""The commands ``--engine`` runs."""
+
+
+def table_columns(uri: str, table: str) -> list[str]:
+    """The column names of ``table`` on the engine (a query that reads no rows)."""
+    return query(uri, f"SELECT * FROM {quote_table(table)} WHERE 1 = 0").columns
+
+
+def detect_source(
+    uri: str, table: str, shape: Shape | None, columns: dict[str, str]
+) -> Source:
+    """The :class:`Source` of ``table``: its shape (given, or detected from its columns as
+    for files) and the column behind each canonical name (mapped, or matched ignoring
+    case, spaces and underscores)."""
+    present = table_columns(uri, table)
+
+    def norm(name: str) -> str:
+        return name.lower().replace(" ", "").replace("_", "")
+
+    found = {norm(c): c for c in present}
+    mapping = {k: columns.get(k) or found.get(norm(k), k) for s in SHAPE_COLUMNS.values() for k in s}
+    if shape is None:
+        have = {k for k, v in mapping.items() if v in present}
+        if {"type", "amount"} <= have:
+            shape = Shape.movements
+        elif "start_date" in have:
+            shape = Shape.subscriptions
+        else:
+            shape = Shape.snapshots
+    need = SHAPE_COLUMNS[shape]
+    missing = [k for k in need if mapping[k] not in present]
+    if missing:
+        shown = ", ".join(f"{k} ({mapping[k]!r})" for k in missing)
+        msg = f"the table {table!r} has no column for {shown} ({shape.value} need {', '.join(need)})"
+        hint = 'map it: --column account_id="Customer ID"'
+        raise UsageError(msg, param="columns", hint=hint)
+    return Source(table, shape, {k: mapping[k] for k in need})
+
+
+def data_span(uri: str, source: Source) -> tuple[dt.date, dt.date] | None:
+    """The first and last date in the table's date columns (None: no dates)."""
+    cols = [quote_name(source.column(c)) for c in DATE_COLUMNS[source.shape]]
+    parts = [f"MIN(CAST({c} AS DATE)) AS lo{i}, MAX(CAST({c} AS DATE)) AS hi{i}" for i, c in enumerate(cols)]
+    row = query(uri, f"SELECT {', '.join(parts)} FROM {quote_table(source.table)}").row(0)
+    days = [d for d in row if d is not None]
+    return (min(days), max(days)) if days else None
+
+
+def check_options(command: str, config: Config, opts: RunOptions) -> None:
+    """Refuse what the SQL path does not compute, naming the option or policy."""
+    if command not in ENGINE_COMMANDS:
+        msg = f"{command} does not run on an engine yet (it does: {', '.join(ENGINE_COMMANDS)})"
+        raise UsageError(msg, param="engine", hint="export the table and give it as FILE")
+    if opts.by:
+        msg = "segments are not split by the SQL path yet"
+        raise UsageError(msg, param="by", hint="leave out --by, or export the table")
+    if opts.grain is not Grain.month and command != "nrr":
+        msg = f"the SQL path bridges fiscal months only, not {opts.grain.value}s"
+        raise UsageError(msg, param="grain", hint="use --grain month, or export the table")
+    if opts.as_of:
+        msg = "the SQL path does not report as of a day"
+        raise UsageError(msg, param="as_of", hint="leave out --as-of, or export the table")
+    setting = unsupported(config)
+    if setting:
+        msg = f"the SQL path does not support the config's {setting}"
+        raise UsageError(msg, param="config", hint="remove it from the config, or export the table")
+
+
+def bridge_frame(sums: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
+    """The month bridge frame of the core (:func:`retention_cli.metrics.bridge`) from the
+    engine's ``bridge_sums`` rows."""
+    periods = reporting_periods(ledger, Grain.month)
+    rows = sums.select(pl.col("period").cast(pl.Int32).alias("_last"), *BRIDGE_SUMS)
+    out = (
+        periods.join(rows, on="_last", how="left", maintain_order="left")
+        .select("period", "start", "end", *(pl.col(k).fill_null(0).cast(pl.Int64) for k in BRIDGE_KEYS))
+    )
+    if ledger.opening_balance:  # a snapshot table's first month: end balances only
+        first = pl.int_range(pl.len()) == 0
+        out = out.with_columns(
+            pl.when(first).then(None).otherwise(pl.col(k)).alias(k)
+            for k in BRIDGE_KEYS
+            if k not in ("end_arr", "end_logos")
+        )
+    return out
+
+
+def retention_frame(sums: pl.DataFrame, ledger: Ledger, grain: Grain, window: int) -> pl.DataFrame:
+    """The retention frame of the core (:func:`retention_cli.metrics.retention`) from
+    the engine's ``retention_sums`` rows (one per window end)."""
+    periods = reporting_periods(ledger, grain)
+    cal = ledger.calendar
+    rows = sums.select(
+        pl.col("period").cast(pl.Int32).alias("_last"),
+        "cohort_logos",
+        "cohort_start_arr",
+        pl.col("cohort_end_arr").alias("_cohort_end_arr"),
+        pl.col("cohort_kept_arr").alias("_cohort_min_arr"),
+        pl.col("retained_logos").alias("_retained_logos"),
+    )
+    counts = ["cohort_logos", "cohort_start_arr", "_cohort_end_arr", "_cohort_min_arr", "_retained_logos"]
+    result = periods.join(rows, on="_last", how="left", maintain_order="left").with_columns(
+        _s=pl.col("_last") - window
+    )
+    unknown = pl.col("_s") < ledger.first_period
+    result = result.with_columns(
+        pl.when(unknown).then(None).otherwise(pl.col(c).fill_null(0)).cast(pl.Int64).alias(c)
+        for c in counts
+    )
+    starts = {s: cal.month_start(s + 1) for s in result["_s"].unique().to_list()}
+    result = result.with_columns(
+        window_start=pl.col("_s").replace_strict(starts, return_dtype=pl.Date),
+        nrr=ratio("_cohort_end_arr", "cohort_start_arr"),
+        grr=ratio("_cohort_min_arr", "cohort_start_arr"),
+        logo_retention=ratio("_retained_logos", "cohort_logos"),
+        logo_churn_rate=ratio(pl.col("cohort_logos") - pl.col("_retained_logos"), "cohort_logos"),
+        gross_revenue_churn=ratio(
+            pl.col("cohort_start_arr") - pl.col("_cohort_min_arr"), "cohort_start_arr"
+        ),
+        net_revenue_churn=ratio(
+            pl.col("cohort_start_arr") - pl.col("_cohort_end_arr"), "cohort_start_arr"
+        ),
+    )
+    return result.select("period", "start", "end", *RETENTION_KEYS, *counts[2:])
+
+
+class EngineRun(_Run):
+    """One table on one engine under one set of options: the metric frames come from
+    the SQL, everything after (periods, warnings, definitions, rendering) is the
+    local path's."""
+
+    def __init__(
+        self, uri: str, source: Source, config: Config, opts: RunOptions, command: str
+    ) -> None:
+        check_options(command, config, opts)
+        self.uri, self.source, self.config, self.opts = uri, source, config, opts
+        self.by = []
+        self._cache: dict[str, pl.DataFrame] = {}
+        self.calendar = FiscalCalendar(config.fiscal_year)
+        span = data_span(uri, source)
+        if span is None:
+            msg = f"the table {source.table!r} on {mask(uri)} has no dated rows"
+            raise UsageError(msg, param="table")
+        self.span = span
+        metric = "churn" if command == "churn" else command
+        rows = self._run(metric)
+        head = rows.row(0, named=True)
+        if head["unplaced"]:
+            msg = (
+                f"{head['unplaced']:,} of the {head['rows_read']:,} rows of {source.table!r} have "
+                "no account, date or amount (or an unknown movement type); the SQL path does "
+                "not check rows"
+            )
+            hint = "run `retention validate` on an export of the table to see them"
+            raise UsageError(msg, param="table", hint=hint)
+        self.rows_read = int(head["rows_read"])
+        self.ledger = Ledger(
+            frame=pl.LazyFrame(),
+            calendar=self.calendar,
+            first_period=int(head["first_period"]),
+            last_period=int(head["last_period"]),
+            opening_balance=source.shape is Shape.snapshots,
+            policies=config.policies,
+        )
+        self.loaded = SimpleNamespace(warnings=[])  # the result's warnings read it
+        rows = rows.filter(pl.col("period").is_not_null())
+        if metric in ("bridge", "churn"):
+            self._cache["bridge"] = bridge_frame(rows, self.ledger)
+        if metric in ("nrr", "churn"):
+            sums = rows.filter(pl.col("cohort_logos").is_not_null())
+            self._cache["nrr"] = retention_frame(sums, self.ledger, opts.grain, opts.window)
+
+    def _run(self, metric: str) -> pl.DataFrame:
+        sql = metric_sql(
+            metric, self.source, self.calendar, self.span, policies=self.config.policies,
+            window=self.opts.window, method=self.opts.method,
+        )  # fmt: skip
+        rows = query(self.uri, sql)
+        if rows.height == 0 or rows["first_period"][0] is None:
+            msg = f"the table {self.source.table!r} on {mask(self.uri)} has no usable rows"
+            raise UsageError(msg, param="table")
+        keep = [c for c in (*BOUNDS, "period", *BRIDGE_SUMS, *RETENTION_SUMS) if c in rows.columns]
+        return rows.select(pl.col(c).cast(pl.Int64) for c in keep)
+
+    @property
+    def input(self) -> dict[str, Any]:
+        """The engine (password masked), table and shape instead of a file."""
+        return {
+            "path": f"{mask(self.uri)} table {self.source.table}",
+            "sha256": None,
+            "rows_read": self.rows_read,
+            "rows_used": self.rows_read,
+            "rows_skipped": 0,
+            "shape": self.source.shape.value,
+        }
+
+
+def engine_result(
+    command: str,
+    uri: str,
+    table: str,
+    config: Config,
+    opts: RunOptions,
+) -> Any:
+    """``retention COMMAND --engine URI --table T``: the :class:`Result` of a metric
+    command computed by the engine."""
+    check_options(command, config, opts)
+    source = detect_source(uri, table, opts.shape, {**config.columns, **opts.columns})
+    return EngineRun(uri, source, config, opts, command).result(command)
+
+
+__all__ = [
+    "ENGINE_COMMANDS",
+    "EngineRun",
+    "bridge_frame",
+    "check_options",
+    "data_span",
+    "detect_source",
+    "engine_result",
+    "retention_frame",
+    "table_columns",
+]
