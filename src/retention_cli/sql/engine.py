@@ -104,5 +104,7 @@ def _frame(names: list[str], rows: list[tuple[object, ...]]) -> pl.DataFrame:
         if any(isinstance(v, dt.date) for v in values):
             data[name] = pl.Series(name, values, dtype=pl.Date)
         else:
-            data[name] = pl.Series(name, [None if v is None else int(v) for v in values], dtype=pl.Int64)  # type: ignore[call-overload]
+            data[name] = pl.Series(
+                name, [None if v is None else int(v) for v in values], dtype=pl.Int64
+            )  # type: ignore[call-overload]
     return pl.DataFrame(data) if data else pl.DataFrame()

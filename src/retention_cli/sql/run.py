@@ -23,7 +23,7 @@ from retention_cli.ledger import Ledger
 from retention_cli.metrics import BRIDGE_KEYS, reporting_periods
 from retention_cli.metrics.frames import ratio
 from retention_cli.metrics.retention import RETENTION_KEYS
-from retention_cli.options import Grain, Method, Shape
+from retention_cli.options import Grain, Shape
 from retention_cli.service import RunOptions, _Run
 from retention_cli.sql import (
     BOUNDS,
@@ -48,9 +48,7 @@ def table_columns(uri: str, table: str) -> list[str]:
     return query(uri, f"SELECT * FROM {quote_table(table)} WHERE 1 = 0").columns
 
 
-def detect_source(
-    uri: str, table: str, shape: Shape | None, columns: dict[str, str]
-) -> Source:
+def detect_source(uri: str, table: str, shape: Shape | None, columns: dict[str, str]) -> Source:
     """The :class:`Source` of ``table``: its shape (given, or detected from its columns as
     for files) and the column behind each canonical name (mapped, or matched ignoring
     case, spaces and underscores)."""
@@ -60,7 +58,9 @@ def detect_source(
         return name.lower().replace(" ", "").replace("_", "")
 
     found = {norm(c): c for c in present}
-    mapping = {k: columns.get(k) or found.get(norm(k), k) for s in SHAPE_COLUMNS.values() for k in s}
+    mapping = {
+        k: columns.get(k) or found.get(norm(k), k) for s in SHAPE_COLUMNS.values() for k in s
+    }
     if shape is None:
         have = {k for k, v in mapping.items() if v in present}
         if {"type", "amount"} <= have:
@@ -73,7 +73,9 @@ def detect_source(
     missing = [k for k in need if mapping[k] not in present]
     if missing:
         shown = ", ".join(f"{k} ({mapping[k]!r})" for k in missing)
-        msg = f"the table {table!r} has no column for {shown} ({shape.value} need {', '.join(need)})"
+        msg = (
+            f"the table {table!r} has no column for {shown} ({shape.value} need {', '.join(need)})"
+        )
         hint = 'map it: --column account_id="Customer ID"'
         raise UsageError(msg, param="columns", hint=hint)
     return Source(table, shape, {k: mapping[k] for k in need})
@@ -82,7 +84,10 @@ def detect_source(
 def data_span(uri: str, source: Source) -> tuple[dt.date, dt.date] | None:
     """The first and last date in the table's date columns (None: no dates)."""
     cols = [quote_name(source.column(c)) for c in DATE_COLUMNS[source.shape]]
-    parts = [f"MIN(CAST({c} AS DATE)) AS lo{i}, MAX(CAST({c} AS DATE)) AS hi{i}" for i, c in enumerate(cols)]
+    parts = [
+        f"MIN(CAST({c} AS DATE)) AS lo{i}, MAX(CAST({c} AS DATE)) AS hi{i}"
+        for i, c in enumerate(cols)
+    ]
     row = query(uri, f"SELECT {', '.join(parts)} FROM {quote_table(source.table)}").row(0)
     days = [d for d in row if d is not None]
     return (min(days), max(days)) if days else None
@@ -113,9 +118,8 @@ def bridge_frame(sums: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
     engine's ``bridge_sums`` rows."""
     periods = reporting_periods(ledger, Grain.month)
     rows = sums.select(pl.col("period").cast(pl.Int32).alias("_last"), *BRIDGE_SUMS)
-    out = (
-        periods.join(rows, on="_last", how="left", maintain_order="left")
-        .select("period", "start", "end", *(pl.col(k).fill_null(0).cast(pl.Int64) for k in BRIDGE_KEYS))
+    out = periods.join(rows, on="_last", how="left", maintain_order="left").select(
+        "period", "start", "end", *(pl.col(k).fill_null(0).cast(pl.Int64) for k in BRIDGE_KEYS)
     )
     if ledger.opening_balance:  # a snapshot table's first month: end balances only
         first = pl.int_range(pl.len()) == 0
@@ -140,7 +144,13 @@ def retention_frame(sums: pl.DataFrame, ledger: Ledger, grain: Grain, window: in
         pl.col("cohort_kept_arr").alias("_cohort_min_arr"),
         pl.col("retained_logos").alias("_retained_logos"),
     )
-    counts = ["cohort_logos", "cohort_start_arr", "_cohort_end_arr", "_cohort_min_arr", "_retained_logos"]
+    counts = [
+        "cohort_logos",
+        "cohort_start_arr",
+        "_cohort_end_arr",
+        "_cohort_min_arr",
+        "_retained_logos",
+    ]
     result = periods.join(rows, on="_last", how="left", maintain_order="left").with_columns(
         _s=pl.col("_last") - window
     )
