@@ -360,6 +360,14 @@ SHARED: tuple[Shared, ...] = (
         "spreadsheets read them as rows)."))], False, "render"),
     Shared("debug", Annotated[bool, _opt(
         "--debug", panel=OUTPUT, help="Show a traceback on errors.")], False, "all"),
+    Shared("engine", Annotated[str | None, _opt(
+        "--engine", panel=INPUT, metavar="URI",
+        help="Compute in this database instead of from FILE: duckdb:///path.duckdb or "
+        "postgresql://user@host/db (the password is never shown).")], None, "engine"),
+    Shared("table", Annotated[str | None, _opt(
+        "--table", panel=INPUT, metavar="TABLE",
+        help="With --engine: the table (or schema.table) holding snapshots, movements or "
+        "subscriptions.")], None, "engine"),
 )  # fmt: skip
 """Every shared option, in the order ``--help`` lists them. Adding an option to
 every command (or to every command with a tag) is one row here; a row with
@@ -478,10 +486,51 @@ class Run:
         from retention_cli.service import run_loaded
 
         opts = self.options()
+        if self.engine_run(command, opts):
+            return
         loaded = self.load(opts, label=f"retention {self.command}")
         with busy(f"retention {self.command}: computing", enabled=not self.quiet):
             result = run_loaded(command, loaded, self.config, opts, release_input=True)
         self.emit(result)
+
+    def engine_run(self, command: str, opts: RunOptions) -> bool:
+        """With ``--engine``: compute ``command`` where the data is and render it (True);
+        without: check that FILE was given (False)."""
+        engine, table = self.values.get("engine"), self.values.get("table")
+        if engine is None:
+            if table is not None:
+                msg = "needs --engine (a FILE is read whole)"
+                raise _usage(msg, param="table")
+            if self.values.get("file") is None:
+                msg = "give FILE, or --engine URI --table T"
+                raise _usage(msg, param="file")
+            return False
+        if self.values.get("file") is not None:
+            msg = "give FILE or --engine, not both"
+            raise _usage(msg, param="engine")
+        if table is None:
+            msg = "--engine needs --table (the table to read)"
+            raise _usage(msg, param="table")
+        from retention_cli.render.table import busy
+        from retention_cli.sql.engine import mask
+        from retention_cli.sql.run import engine_result
+
+        with busy(f"retention {self.command}: querying {mask(engine)}", enabled=not self.quiet):
+            result = engine_result(command, engine, table, self.config, opts)
+        self.emit(result)
+        return True
+
+
+def _usage(message: str, *, param: str) -> Exception:
+    from retention_cli.errors import UsageError
+
+    return UsageError(message, param=param)
+
+
+_OPTIONAL_FILE = Annotated[
+    str | None, typer.Argument(metavar="[FILE]", help=_FILE_HELP, show_default=False)
+]
+"""FILE of a command that also takes ``--engine``."""
 
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -565,7 +614,10 @@ def command(
         anchor = after or ("file" if "file" in taken else None)
         params = [] if anchor else list(extra)
         for opt in shared:
-            params.append(own.get(opt.name) or opt.parameter())
+            param = own.get(opt.name) or opt.parameter()
+            if opt.name == "file" and "engine" in tags:  # --engine stands in for FILE
+                param = param.replace(default=None, annotation=_OPTIONAL_FILE)
+            params.append(param)
             if opt.name == anchor:
                 params.extend(extra)
         params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
@@ -776,7 +828,7 @@ def _open_output(
 
 
 # ----------------------------------------------------------------------------- commands
-@command("nrr", *METRIC, "window", "method", "benchmark", after="rejects")
+@command("nrr", *METRIC, "window", "method", "benchmark", "engine", after="rejects")
 def nrr(
     run: Run,
     variants: Annotated[
@@ -799,13 +851,13 @@ def nrr(
     run.metric("variants" if variants else "distribution" if distribution else "nrr")
 
 
-@command("bridge", *METRIC, "bridge")
+@command("bridge", *METRIC, "bridge", "engine")
 def bridge_cmd(run: Run) -> None:
     """The ARR bridge: start, new, reactivation, expansion, contraction, churn, end."""
     run.metric("bridge")
 
 
-@command("churn", *METRIC, "window", "method", "bridge")
+@command("churn", *METRIC, "window", "method", "bridge", "engine")
 def churn(run: Run) -> None:
     """Logo and revenue churn: this period's rates and the trailing-window rates."""
     run.metric("churn")
@@ -1156,6 +1208,61 @@ def benchmarks_cmd(
     from retention_cli.service import benchmarks_result
 
     run.emit(benchmarks_result(source))
+
+
+class SqlMetric(str, Enum):
+    """``retention sql METRIC``: the metrics with a SQL source."""
+
+    bridge = "bridge"
+    nrr = "nrr"
+    churn = "churn"
+
+
+class Dialect(str, Enum):
+    """``--dialect``: the SQL dialects ``retention sql`` writes."""
+
+    duckdb = "duckdb"
+    postgres = "postgres"
+    spark = "spark"
+    databricks = "databricks"
+    bigquery = "bigquery"
+    snowflake = "snowflake"
+    trino = "trino"
+
+
+@command("sql", "config", "window", "method", "span")
+def sql_cmd(
+    run: Run,
+    metric: Annotated[SqlMetric, typer.Argument(help="The metric: bridge, nrr or churn.")],
+    table: Annotated[str, typer.Option("--table", help="The table (or schema.table) to read.")],
+    dialect: Annotated[
+        Dialect, typer.Option("--dialect", help="The SQL dialect.")
+    ] = Dialect.duckdb,
+    shape: Annotated[
+        Shape,
+        typer.Option("--shape", help="What the table holds (subscriptions: start/end dates)."),
+    ] = Shape.snapshots,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            help='Map a canonical column to the table\'s: --column account_id="Customer ID".',
+        ),
+    ] = None,
+) -> None:
+    """Print the SQL that computes a metric where the data is (money in integer cents)."""
+    from retention_cli.sql import Source, sql_for
+
+    opts = run.options()
+    if opts.as_of:
+        msg = "the SQL path does not report as of a day"
+        raise _usage(msg, param="as_of")
+    source = Source(table, shape, {**run.config.columns, **_columns(column, run)})
+    text = sql_for(
+        metric.value, dialect.value, source, run.config, window=opts.window, method=opts.method,
+        date_from=opts.date_from, date_to=opts.date_to,
+    )  # fmt: skip
+    sys.stdout.write(text)
 
 
 ALLOCATOR = "dirty_decay_ms:100,muzzy_decay_ms:0"

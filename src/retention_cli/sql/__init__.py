@@ -72,7 +72,8 @@ DEFAULT_SPAN = (dt.date(2015, 1, 1), dt.date(2034, 12, 31))
 
 def _query(name: str) -> str:
     text = resources.files(__package__).joinpath("queries", f"{name}.sql").read_text("utf-8")
-    return text.strip()
+    # the sources explain themselves in comments; the emitted SQL carries none
+    return "\n".join(line for line in text.splitlines() if not line.startswith("--")).strip()
 
 
 def quote_name(name: str, *, what: str = "column", param: str = "column") -> str:
@@ -213,6 +214,37 @@ def metric_sql(
     )
 
 
+def sql_for(
+    metric: str,
+    dialect: str,
+    source: Source,
+    config: Config,
+    *,
+    window: int = 12,
+    method: Method = Method.cohort,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> str:
+    """``retention sql``: the SQL of ``metric`` in ``dialect`` under ``config``'s calendar
+    and policies, with a spine from ``date_from`` to ``date_to`` (dates or labels;
+    :data:`DEFAULT_SPAN` when left out). Data dated outside the spine is counted in
+    the ``unplaced`` column, never placed in a wrong month."""
+    setting = unsupported(config)
+    if setting:
+        msg = f"the SQL path does not support the config's {setting}"
+        raise UsageError(msg, param="config", hint="remove it from the config")
+    cal = FiscalCalendar(config.fiscal_year)
+    lo = cal.resolve(date_from, param="date_from")[0] if date_from else DEFAULT_SPAN[0]
+    hi = cal.resolve(date_to, param="date_to")[1] if date_to else DEFAULT_SPAN[1]
+    if hi < lo:
+        msg = f"the spine would end ({hi}) before it starts ({lo})"
+        raise UsageError(msg, param="date_to")
+    sql = metric_sql(
+        metric, source, cal, (lo, hi), policies=config.policies, window=window, method=method
+    )
+    return transpile(sql, dialect)
+
+
 def transpile(sql: str, dialect: str) -> str:
     """``sql`` (DuckDB dialect) in ``dialect``, by SQLGlot in strict mode: a construct
     that cannot be translated is a :class:`UsageError` naming it."""
@@ -225,6 +257,8 @@ def transpile(sql: str, dialect: str) -> str:
     except ImportError:  # pragma: no cover - a core dependency
         msg = "the SQL path needs SQLGlot"
         raise UsageError(msg, hint="pip install 'sqlglot>=30,<31'") from None
+    head = sql.splitlines()[0] if sql.startswith("--") else ""
+    sql = sql[len(head) :]
     try:
         out = sqlglot.transpile(
             sql, read="duckdb", write=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE
@@ -232,7 +266,6 @@ def transpile(sql: str, dialect: str) -> str:
     except SqlglotError as exc:
         msg = f"the SQL cannot be written for {dialect}: {exc}"
         raise UsageError(msg, param="dialect") from None
-    head = sql.splitlines()[0] if sql.startswith("--") else ""
     text = "\n".join(out)
     return f"{head}\n{text}\n" if head else f"{text}\n"
 
@@ -249,6 +282,7 @@ __all__ = [
     "quote_name",
     "quote_table",
     "spine",
+    "sql_for",
     "transpile",
     "unsupported",
 ]

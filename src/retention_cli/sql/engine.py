@@ -74,7 +74,7 @@ def _duckdb(uri: str, sql: str) -> pl.DataFrame:
     try:
         import duckdb
     except ImportError:
-        msg = "--engine duckdb:// needs the duckdb package"
+        msg = "a duckdb:// engine needs the duckdb package"
         raise UsageError(msg, param="engine", hint="pip install duckdb") from None
     path = uri.split("://", 1)[1] or ":memory:"
     with duckdb.connect(path, read_only=path != ":memory:") as con:
@@ -92,7 +92,7 @@ def _postgres(uri: str, sql: str) -> pl.DataFrame:
             continue
         except ModuleNotFoundError:
             continue
-    msg = "--engine postgresql:// needs an ADBC or connectorx driver"
+    msg = "a postgresql:// engine needs an ADBC or connectorx driver"
     raise UsageError(msg, param="engine", hint="pip install 'retention-cli[warehouse]'")
 
 
