@@ -42,9 +42,10 @@ SHAPE_COLUMNS: dict[Shape, tuple[str, ...]] = {
 DATE_COLUMNS: dict[Shape, tuple[str, ...]] = {
     Shape.snapshots: ("date",),
     Shape.movements: ("date",),
-    Shape.subscriptions: ("start_date", "end_date"),
+    Shape.subscriptions: ("start_date",),
 }
-"""The date columns that decide the span of the calendar spine."""
+"""The date columns that decide the span of the calendar spine (a subscription's end
+date does not: the months run to the one of the latest start date)."""
 
 BRIDGE_SUMS = (
     "start_arr", "new_arr", "reactivation_arr", "expansion_arr", "contraction_arr",
@@ -145,6 +146,7 @@ def metric_sql(
     policies: Policies | None = None,
     window: int = 12,
     method: Method = Method.cohort,
+    open_end_dates: tuple[dt.date, ...] = (),
 ) -> str:
     """The SQL (DuckDB dialect) of ``metric`` (``bridge``, ``nrr`` or ``churn``) over
     ``source``, with a spine of the fiscal months in ``span``.
@@ -161,10 +163,11 @@ def metric_sql(
         raise UsageError(msg, param="window")
     policies = policies or Policies()
     cols = {c: quote_name(source.column(c)) for c in SHAPE_COLUMNS[source.shape]}
-    ctes = [
-        spine(calendar, *span),
-        _query(f"ledger_{source.shape.value}").format(table=quote_table(source.table), **cols),
-    ]
+    open_ends = ", ".join(f"CAST('{d.isoformat()}' AS DATE)" for d in open_end_dates) or "NULL"
+    ledger = _query(f"ledger_{source.shape.value}").format(
+        table=quote_table(source.table), open_ends=open_ends, **cols
+    )
+    ctes = [spine(calendar, *span), ledger]
     if policies.churn_grace:
         ctes.append(_query("grace").format(grace=int(policies.churn_grace)))
     else:
@@ -240,8 +243,9 @@ def sql_for(
         msg = f"the spine would end ({hi}) before it starts ({lo})"
         raise UsageError(msg, param="date_to")
     sql = metric_sql(
-        metric, source, cal, (lo, hi), policies=config.policies, window=window, method=method
-    )
+        metric, source, cal, (lo, hi), policies=config.policies, window=window, method=method,
+        open_end_dates=config.subscriptions.open_end_dates,
+    )  # fmt: skip
     return transpile(sql, dialect)
 
 

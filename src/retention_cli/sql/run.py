@@ -200,8 +200,8 @@ class EngineRun(_Run):
         if head["unplaced"]:
             msg = (
                 f"{head['unplaced']:,} of the {head['rows_read']:,} rows of {source.table!r} have "
-                "no account, date or amount (or an unknown movement type); the SQL path does "
-                "not check rows"
+                "no account, date or amount, an unknown movement type, or another value for the "
+                "same account and date; the SQL path does not check rows further"
             )
             hint = "run `retention validate` on an export of the table to see them"
             raise UsageError(msg, param="table", hint=hint)
@@ -226,6 +226,7 @@ class EngineRun(_Run):
         sql = metric_sql(
             metric, self.source, self.calendar, self.span, policies=self.config.policies,
             window=self.opts.window, method=self.opts.method,
+            open_end_dates=self.config.subscriptions.open_end_dates,
         )  # fmt: skip
         rows = query(self.uri, sql)
         if rows.height == 0 or rows["first_period"][0] is None:

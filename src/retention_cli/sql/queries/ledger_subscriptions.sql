@@ -1,24 +1,25 @@
 -- subscriptions: ARR at a fiscal month's end = the sum of the subscriptions active on
--- its last day (start_date inclusive, end_date exclusive, no end_date = still active)
+-- its last day (start_date inclusive, end_date exclusive; no end date, or one of the
+-- config's open_end_dates, = still active). The months run to the one of the latest
+-- start date: a later end date is not yet churn
 src AS (
   SELECT
     TRIM(CAST({account_id} AS VARCHAR)) AS account_id,
     CAST({start_date} AS DATE) AS d0,
-    CAST({end_date} AS DATE) AS d1,
+    CASE WHEN CAST({end_date} AS DATE) IN ({open_ends}) THEN NULL ELSE CAST({end_date} AS DATE) END AS d1,
     CAST(ROUND(CAST({arr} AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents
   FROM {table}
 ),
 placed AS (
-  SELECT s.account_id, p0.period AS p0, p1.period AS p1, s.cents
+  SELECT s.account_id, p.period AS p0, s.d0, s.d1, s.cents
   FROM src AS s
-  JOIN spine AS p0 ON s.d0 BETWEEN p0.month_start AND p0.month_end
-  LEFT JOIN spine AS p1 ON s.d1 BETWEEN p1.month_start AND p1.month_end
-  WHERE s.account_id <> '' AND s.cents IS NOT NULL AND (s.d1 IS NULL OR p1.period IS NOT NULL)
+  JOIN spine AS p ON s.d0 BETWEEN p.month_start AND p.month_end
+  WHERE s.account_id <> '' AND s.cents IS NOT NULL
 ),
 bounds AS (
   SELECT
     MIN(p0) AS first_period,
-    CASE WHEN MAX(p1) > MAX(p0) THEN MAX(p1) ELSE MAX(p0) END AS last_period,
+    MAX(p0) AS last_period,
     CAST((SELECT COUNT(*) FROM src) AS BIGINT) AS rows_read,
     CAST((SELECT COUNT(*) FROM src) - COUNT(*) AS BIGINT) AS unplaced
   FROM placed
@@ -32,6 +33,6 @@ ledger_raw AS (
   CROSS JOIN bounds AS b
   JOIN spine AS p ON p.period >= f.first_period AND p.period <= b.last_period
   LEFT JOIN placed AS s
-    ON s.account_id = f.account_id AND s.p0 <= p.period AND (s.p1 IS NULL OR s.p1 > p.period)
+    ON s.account_id = f.account_id AND s.d0 <= p.month_end AND (s.d1 IS NULL OR s.d1 > p.month_end)
   GROUP BY f.account_id, p.period
 )
