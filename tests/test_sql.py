@@ -355,3 +355,49 @@ def test_cli_sql_prints_each_dialect() -> None:
         )
         assert res.exit_code == 0, res.output
         assert res.stdout.startswith("-- retention nrr")
+
+
+# ----------------------------------------------------------------------------- verify
+def test_verify_agrees_on_a_sample(tmp_path: Path) -> None:
+    uri = write_table(tmp_path / "d.duckdb", SNAPSHOTS, Shape.snapshots)
+    res = runner.invoke(app, ["verify", "--engine", uri, "--table", "t", "--sample", "100%"])
+    assert res.exit_code == 0, res.output
+    assert "accounts: 4; sampled: 4" in res.stdout
+    assert "equal to the cent" in res.stdout
+
+
+def test_verify_shows_a_difference_with_its_accounts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retention_cli.sql import run as sql_run
+
+    real = sql_run.bridge_frame
+
+    def off_by_a_cent(sums: pl.DataFrame, ledger):  # type: ignore[no-untyped-def]
+        frame = real(sums, ledger)
+        return frame.with_columns(
+            pl.when(pl.col("period") == "2024-04")
+            .then(pl.col("reactivation_arr") + 1)
+            .otherwise(pl.col("reactivation_arr"))
+            .alias("reactivation_arr")
+        )
+
+    monkeypatch.setattr(sql_run, "bridge_frame", off_by_a_cent)
+    uri = write_table(tmp_path / "d.duckdb", SNAPSHOTS, Shape.snapshots)
+    res = runner.invoke(app, ["verify", "--engine", uri, "--table", "t", "--sample", "100%"])
+    assert res.exit_code == 1, res.output
+    assert "bridge 2024-04 reactivation_arr: local 140.50 vs SQL 140.51" in res.stdout
+    assert "a, b" in res.stdout
+
+
+def test_sample_is_a_stable_hash_share() -> None:
+    from retention_cli.sql.verify import in_sample, parse_share
+
+    assert parse_share("2%") == 0.02
+    assert parse_share("0.5") == 0.5
+    with pytest.raises(UsageError):
+        parse_share("150%")
+    names = [f"acct-{i}" for i in range(5000)]
+    picked = [n for n in names if in_sample(n, 0.1)]
+    assert 400 < len(picked) < 600
+    assert picked == [n for n in names if in_sample(n, 0.1)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -90,6 +90,11 @@ def quote_name(name: str, *, what: str = "column", param: str = "column") -> str
     return f'"{name}"'
 
 
+def _literal(text: str) -> str:
+    """``text`` as a SQL string literal (quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quote_table(table: str) -> str:
     """A table name ``[catalog.][schema.]table`` with each part validated and quoted."""
     parts = table.split(".")
@@ -147,13 +152,15 @@ def metric_sql(
     window: int = 12,
     method: Method = Method.cohort,
     open_end_dates: tuple[dt.date, ...] = (),
+    accounts: Iterable[str] | None = None,
 ) -> str:
     """The SQL (DuckDB dialect) of ``metric`` (``bridge``, ``nrr`` or ``churn``) over
     ``source``, with a spine of the fiscal months in ``span``.
 
     One row per fiscal month from the data's first (the bridge's sums at that
     month's end; retention's for the window ending there), each with the
-    :data:`BOUNDS` columns; money in integer cents.
+    :data:`BOUNDS` columns; money in integer cents. ``accounts``: only the rows of
+    these accounts (a sample, see :mod:`retention_cli.sql.verify`).
     """
     if metric not in METRICS:
         msg = f"no SQL for {metric!r}: the SQL path has {', '.join(METRICS)}"
@@ -163,10 +170,13 @@ def metric_sql(
         raise UsageError(msg, param="window")
     policies = policies or Policies()
     cols = {c: quote_name(source.column(c)) for c in SHAPE_COLUMNS[source.shape]}
+    table = quote_table(source.table)
+    if accounts is not None:  # a sample: only these accounts' rows
+        listed = ", ".join(_literal(a) for a in sorted(accounts)) or "NULL"
+        account = quote_name(source.column("account_id"))
+        table = f"(SELECT * FROM {table} WHERE TRIM(CAST({account} AS VARCHAR)) IN ({listed})) AS sampled"
     open_ends = ", ".join(f"CAST('{d.isoformat()}' AS DATE)" for d in open_end_dates) or "NULL"
-    ledger = _query(f"ledger_{source.shape.value}").format(
-        table=quote_table(source.table), open_ends=open_ends, **cols
-    )
+    ledger = _query(f"ledger_{source.shape.value}").format(table=table, open_ends=open_ends, **cols)
     ctes = [spine(calendar, *span), ledger]
     if policies.churn_grace:
         ctes.append(_query("grace").format(grace=int(policies.churn_grace)))

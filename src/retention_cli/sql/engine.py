@@ -101,7 +101,9 @@ def _frame(names: list[str], rows: list[tuple[object, ...]]) -> pl.DataFrame:
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     data = {}
     for name, values in zip(names, columns, strict=True):
-        if any(isinstance(v, dt.date) for v in values):
+        if any(isinstance(v, str) for v in values):
+            data[name] = pl.Series(name, values, dtype=pl.String)
+        elif any(isinstance(v, dt.date) for v in values):
             data[name] = pl.Series(name, values, dtype=pl.Date)
         else:
             data[name] = pl.Series(

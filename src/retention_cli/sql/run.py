@@ -182,10 +182,18 @@ class EngineRun(_Run):
     local path's."""
 
     def __init__(
-        self, uri: str, source: Source, config: Config, opts: RunOptions, command: str
+        self,
+        uri: str,
+        source: Source,
+        config: Config,
+        opts: RunOptions,
+        command: str,
+        *,
+        accounts: list[str] | None = None,
     ) -> None:
         check_options(command, config, opts)
         self.uri, self.source, self.config, self.opts = uri, source, config, opts
+        self.accounts = accounts
         self.by = []
         self._cache: dict[str, pl.DataFrame] = {}
         self.calendar = FiscalCalendar(config.fiscal_year)
@@ -226,7 +234,7 @@ class EngineRun(_Run):
         sql = metric_sql(
             metric, self.source, self.calendar, self.span, policies=self.config.policies,
             window=self.opts.window, method=self.opts.method,
-            open_end_dates=self.config.subscriptions.open_end_dates,
+            open_end_dates=self.config.subscriptions.open_end_dates, accounts=self.accounts,
         )  # fmt: skip
         rows = query(self.uri, sql)
         if rows.height == 0 or rows["first_period"][0] is None:
