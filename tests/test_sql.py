@@ -401,3 +401,123 @@ def test_sample_is_a_stable_hash_share() -> None:
     picked = [n for n in names if in_sample(n, 0.1)]
     assert 400 < len(picked) < 600
     assert picked == [n for n in names if in_sample(n, 0.1)]
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+@pytest.fixture(scope="module")
+def postgres() -> object:
+    """A throwaway PostgreSQL server on loopback (Debian's binaries; skipped with the
+    reason where there are none, or no ADBC driver): its URI."""
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    pytest.importorskip("adbc_driver_postgresql", reason="the warehouse extra's ADBC driver")
+    found = shutil.which("initdb") or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
+    )
+    if found is None or shutil.which("psql") is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, psql); .ci/run installs them when root")
+    bindir = Path(found).resolve().parent
+    base = Path(tempfile.mkdtemp(prefix="retention-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run the server")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = base / "data"
+    try:
+        subprocess.run(
+            [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "retention", "--auth=trust"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w",
+             "-o", f"-k {base} -p {port} -c listen_addresses=127.0.0.1", "start"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    except (subprocess.SubprocessError, OSError) as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.skip(f"PostgreSQL did not start: {exc}")
+    try:
+        yield f"postgresql://retention@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def pg_table(uri: str, rows: list[tuple[object, ...]], shape: Shape, name: str = "t") -> None:
+    """``rows`` as table ``name`` on the server (through psql)."""
+    import subprocess
+
+    cols = {c: t.replace("VARCHAR", "TEXT") for c, t in TYPES[shape].items()}
+    spec = ", ".join(f'"{c}" {t}' for c, t in cols.items())
+
+    def lit(v: object) -> str:
+        return "NULL" if v is None else "'" + str(v).replace("'", "''") + "'"
+
+    values = ", ".join("(" + ", ".join(lit(v) for v in r) + ")" for r in rows)
+    sql = f'DROP TABLE IF EXISTS "{name}"; CREATE TABLE "{name}" ({spec}); INSERT INTO "{name}" VALUES {values};'
+    port = uri.rsplit(":", 1)[1].split("/")[0]
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-p", port, "-U", "retention", "-d", "postgres", "-q",
+         "-v", "ON_ERROR_STOP=1", "-c", sql],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", list(CASES), ids=lambda s: s.value)
+@pytest.mark.parametrize("policy", ["default", "grace", "window"])
+def test_postgres_equals_the_core(postgres: str, shape: Shape, policy: str) -> None:
+    from retention_cli.sql.run import engine_result
+
+    pg_table(postgres, CASES[shape], shape)
+    config = Config(policies=POLICIES[policy])
+    cols = list(TYPES[shape])
+    data = pl.DataFrame(
+        [[None if v is None else str(v) for v in col] for col in zip(*CASES[shape], strict=True)],
+        schema=dict.fromkeys(cols, pl.String),
+        orient="col",
+    )
+    for command, method in (("bridge", Method.cohort), ("churn", Method.bridge)):
+        opts = RunOptions(shape=shape, window=3, method=method)
+        local = compute(command, load_frame(data, shape=shape.value), config, opts)
+        remote = engine_result(command, postgres, "t", config, opts)
+        same(local.frame, remote.frame)
+
+
+def test_postgres_cli_output_equals_the_file(postgres: str, tmp_path: Path) -> None:
+    pg_table(postgres, SNAPSHOTS, Shape.snapshots, name="snaps")
+    csv = tmp_path / "s.csv"
+    pl.DataFrame(SNAPSHOTS, schema=["account_id", "date", "arr"], orient="row").write_csv(csv)
+    for command in ("bridge", "nrr", "churn"):
+        local = runner.invoke(app, [command, str(csv), "-f", "csv"])
+        remote = runner.invoke(
+            app, [command, "--engine", postgres, "--table", "snaps", "-f", "csv"]
+        )
+        assert remote.exit_code == 0, remote.output
+        assert remote.stdout == local.stdout
+    res = runner.invoke(
+        app, ["verify", "--engine", postgres, "--table", "snaps", "--sample", "50%"]
+    )
+    assert res.exit_code == 0, res.output
+
+
+def test_postgres_failure_masks_the_password(postgres: str) -> None:
+    uri = postgres.replace("retention@", "retention:hunter2@") + "_missing_db"
+    res = runner.invoke(app, ["bridge", "--engine", uri, "--table", "t"])
+    assert res.exit_code == 2
+    assert "hunter2" not in res.output
+    assert "retention:***@127.0.0.1" in res.output

@@ -85,12 +85,13 @@ def _duckdb(uri: str, sql: str) -> pl.DataFrame:
 
 
 def _postgres(uri: str, sql: str) -> pl.DataFrame:
+    from retention_cli.sql import transpile
+
+    sql = transpile(sql, "postgres")  # the sources are DuckDB's dialect
     for engine in ("adbc", "connectorx"):
         try:
             return pl.read_database_uri(sql, uri, engine=engine)  # type: ignore[arg-type]
-        except ImportError:
-            continue
-        except ModuleNotFoundError:
+        except ImportError:  # this driver is not installed: try the next
             continue
     msg = "a postgresql:// engine needs an ADBC or connectorx driver"
     raise UsageError(msg, param="engine", hint="pip install 'retention-cli[warehouse]'")
