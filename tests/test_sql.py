@@ -314,7 +314,6 @@ def test_cli_engine_matches_file(tmp_path: Path) -> None:
     ("args", "flag"),
     [
         (["--by", "segment"], "--by"),
-        (["--grain", "quarter"], "--grain"),
         (["--as-of", "2024-06-30"], "--as-of"),
     ],
 )
@@ -521,3 +520,56 @@ def test_postgres_failure_masks_the_password(postgres: str) -> None:
     assert res.exit_code == 2
     assert "hunter2" not in res.output
     assert "retention:***@127.0.0.1" in res.output
+
+
+@pytest.mark.parametrize("grain", [Grain.quarter, Grain.year])
+@pytest.mark.parametrize("mode", ["net", "gross"])
+@pytest.mark.parametrize("shape", list(CASES), ids=lambda s: s.value)
+def test_longer_grains_equal_the_core(
+    tmp_path: Path, grain: Grain, mode: str, shape: Shape
+) -> None:
+    from retention_cli.options import BridgeMode
+
+    for policy in ("default", "as_new", "grace", *(["window"] if mode == "gross" else [])):
+        config = Config(policies=POLICIES[policy])
+        rows = CASES[shape]
+        same(
+            *both(
+                tmp_path,
+                rows,
+                shape,
+                "churn",
+                config=config,
+                grain=grain,
+                bridge=BridgeMode(mode),
+                window=3,
+            )
+        )
+
+
+def test_reactivation_window_above_month_grain_is_refused(tmp_path: Path) -> None:
+    uri = write_table(tmp_path / "d.duckdb", SNAPSHOTS, Shape.snapshots)
+    cfg = tmp_path / "retention.yaml"
+    cfg.write_text("policies:\n  reactivation_window: 3\n", encoding="utf-8")
+    res = runner.invoke(
+        app, ["bridge", "--engine", uri, "--table", "t", "-c", str(cfg), "--grain", "quarter"]
+    )
+    assert res.exit_code == 2
+    assert "reactivation_window" in res.output
+    res = runner.invoke(
+        app,
+        [
+            "bridge",
+            "--engine",
+            uri,
+            "--table",
+            "t",
+            "-c",
+            str(cfg),
+            "--grain",
+            "quarter",
+            "--bridge",
+            "gross",
+        ],
+    )
+    assert res.exit_code == 0, res.output

@@ -1230,7 +1230,7 @@ class Dialect(str, Enum):
     trino = "trino"
 
 
-@command("sql", "config", "window", "method", "span")
+@command("sql", "config", "grain", "window", "method", "bridge", "span")
 def sql_cmd(
     run: Run,
     metric: Annotated[SqlMetric, typer.Argument(help="The metric: bridge, nrr or churn.")],
@@ -1260,7 +1260,7 @@ def sql_cmd(
     source = Source(table, shape, {**run.config.columns, **_columns(column, run)})
     text = sql_for(
         metric.value, dialect.value, source, run.config, window=opts.window, method=opts.method,
-        date_from=opts.date_from, date_to=opts.date_to,
+        date_from=opts.date_from, date_to=opts.date_to, grain=opts.grain, mode=opts.bridge,
     )  # fmt: skip
     sys.stdout.write(text)
 

@@ -24,7 +24,7 @@ from importlib import resources
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config, Policies
 from retention_cli.errors import UsageError
-from retention_cli.options import MAX_WINDOW, Method, Shape
+from retention_cli.options import MAX_WINDOW, BridgeMode, Grain, Method, Shape
 
 DIALECTS = ("duckdb", "postgres", "spark", "databricks", "bigquery", "snowflake", "trino")
 """The dialects ``retention sql`` emits (SQLGlot's names)."""
@@ -133,6 +133,13 @@ def spine(calendar: FiscalCalendar, first: dt.date, last: dt.date) -> str:
     )
 
 
+def _grains(calendar: FiscalCalendar, span: tuple[dt.date, dt.date], grain: Grain) -> str:
+    """``(first_month, last_month)`` rows of every period of ``grain`` touching ``span``."""
+    lo, hi = calendar.period_of(span[0]), calendar.period_of(span[1])
+    lasts = sorted({calendar.grain_last(p, grain) for p in range(lo, hi + 1)})
+    return ",\n    ".join(f"({calendar.grain_first(last, grain)}, {last})" for last in lasts)
+
+
 def unsupported(config: Config) -> str | None:
     """The definition setting the SQL path cannot honour in ``config`` (None: none)."""
     if config.snapshots.carry_forward:
@@ -153,6 +160,8 @@ def metric_sql(
     method: Method = Method.cohort,
     open_end_dates: tuple[dt.date, ...] = (),
     accounts: Iterable[str] | None = None,
+    grain: Grain = Grain.month,
+    mode: BridgeMode = BridgeMode.net,
 ) -> str:
     """The SQL (DuckDB dialect) of ``metric`` (``bridge``, ``nrr`` or ``churn``) over
     ``source``, with a spine of the fiscal months in ``span``.
@@ -160,7 +169,10 @@ def metric_sql(
     One row per fiscal month from the data's first (the bridge's sums at that
     month's end; retention's for the window ending there), each with the
     :data:`BOUNDS` columns; money in integer cents. ``accounts``: only the rows of
-    these accounts (a sample, see :mod:`retention_cli.sql.verify`).
+    these accounts (a sample, see :mod:`retention_cli.sql.verify`). With a ``grain``
+    longer than a month and the ``net`` bridge, the bridge rows are one per period
+    (keyed by its last month); the ``gross`` bridge is summed from month rows by
+    the caller.
     """
     if metric not in METRICS:
         msg = f"no SQL for {metric!r}: the SQL path has {', '.join(METRICS)}"
@@ -194,6 +206,16 @@ def metric_sql(
             )
         else:
             returning = "last_pos IS NOT NULL"
+        if grain is Grain.month or mode is BridgeMode.gross:
+            ctes.append(_query("bridge_steps"))
+        else:
+            if policies.reactivation_window is not None:
+                msg = (
+                    "the SQL path applies the reactivation_window policy at month grain "
+                    "only (or with --bridge gross)"
+                )
+                raise UsageError(msg, param="grain", hint="use --grain month or --bridge gross")
+            ctes.append(_query("bridge_grain_steps").format(grains=_grains(calendar, span, grain)))
         ctes.append(_query("bridge").format(returning=returning))
         base = "bridge_sums"
         select += [f"m.{c}" for c in BRIDGE_SUMS]
@@ -237,6 +259,8 @@ def sql_for(
     method: Method = Method.cohort,
     date_from: str | None = None,
     date_to: str | None = None,
+    grain: Grain = Grain.month,
+    mode: BridgeMode = BridgeMode.net,
 ) -> str:
     """``retention sql``: the SQL of ``metric`` in ``dialect`` under ``config``'s calendar
     and policies, with a spine from ``date_from`` to ``date_to`` (dates or labels;
@@ -254,7 +278,7 @@ def sql_for(
         raise UsageError(msg, param="date_to")
     sql = metric_sql(
         metric, source, cal, (lo, hi), policies=config.policies, window=window, method=method,
-        open_end_dates=config.subscriptions.open_end_dates,
+        open_end_dates=config.subscriptions.open_end_dates, grain=grain, mode=mode,
     )  # fmt: skip
     return transpile(sql, dialect)
 

@@ -23,7 +23,7 @@ from retention_cli.ledger import Ledger
 from retention_cli.metrics import BRIDGE_KEYS, reporting_periods
 from retention_cli.metrics.frames import ratio
 from retention_cli.metrics.retention import RETENTION_KEYS
-from retention_cli.options import Grain, Shape
+from retention_cli.options import BridgeMode, Grain, Shape
 from retention_cli.service import RunOptions, _Run
 from retention_cli.sql import (
     BOUNDS,
@@ -101,9 +101,6 @@ def check_options(command: str, config: Config, opts: RunOptions) -> None:
     if opts.by:
         msg = "segments are not split by the SQL path yet"
         raise UsageError(msg, param="by", hint="leave out --by, or export the table")
-    if opts.grain is not Grain.month and command != "nrr":
-        msg = f"the SQL path bridges fiscal months only, not {opts.grain.value}s"
-        raise UsageError(msg, param="grain", hint="use --grain month, or export the table")
     if opts.as_of:
         msg = "the SQL path does not report as of a day"
         raise UsageError(msg, param="as_of", hint="leave out --as-of, or export the table")
@@ -113,18 +110,51 @@ def check_options(command: str, config: Config, opts: RunOptions) -> None:
         raise UsageError(msg, param="config", hint="remove it from the config, or export the table")
 
 
-def bridge_frame(sums: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
-    """The month bridge frame of the core (:func:`retention_cli.metrics.bridge`) from the
-    engine's ``bridge_sums`` rows."""
-    periods = reporting_periods(ledger, Grain.month)
+MOVEMENT_SUMS = tuple(
+    k for k in BRIDGE_SUMS if k not in ("start_arr", "end_arr", "start_logos", "end_logos")
+)
+
+
+def _gross(sums: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
+    """Gross bridge rows of longer periods from month rows: the movements summed over the
+    period's months, the start from its first month and the end from its last."""
+    months = periods.select(
+        "_last", "_prev", month=pl.int_ranges(pl.col("_prev") + 1, pl.col("_last") + 1)
+    ).explode("month")
+    rows = months.join(sums.with_columns(month=pl.col("period")), on="month")
+    return rows.group_by("_last", maintain_order=True).agg(
+        *(pl.col(k).sum() for k in MOVEMENT_SUMS),
+        *(
+            pl.col(k).filter(pl.col("month") == pl.col("_prev") + 1).sum()
+            for k in ("start_arr", "start_logos")
+        ),
+        *(
+            pl.col(k).filter(pl.col("month") == pl.col("_last")).sum()
+            for k in ("end_arr", "end_logos")
+        ),
+    )
+
+
+def bridge_frame(
+    sums: pl.DataFrame,
+    ledger: Ledger,
+    grain: Grain = Grain.month,
+    mode: BridgeMode = BridgeMode.net,
+) -> pl.DataFrame:
+    """The bridge frame of the core (:func:`retention_cli.metrics.bridge`) from the
+    engine's ``bridge_sums`` rows (one per month; one per period for the net bridge of
+    a longer grain)."""
+    periods = reporting_periods(ledger, grain)
+    if grain is not Grain.month and mode is BridgeMode.gross:
+        sums = _gross(sums, periods).rename({"_last": "period"})
     rows = sums.select(pl.col("period").cast(pl.Int32).alias("_last"), *BRIDGE_SUMS)
     out = periods.join(rows, on="_last", how="left", maintain_order="left").select(
         "period", "start", "end", *(pl.col(k).fill_null(0).cast(pl.Int64) for k in BRIDGE_KEYS)
     )
-    if ledger.opening_balance:  # a snapshot table's first month: end balances only
-        first = pl.int_range(pl.len()) == 0
+    if ledger.opening_balance:  # a snapshot table's first period: end balances only
+        first = pl.Series(periods["_prev"] < ledger.first_period)
         out = out.with_columns(
-            pl.when(first).then(None).otherwise(pl.col(k)).alias(k)
+            pl.when(pl.lit(first)).then(None).otherwise(pl.col(k)).alias(k)
             for k in BRIDGE_KEYS
             if k not in ("end_arr", "end_logos")
         )
@@ -225,7 +255,7 @@ class EngineRun(_Run):
         self.loaded = SimpleNamespace(warnings=[])  # the result's warnings read it
         rows = rows.filter(pl.col("period").is_not_null())
         if metric in ("bridge", "churn"):
-            self._cache["bridge"] = bridge_frame(rows, self.ledger)
+            self._cache["bridge"] = bridge_frame(rows, self.ledger, opts.grain, opts.bridge)
         if metric in ("nrr", "churn"):
             sums = rows.filter(pl.col("cohort_logos").is_not_null())
             self._cache["nrr"] = retention_frame(sums, self.ledger, opts.grain, opts.window)
@@ -235,6 +265,7 @@ class EngineRun(_Run):
             metric, self.source, self.calendar, self.span, policies=self.config.policies,
             window=self.opts.window, method=self.opts.method,
             open_end_dates=self.config.subscriptions.open_end_dates, accounts=self.accounts,
+            grain=self.opts.grain, mode=self.opts.bridge,
         )  # fmt: skip
         rows = query(self.uri, sql)
         if rows.height == 0 or rows["first_period"][0] is None:

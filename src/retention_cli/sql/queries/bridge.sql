@@ -1,15 +1,4 @@
--- the month bridge (SPEC §4): each account's step from the end of the month before
--- (a) to the end of this one (b), classified, summed per fiscal month
-steps AS (
-  SELECT
-    period,
-    CAST(COALESCE(LAG(arr, 1) OVER (PARTITION BY account_id ORDER BY period ASC NULLS FIRST), 0) AS BIGINT) AS a,
-    arr AS b,
-    MAX(CASE WHEN arr > 0 THEN period END) OVER (
-      PARTITION BY account_id ORDER BY period ASC NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS last_pos
-  FROM ledger
-),
+-- the bridge (SPEC §4): each step classified, then summed per reported period
 classed AS (
   SELECT
     period,
