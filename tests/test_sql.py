@@ -77,6 +77,7 @@ def both(
     uri = write_table(tmp_path / "data.duckdb", rows, shape)
     remote = engine_result(command, uri, "t", config, opts)
     assert remote.definitions_sha256 == local.definitions_sha256
+    assert remote.warnings == local.warnings
     return local.frame, remote.frame
 
 

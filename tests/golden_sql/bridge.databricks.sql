@@ -92,12 +92,62 @@ WITH spine AS (
     ON p.period >= f.first_period AND p.period <= b.last_period
   LEFT JOIN points AS pt
     ON pt.account_id = f.account_id AND pt.period = p.period
+), dated AS (
+  SELECT
+    period,
+    CAST(COUNT(*) AS BIGINT) AS dated_rows
+  FROM placed
+  GROUP BY
+    period
+), shape_notes AS (
+  SELECT
+    CAST((
+      SELECT
+        COUNT(*)
+      FROM (
+        SELECT
+          account_id,
+          period
+        FROM placed
+        GROUP BY
+          account_id,
+          period
+        HAVING
+          COUNT(DISTINCT d) > 1
+      ) AS x
+    ) AS BIGINT) AS several,
+    CAST((
+      SELECT
+        COUNT(*)
+      FROM placed
+    ) - (
+      SELECT
+        COUNT(*)
+      FROM (
+        SELECT DISTINCT
+          account_id,
+          d
+        FROM placed
+      ) AS y
+    ) AS BIGINT) AS repeated,
+    CAST(0 AS BIGINT) AS later_ends,
+    CAST(0 AS BIGINT) AS open_ends
 ), ledger AS (
   SELECT
     account_id,
     period,
     arr
   FROM ledger_raw
+), grace_notes AS (
+  SELECT
+    CAST(0 AS BIGINT) AS grace_gaps
+), months AS (
+  SELECT
+    p.period
+  FROM spine AS p
+  CROSS JOIN bounds AS b
+  WHERE
+    p.period >= b.first_period AND p.period <= b.last_period
 ), steps AS (
   SELECT
     period,
@@ -143,7 +193,13 @@ SELECT
   b.last_period,
   b.rows_read,
   b.unplaced,
-  m.period,
+  n.several,
+  n.repeated,
+  n.later_ends,
+  n.open_ends,
+  g.grace_gaps,
+  mo.period,
+  d.dated_rows,
   m.start_arr,
   m.new_arr,
   m.reactivation_arr,
@@ -157,7 +213,12 @@ SELECT
   m.churned_logos,
   m.end_logos
 FROM bounds AS b
+CROSS JOIN shape_notes AS n
+CROSS JOIN grace_notes AS g
+CROSS JOIN months AS mo
+LEFT JOIN dated AS d
+  ON d.period = mo.period
 LEFT JOIN bridge_sums AS m
-  ON m.period >= b.first_period
+  ON m.period = mo.period
 ORDER BY
-  m.period ASC NULLS LAST
+  mo.period ASC NULLS LAST

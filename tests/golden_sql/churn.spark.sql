@@ -26,6 +26,20 @@ WITH spine AS (
       THEN NULL
       ELSE CAST(`end_date` AS DATE)
     END AS d1,
+    CASE
+      WHEN CAST(`end_date` AS DATE) IN (
+        CAST('9999-12-31' AS DATE),
+        CAST('9999-12-30' AS DATE),
+        CAST('9999-12-01' AS DATE),
+        CAST('9999-01-01' AS DATE),
+        CAST('4712-12-31' AS DATE),
+        CAST('3000-01-01' AS DATE),
+        CAST('2999-12-31' AS DATE),
+        CAST('2099-12-31' AS DATE)
+      )
+      THEN 1
+      ELSE 0
+    END AS open_end,
     CAST(ROUND(CAST(`arr` AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents
   FROM `analytics`.`arr_table`
 ), placed AS (
@@ -80,12 +94,48 @@ WITH spine AS (
   GROUP BY
     f.account_id,
     p.period
+), dated AS (
+  SELECT
+    p0 AS period,
+    CAST(COUNT(*) AS BIGINT) AS dated_rows
+  FROM placed
+  GROUP BY
+    p0
+), shape_notes AS (
+  SELECT
+    CAST(0 AS BIGINT) AS several,
+    CAST(0 AS BIGINT) AS repeated,
+    CAST((
+      SELECT
+        COUNT(*)
+      FROM placed AS p
+      CROSS JOIN bounds AS b
+      JOIN spine AS s
+        ON s.period = b.last_period
+      WHERE
+        p.d1 > s.month_end
+    ) AS BIGINT) AS later_ends,
+    CAST((
+      SELECT
+        SUM(open_end)
+      FROM src
+    ) AS BIGINT) AS open_ends
 ), ledger AS (
   SELECT
     account_id,
     period,
     arr
   FROM ledger_raw
+), grace_notes AS (
+  SELECT
+    CAST(0 AS BIGINT) AS grace_gaps
+), months AS (
+  SELECT
+    p.period
+  FROM spine AS p
+  CROSS JOIN bounds AS b
+  WHERE
+    p.period >= b.first_period AND p.period <= b.last_period
 ), steps AS (
   SELECT
     period,
@@ -167,7 +217,13 @@ SELECT
   b.last_period,
   b.rows_read,
   b.unplaced,
-  m.period,
+  n.several,
+  n.repeated,
+  n.later_ends,
+  n.open_ends,
+  g.grace_gaps,
+  mo.period,
+  d.dated_rows,
   m.start_arr,
   m.new_arr,
   m.reactivation_arr,
@@ -186,9 +242,14 @@ SELECT
   r.cohort_kept_arr,
   r.retained_logos
 FROM bounds AS b
+CROSS JOIN shape_notes AS n
+CROSS JOIN grace_notes AS g
+CROSS JOIN months AS mo
+LEFT JOIN dated AS d
+  ON d.period = mo.period
 LEFT JOIN bridge_sums AS m
-  ON m.period >= b.first_period
+  ON m.period = mo.period
 LEFT JOIN retention_sums AS r
-  ON r.period = m.period
+  ON r.period = mo.period
 ORDER BY
-  m.period ASC NULLS LAST
+  mo.period ASC NULLS LAST

@@ -92,12 +92,35 @@ WITH spine AS (
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS INT64) AS arr
   FROM deltas
+), dated AS (
+  SELECT
+    period,
+    CAST(COUNT(*) AS INT64) AS dated_rows
+  FROM placed
+  GROUP BY
+    period
+), shape_notes AS (
+  SELECT
+    CAST(0 AS INT64) AS several,
+    CAST(0 AS INT64) AS repeated,
+    CAST(0 AS INT64) AS later_ends,
+    CAST(0 AS INT64) AS open_ends
 ), ledger AS (
   SELECT
     account_id,
     period,
     arr
   FROM ledger_raw
+), grace_notes AS (
+  SELECT
+    CAST(0 AS INT64) AS grace_gaps
+), months AS (
+  SELECT
+    p.period
+  FROM spine AS p
+  CROSS JOIN bounds AS b
+  WHERE
+    p.period >= b.first_period AND p.period <= b.last_period
 ), losses AS (
   SELECT
     account_id,
@@ -140,14 +163,25 @@ SELECT
   b.last_period,
   b.rows_read,
   b.unplaced,
-  m.period,
+  n.several,
+  n.repeated,
+  n.later_ends,
+  n.open_ends,
+  g.grace_gaps,
+  mo.period,
+  d.dated_rows,
   m.cohort_logos,
   m.cohort_start_arr,
   m.cohort_end_arr,
   m.cohort_kept_arr,
   m.retained_logos
 FROM bounds AS b
+CROSS JOIN shape_notes AS n
+CROSS JOIN grace_notes AS g
+CROSS JOIN months AS mo
+LEFT JOIN dated AS d
+  ON d.period = mo.period
 LEFT JOIN retention_sums AS m
-  ON m.period >= b.first_period
+  ON m.period = mo.period
 ORDER BY
-  m.period ASC NULLS LAST
+  mo.period ASC NULLS LAST

@@ -244,6 +244,7 @@ class EngineRun(_Run):
             hint = "run `retention validate` on an export of the table to see them"
             raise UsageError(msg, param="table", hint=hint)
         self.rows_read = int(head["rows_read"])
+        warnings = self._warnings(head, rows)
         self.ledger = Ledger(
             frame=pl.LazyFrame(),
             calendar=self.calendar,
@@ -251,14 +252,62 @@ class EngineRun(_Run):
             last_period=int(head["last_period"]),
             opening_balance=source.shape is Shape.snapshots,
             policies=config.policies,
+            warnings=tuple(warnings),
         )
-        self.loaded = SimpleNamespace(warnings=[])  # the result's warnings read it
+        repeated = int(head["repeated"] or 0)
+        read = (
+            [f"{repeated:,} repeated snapshot row(s) (same account, date and ARR) counted once"]
+            if repeated
+            else []
+        )
+        self.loaded = SimpleNamespace(warnings=read)  # the result's warnings read it
         rows = rows.filter(pl.col("period").is_not_null())
         if metric in ("bridge", "churn"):
             self._cache["bridge"] = bridge_frame(rows, self.ledger, opts.grain, opts.bridge)
         if metric in ("nrr", "churn"):
             sums = rows.filter(pl.col("cohort_logos").is_not_null())
             self._cache["nrr"] = retention_frame(sums, self.ledger, opts.grain, opts.window)
+
+    def _warnings(self, head: dict[str, Any], rows: pl.DataFrame) -> list[str]:
+        """The local path's ledger warnings, in its words, from the engine's counts."""
+        cal, out = self.calendar, []
+        if head["open_ends"]:
+            out.append(
+                f"{head['open_ends']:,} subscription(s) end on a 'no end' date "
+                "(subscriptions.open_end_dates): read as still active"
+            )
+        if head["later_ends"]:
+            last = cal.label(int(head["last_period"]), Grain.month)
+            out.append(
+                f"{head['later_ends']:,} subscription(s) end after {last}, "
+                "the month of the latest start date: those ends are not reported as churn "
+                "(pass a later as-of date to see them)"
+            )
+        if head["several"]:
+            out.append(
+                f"{head['several']:,} account-period(s) have several snapshots; the latest date in "
+                "each period was used"
+            )
+        if self.source.shape is Shape.snapshots:
+            empty = [
+                cal.label(int(p), Grain.month)
+                for p in rows.filter(pl.col("dated_rows").is_null())["period"].to_list()
+            ]
+            if empty:
+                shown = ", ".join(empty[:12]) + (
+                    f" and {len(empty) - 12:,} more" if len(empty) > 12 else ""
+                )
+                out.append(
+                    f"no snapshots are dated in {len(empty):,} period(s): {shown}; every account "
+                    "counts as 0 ARR there (set snapshots.carry_forward: true to keep the last value)"
+                )
+        grace = self.config.policies.churn_grace
+        if grace and head["grace_gaps"]:
+            out.append(
+                f"churn_grace {grace}: {head['grace_gaps']:,} gap(s) at zero ARR bridged "
+                "(the account's ARR carried through; no churn, no reactivation)"
+            )
+        return out
 
     def _run(self, metric: str) -> pl.DataFrame:
         sql = metric_sql(
@@ -271,7 +320,11 @@ class EngineRun(_Run):
         if rows.height == 0 or rows["first_period"][0] is None:
             msg = f"the table {self.source.table!r} on {mask(self.uri)} has no usable rows"
             raise UsageError(msg, param="table")
-        keep = [c for c in (*BOUNDS, "period", *BRIDGE_SUMS, *RETENTION_SUMS) if c in rows.columns]
+        keep = [
+            c
+            for c in (*BOUNDS, "period", "dated_rows", *BRIDGE_SUMS, *RETENTION_SUMS)
+            if c in rows.columns
+        ]
         return rows.select(pl.col(c).cast(pl.Int64) for c in keep)
 
     @property

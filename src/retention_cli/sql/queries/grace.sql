@@ -20,4 +20,12 @@ ledger AS (
     CAST(CASE WHEN m.arr = 0 AND m.next_pos - m.last_pos - 1 <= {grace} THEN k.arr ELSE m.arr END AS BIGINT) AS arr
   FROM marks AS m
   LEFT JOIN ledger_raw AS k ON k.account_id = m.account_id AND k.period = m.last_pos
+),
+grace_notes AS (
+  SELECT CAST(COUNT(*) AS BIGINT) AS grace_gaps
+  FROM (
+    SELECT DISTINCT account_id, last_pos
+    FROM marks
+    WHERE arr = 0 AND next_pos - last_pos - 1 <= {grace}
+  ) AS x
 )

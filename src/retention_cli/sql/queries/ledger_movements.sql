@@ -49,4 +49,11 @@ ledger_raw AS (
       PARTITION BY account_id ORDER BY period ASC NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS BIGINT) AS arr
   FROM deltas
+),
+dated AS (
+  SELECT period, CAST(COUNT(*) AS BIGINT) AS dated_rows FROM placed GROUP BY period
+),
+shape_notes AS (
+  SELECT CAST(0 AS BIGINT) AS several,
+    CAST(0 AS BIGINT) AS repeated, CAST(0 AS BIGINT) AS later_ends, CAST(0 AS BIGINT) AS open_ends
 )

@@ -43,4 +43,23 @@ ledger_raw AS (
   CROSS JOIN bounds AS b
   JOIN spine AS p ON p.period >= f.first_period AND p.period <= b.last_period
   LEFT JOIN points AS pt ON pt.account_id = f.account_id AND pt.period = p.period
+),
+dated AS (
+  SELECT period, CAST(COUNT(*) AS BIGINT) AS dated_rows FROM placed GROUP BY period
+),
+shape_notes AS (
+  SELECT
+    CAST((
+      SELECT COUNT(*) FROM (
+        SELECT account_id, period
+        FROM placed
+        GROUP BY account_id, period
+        HAVING COUNT(DISTINCT d) > 1
+      ) AS x
+    ) AS BIGINT) AS several,
+    CAST((SELECT COUNT(*) FROM placed) - (
+      SELECT COUNT(*) FROM (SELECT DISTINCT account_id, d FROM placed) AS y
+    ) AS BIGINT) AS repeated,
+    CAST(0 AS BIGINT) AS later_ends,
+    CAST(0 AS BIGINT) AS open_ends
 )

@@ -7,6 +7,7 @@ src AS (
     TRIM(CAST({account_id} AS VARCHAR)) AS account_id,
     CAST({start_date} AS DATE) AS d0,
     CASE WHEN CAST({end_date} AS DATE) IN ({open_ends}) THEN NULL ELSE CAST({end_date} AS DATE) END AS d1,
+    CASE WHEN CAST({end_date} AS DATE) IN ({open_ends}) THEN 1 ELSE 0 END AS open_end,
     CAST(ROUND(CAST({arr} AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents
   FROM {table}
 ),
@@ -35,4 +36,20 @@ ledger_raw AS (
   LEFT JOIN placed AS s
     ON s.account_id = f.account_id AND s.d0 <= p.month_end AND (s.d1 IS NULL OR s.d1 > p.month_end)
   GROUP BY f.account_id, p.period
+),
+dated AS (
+  SELECT p0 AS period, CAST(COUNT(*) AS BIGINT) AS dated_rows FROM placed GROUP BY p0
+),
+shape_notes AS (
+  SELECT
+    CAST(0 AS BIGINT) AS several,
+    CAST(0 AS BIGINT) AS repeated,
+    CAST((
+      SELECT COUNT(*)
+      FROM placed AS p
+      CROSS JOIN bounds AS b
+      JOIN spine AS s ON s.period = b.last_period
+      WHERE p.d1 > s.month_end
+    ) AS BIGINT) AS later_ends,
+    CAST((SELECT SUM(open_end) FROM src) AS BIGINT) AS open_ends
 )
