@@ -244,6 +244,7 @@ class EngineRun(_Run):
             hint = "run `retention validate` on an export of the table to see them"
             raise UsageError(msg, param="table", hint=hint)
         self.rows_read = int(head["rows_read"])
+        self.rows_used = self.rows_read - int(head["repeated"] or 0)
         warnings = self._warnings(head, rows)
         self.ledger = Ledger(
             frame=pl.LazyFrame(),
@@ -334,7 +335,7 @@ class EngineRun(_Run):
             "path": f"{mask(self.uri)} table {self.source.table}",
             "sha256": None,
             "rows_read": self.rows_read,
-            "rows_used": self.rows_read,
+            "rows_used": self.rows_used,
             "rows_skipped": 0,
             "shape": self.source.shape.value,
         }
