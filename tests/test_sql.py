@@ -574,3 +574,10 @@ def test_reactivation_window_above_month_grain_is_refused(tmp_path: Path) -> Non
         ],
     )
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize("command", ["sql", "verify"])
+def test_help_teaches(command: str) -> None:
+    text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "100"}).stdout
+    assert f"$ retention {command}" in text
+    assert "<str>" not in text

@@ -501,9 +501,12 @@ class Run:
             if table is not None:
                 msg = "needs --engine (a FILE is read whole)"
                 raise _usage(msg, param="table")
-            if self.values.get("file") is None:
-                msg = "give FILE, or --engine URI --table T"
-                raise _usage(msg, param="file")
+            if self.values.get("file") is None:  # as the parser says it (FILE is optional here)
+                from retention_cli.errors import UsageError
+
+                msg = "missing argument FILE"
+                hint = f"`retention {self.command} --help` lists the options"
+                raise UsageError(msg, hint=hint)
             return False
         if self.values.get("file") is not None:
             msg = "give FILE or --engine, not both"
@@ -528,7 +531,7 @@ def _usage(message: str, *, param: str) -> Exception:
 
 
 _OPTIONAL_FILE = Annotated[
-    str | None, typer.Argument(metavar="[FILE]", help=_FILE_HELP, show_default=False)
+    str | None, typer.Argument(metavar="FILE", help=_FILE_HELP, show_default=False)
 ]
 """FILE of a command that also takes ``--engine``."""
 
@@ -583,6 +586,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "retention presets",
         "retention presets show stripe",
         "retention bridge subscriptions.csv --preset stripe",
+    ),
+    "sql": (
+        "retention sql nrr --table analytics.arr --dialect snowflake --from 2022-01 --to 2026-12",
+        'retention sql bridge --table movements --shape movements --column account_id="Customer ID"',
+    ),
+    "verify": (
+        "retention verify --engine duckdb:///billing.duckdb --table arr --sample 2%",
+        "retention verify --engine postgresql://analyst@db/billing --table public.arr --sample 10%",
     ),
 }
 """A few command lines per command, shown at the end of its ``--help``."""
@@ -1234,18 +1245,22 @@ class Dialect(str, Enum):
 def sql_cmd(
     run: Run,
     metric: Annotated[SqlMetric, typer.Argument(help="The metric: bridge, nrr or churn.")],
-    table: Annotated[str, typer.Option("--table", help="The table (or schema.table) to read.")],
-    dialect: Annotated[
-        Dialect, typer.Option("--dialect", help="The SQL dialect.")
-    ] = Dialect.duckdb,
+    table: Annotated[
+        str,
+        _opt("--table", panel=INPUT, metavar="TABLE", help="The table (or schema.table) to read."),
+    ],
+    dialect: Annotated[Dialect, _opt("--dialect", panel=OUTPUT, help="The SQL dialect.")] = (
+        Dialect.duckdb
+    ),
     shape: Annotated[
-        Shape,
-        typer.Option("--shape", help="What the table holds (subscriptions: start/end dates)."),
+        Shape, _opt("--shape", panel=INPUT, help="What the table holds.")
     ] = Shape.snapshots,
     column: Annotated[
         list[str] | None,
-        typer.Option(
+        _opt(
             "--column",
+            panel=INPUT,
+            metavar="KEY=COLUMN",
             help='Map a canonical column to the table\'s: --column account_id="Customer ID".',
         ),
     ] = None,
@@ -1270,15 +1285,23 @@ def verify_cmd(
     run: Run,
     sample: Annotated[
         str,
-        typer.Option("--sample", help="Share of the accounts to compare, e.g. 2% (a hash sample)."),
+        _opt(
+            "--sample",
+            panel=INPUT,
+            metavar="SHARE",
+            help="Share of the accounts to compare, e.g. 2% (a hash sample).",
+        ),
     ] = "2%",
     shape: Annotated[
-        Shape | None, typer.Option("--shape", help="What the table holds [default: detected].")
+        Shape | None,
+        _opt("--shape", panel=INPUT, help="What the table holds.", show_default="detected"),
     ] = None,
     column: Annotated[
         list[str] | None,
-        typer.Option(
+        _opt(
             "--column",
+            panel=INPUT,
+            metavar="KEY=COLUMN",
             help='Map a canonical column to the table\'s: --column account_id="Customer ID".',
         ),
     ] = None,
