@@ -21,6 +21,7 @@ from retention_cli.cli import app
 from retention_cli.config import Config, Policies
 from retention_cli.errors import UsageError
 from retention_cli.inputs import load_frame
+from retention_cli.inputs.rules import Rules
 from retention_cli.options import Grain, Method, Shape
 from retention_cli.service import RunOptions, compute
 from retention_cli.sql import DIALECTS, METRICS, Source, metric_sql, sql_for, transpile
@@ -73,7 +74,8 @@ def both(
         orient="col",
     )
     opts = RunOptions(shape=shape, **options)  # type: ignore[arg-type]
-    local = compute(command, load_frame(data, shape=shape.value), config, opts)
+    loaded = load_frame(data, shape=shape.value, rules=Rules.of(config))
+    local = compute(command, loaded, config, opts)
     uri = write_table(tmp_path / "data.duckdb", rows, shape)
     remote = engine_result(command, uri, "t", config, opts)
     assert remote.definitions_sha256 == local.definitions_sha256
@@ -99,7 +101,6 @@ SNAPSHOTS = [  # gaps, a return, several rows in a month, zero ARR, the 12-month
     ("b", "2025-01-31", "75.25"),
     ("a", "2025-02-28", "130.00"),
     ("d", "2025-02-28", "10.01"),
-    ("d", "2025-02-28", "10.01"),  # the same snapshot twice is one
 ]
 
 MOVEMENTS = [
@@ -581,3 +582,22 @@ def test_help_teaches(command: str) -> None:
     text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "100"}).stdout
     assert f"$ retention {command}" in text
     assert "<str>" not in text
+
+
+def test_line_items_summed_under_combine_sum(tmp_path: Path) -> None:
+    rows = [*SNAPSHOTS, ("d", "2025-02-28", "5.00"), ("b", "2025-01-31", "0.75")]
+    config = Config.model_validate({"snapshots": {"combine": "sum"}})
+    same(*both(tmp_path, rows, Shape.snapshots, "churn", config=config, window=3))
+    uri = write_table(tmp_path / "d.duckdb", rows, Shape.snapshots)
+    res = runner.invoke(app, ["bridge", "--engine", uri, "--table", "t"])
+    assert res.exit_code == 2
+    assert "another row for the same account and date" in res.output
+
+
+def test_reading_rules_the_sql_cannot_apply_are_refused(tmp_path: Path) -> None:
+    uri = write_table(tmp_path / "d.duckdb", SNAPSHOTS, Shape.snapshots)
+    cfg = tmp_path / "retention.yaml"
+    cfg.write_text("amount:\n  unit: mrr\n", encoding="utf-8")
+    res = runner.invoke(app, ["bridge", "--engine", uri, "--table", "t", "-c", str(cfg)])
+    assert res.exit_code == 2
+    assert "amount.unit" in res.output

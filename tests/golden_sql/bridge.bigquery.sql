@@ -47,7 +47,7 @@ WITH spine AS (
     account_id,
     d
   HAVING
-    MIN(cents) <> MAX(cents)
+    COUNT(*) > 1
 ), bounds AS (
   SELECT
     MIN(period) AS first_period,
@@ -80,7 +80,7 @@ WITH spine AS (
   SELECT
     p.account_id,
     p.period,
-    CAST(MAX(p.cents) AS INT64) AS cents
+    CAST(SUM(p.cents) AS INT64) AS cents
   FROM placed AS p
   JOIN latest AS l
     ON p.account_id = l.account_id AND p.period = l.period AND p.d = l.d
@@ -129,20 +129,6 @@ WITH spine AS (
           COUNT(DISTINCT d) > 1
       ) AS x
     ) AS INT64) AS several,
-    CAST((
-      SELECT
-        COUNT(*)
-      FROM placed
-    ) - (
-      SELECT
-        COUNT(*)
-      FROM (
-        SELECT DISTINCT
-          account_id,
-          d
-        FROM placed
-      ) AS y
-    ) AS INT64) AS repeated,
     CAST(0 AS INT64) AS later_ends,
     CAST(0 AS INT64) AS open_ends
 ), ledger AS (
@@ -207,7 +193,6 @@ SELECT
   b.rows_read,
   b.unplaced,
   n.several,
-  n.repeated,
   n.later_ends,
   n.open_ends,
   g.grace_gaps,

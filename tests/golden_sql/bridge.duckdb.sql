@@ -34,7 +34,7 @@ WITH spine AS (
     account_id,
     d
   HAVING
-    MIN(cents) <> MAX(cents)
+    COUNT(*) > 1
 ), bounds AS (
   SELECT
     MIN(period) AS first_period,
@@ -67,7 +67,7 @@ WITH spine AS (
   SELECT
     p.account_id,
     p.period,
-    CAST(MAX(p.cents) AS BIGINT) AS cents
+    CAST(SUM(p.cents) AS BIGINT) AS cents
   FROM placed AS p
   JOIN latest AS l
     ON p.account_id = l.account_id AND p.period = l.period AND p.d = l.d
@@ -116,20 +116,6 @@ WITH spine AS (
           COUNT(DISTINCT d) > 1
       ) AS x
     ) AS BIGINT) AS several,
-    CAST((
-      SELECT
-        COUNT(*)
-      FROM placed
-    ) - (
-      SELECT
-        COUNT(*)
-      FROM (
-        SELECT DISTINCT
-          account_id,
-          d
-        FROM placed
-      ) AS y
-    ) AS BIGINT) AS repeated,
     CAST(0 AS BIGINT) AS later_ends,
     CAST(0 AS BIGINT) AS open_ends
 ), ledger AS (
@@ -194,7 +180,6 @@ SELECT
   b.rows_read,
   b.unplaced,
   n.several,
-  n.repeated,
   n.later_ends,
   n.open_ends,
   g.grace_gaps,

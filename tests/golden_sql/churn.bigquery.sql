@@ -117,7 +117,6 @@ WITH spine AS (
 ), shape_notes AS (
   SELECT
     CAST(0 AS INT64) AS several,
-    CAST(0 AS INT64) AS repeated,
     CAST((
       SELECT
         COUNT(*)
@@ -231,7 +230,6 @@ SELECT
   b.rows_read,
   b.unplaced,
   n.several,
-  n.repeated,
   n.later_ends,
   n.open_ends,
   g.grace_gaps,

@@ -104,7 +104,6 @@ WITH spine AS (
 ), shape_notes AS (
   SELECT
     CAST(0 AS BIGINT) AS several,
-    CAST(0 AS BIGINT) AS repeated,
     CAST((
       SELECT
         COUNT(*)
@@ -218,7 +217,6 @@ SELECT
   b.rows_read,
   b.unplaced,
   n.several,
-  n.repeated,
   n.later_ends,
   n.open_ends,
   g.grace_gaps,

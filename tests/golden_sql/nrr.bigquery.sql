@@ -102,7 +102,6 @@ WITH spine AS (
 ), shape_notes AS (
   SELECT
     CAST(0 AS INT64) AS several,
-    CAST(0 AS INT64) AS repeated,
     CAST(0 AS INT64) AS later_ends,
     CAST(0 AS INT64) AS open_ends
 ), ledger AS (
@@ -164,7 +163,6 @@ SELECT
   b.rows_read,
   b.unplaced,
   n.several,
-  n.repeated,
   n.later_ends,
   n.open_ends,
   g.grace_gaps,

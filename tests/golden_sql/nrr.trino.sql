@@ -89,7 +89,6 @@ WITH spine AS (
 ), shape_notes AS (
   SELECT
     CAST(0 AS BIGINT) AS several,
-    CAST(0 AS BIGINT) AS repeated,
     CAST(0 AS BIGINT) AS later_ends,
     CAST(0 AS BIGINT) AS open_ends
 ), ledger AS (
@@ -151,7 +150,6 @@ SELECT
   b.rows_read,
   b.unplaced,
   n.several,
-  n.repeated,
   n.later_ends,
   n.open_ends,
   g.grace_gaps,

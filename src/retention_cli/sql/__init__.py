@@ -61,14 +61,15 @@ RETENTION_SUMS = (
 NRR, GRR and logo retention, per window end."""
 
 BOUNDS = (
-    "first_period", "last_period", "rows_read", "unplaced", "several", "repeated", "later_ends",
-    "open_ends", "grace_gaps",
+    "first_period", "last_period", "rows_read", "unplaced", "several", "later_ends", "open_ends",
+    "grace_gaps",
 )  # fmt: skip
 """Columns on every row: the data's first and last fiscal month, the rows read, the
 rows left out (no account, date or amount, a date outside the spine, an unknown
-movement type, a conflicting snapshot: the engine path refuses a result with any),
-and the counts behind the local path's warnings (account-months with several
-snapshots, snapshot rows repeated exactly, subscriptions ending after the last month, open end dates, grace gaps).
+movement type, two snapshots of one account and date without ``combine: sum``: the
+engine path refuses a result with any), and the counts behind the local path's
+warnings (account-months with several snapshots, subscriptions ending after the last
+month, open end dates, grace gaps).
 Each row also has ``period`` and ``dated_rows`` (rows dated in that month)."""
 
 _NAME = re.compile(r"^[^\x00-\x1f\x7f\"`\\.;]{1,128}$")
@@ -150,6 +151,17 @@ def unsupported(config: Config) -> str | None:
     """The definition setting the SQL path cannot honour in ``config`` (None: none)."""
     if config.snapshots.carry_forward:
         return "snapshots.carry_forward"
+    from retention_cli.inputs.rules import Rules
+
+    # reading rules beyond line items (a preset, amount units, billing intervals, statuses,
+    # cancellation timing, discounts, movement-type names): the SQL reads ARR as it is
+    rules, plain = Rules.of(config), Rules()
+    for name in ("preset", "unit", "minor_units", "interval", "statuses", "cancellation",
+                 "discounts", "movement_types", "per_year"):  # fmt: skip
+        if getattr(rules, name) != getattr(plain, name):
+            key = {"unit": "amount.unit", "minor_units": "amount.minor_units",
+                   "interval": "billing.interval", "per_year": "billing.per_year"}.get(name, name)  # fmt: skip
+            return f"{key} reading rule"
     if config.fx is not None:
         return "fx (currency conversion)"
     return None
@@ -168,6 +180,7 @@ def metric_sql(
     accounts: Iterable[str] | None = None,
     grain: Grain = Grain.month,
     mode: BridgeMode = BridgeMode.net,
+    combine: str = "error",
 ) -> str:
     """The SQL (DuckDB dialect) of ``metric`` (``bridge``, ``nrr`` or ``churn``) over
     ``source``, with a spine of the fiscal months in ``span``.
@@ -194,7 +207,10 @@ def metric_sql(
         account = quote_name(source.column("account_id"))
         table = f"(SELECT * FROM {table} WHERE TRIM(CAST({account} AS VARCHAR)) IN ({listed})) AS sampled"
     open_ends = ", ".join(f"CAST('{d.isoformat()}' AS DATE)" for d in open_end_dates) or "NULL"
-    ledger = _query(f"ledger_{source.shape.value}").format(table=table, open_ends=open_ends, **cols)
+    clash = "1 = 0" if combine == "sum" else "COUNT(*) > 1"  # line items summed, or refused
+    ledger = _query(f"ledger_{source.shape.value}").format(
+        table=table, open_ends=open_ends, clash=clash, **cols
+    )
     ctes = [spine(calendar, *span), ledger]
     if policies.churn_grace:
         ctes.append(_query("grace").format(grace=int(policies.churn_grace)))
@@ -207,7 +223,7 @@ def metric_sql(
     )
     select = [
         "b.first_period", "b.last_period", "b.rows_read", "b.unplaced", "n.several",
-        "n.repeated", "n.later_ends", "n.open_ends", "g.grace_gaps", "mo.period", "d.dated_rows",
+        "n.later_ends", "n.open_ends", "g.grace_gaps", "mo.period", "d.dated_rows",
     ]  # fmt: skip
     joins = []
     if metric in ("bridge", "churn"):
@@ -295,6 +311,7 @@ def sql_for(
     sql = metric_sql(
         metric, source, cal, (lo, hi), policies=config.policies, window=window, method=method,
         open_end_dates=config.subscriptions.open_end_dates, grain=grain, mode=mode,
+        combine=config.snapshots.combine,
     )  # fmt: skip
     return transpile(sql, dialect)
 

@@ -238,13 +238,13 @@ class EngineRun(_Run):
         if head["unplaced"]:
             msg = (
                 f"{head['unplaced']:,} of the {head['rows_read']:,} rows of {source.table!r} have "
-                "no account, date or amount, an unknown movement type, or another value for the "
+                "no account, date or amount, an unknown movement type, or another row for the "
                 "same account and date; the SQL path does not check rows further"
             )
             hint = "run `retention validate` on an export of the table to see them"
             raise UsageError(msg, param="table", hint=hint)
         self.rows_read = int(head["rows_read"])
-        self.rows_used = self.rows_read - int(head["repeated"] or 0)
+        self.rows_used = self.rows_read
         warnings = self._warnings(head, rows)
         self.ledger = Ledger(
             frame=pl.LazyFrame(),
@@ -255,13 +255,7 @@ class EngineRun(_Run):
             policies=config.policies,
             warnings=tuple(warnings),
         )
-        repeated = int(head["repeated"] or 0)
-        read = (
-            [f"{repeated:,} repeated snapshot row(s) (same account, date and ARR) counted once"]
-            if repeated
-            else []
-        )
-        self.loaded = SimpleNamespace(warnings=read)  # the result's warnings read it
+        self.loaded = SimpleNamespace(warnings=[])  # the result's warnings read it
         rows = rows.filter(pl.col("period").is_not_null())
         if metric in ("bridge", "churn"):
             self._cache["bridge"] = bridge_frame(rows, self.ledger, opts.grain, opts.bridge)
@@ -315,7 +309,7 @@ class EngineRun(_Run):
             metric, self.source, self.calendar, self.span, policies=self.config.policies,
             window=self.opts.window, method=self.opts.method,
             open_end_dates=self.config.subscriptions.open_end_dates, accounts=self.accounts,
-            grain=self.opts.grain, mode=self.opts.bridge,
+            grain=self.opts.grain, mode=self.opts.bridge, combine=self.config.snapshots.combine,
         )  # fmt: skip
         rows = query(self.uri, sql)
         if rows.height == 0 or rows["first_period"][0] is None:

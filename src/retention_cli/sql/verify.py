@@ -17,6 +17,7 @@ import polars as pl
 from retention_cli.config import Config
 from retention_cli.errors import UsageError
 from retention_cli.inputs import load_frame
+from retention_cli.inputs.rules import Rules
 from retention_cli.service import RunOptions, compute
 from retention_cli.sql import SHAPE_COLUMNS, Source, _literal, quote_name, quote_table
 from retention_cli.sql.engine import query
@@ -99,7 +100,7 @@ def verify(uri: str, table: str, config: Config, opts: RunOptions, share: float)
     if not sampled:
         return out
     data = _sample_rows(uri, source, sampled)
-    loaded = load_frame(data, shape=source.shape, name=f"{table} (sample)")
+    loaded = load_frame(data, shape=source.shape, name=f"{table} (sample)", rules=Rules.of(config))
     engine = EngineRun(uri, source, config, opts, "churn", accounts=sampled)
     ledger = None
     for command, keys in COMPARED.items():

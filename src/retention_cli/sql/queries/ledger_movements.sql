@@ -54,6 +54,5 @@ dated AS (
   SELECT period, CAST(COUNT(*) AS BIGINT) AS dated_rows FROM placed GROUP BY period
 ),
 shape_notes AS (
-  SELECT CAST(0 AS BIGINT) AS several,
-    CAST(0 AS BIGINT) AS repeated, CAST(0 AS BIGINT) AS later_ends, CAST(0 AS BIGINT) AS open_ends
+  SELECT CAST(0 AS BIGINT) AS several, CAST(0 AS BIGINT) AS later_ends, CAST(0 AS BIGINT) AS open_ends
 )

@@ -1,6 +1,7 @@
 -- snapshots: the latest snapshot dated in a fiscal month stands for its end; an account
--- absent from a month it was in before is 0. Two rows of one account and date with
--- different values are counted in unplaced (the file reader's error), equal ones are one
+-- absent from a month it was in before is 0. Two rows of one account and date are
+-- counted in unplaced (the file reader's error), or summed as line items when the
+-- config says snapshots: {combine: sum}
 src AS (
   SELECT
     TRIM(CAST({account_id} AS VARCHAR)) AS account_id,
@@ -15,7 +16,7 @@ placed AS (
   WHERE s.account_id <> '' AND s.cents IS NOT NULL
 ),
 clashes AS (
-  SELECT account_id, d FROM placed GROUP BY account_id, d HAVING MIN(cents) <> MAX(cents)
+  SELECT account_id, d FROM placed GROUP BY account_id, d HAVING {clash}
 ),
 bounds AS (
   SELECT
@@ -29,7 +30,7 @@ latest AS (
   SELECT account_id, period, MAX(d) AS d FROM placed GROUP BY account_id, period
 ),
 points AS (
-  SELECT p.account_id, p.period, CAST(MAX(p.cents) AS BIGINT) AS cents
+  SELECT p.account_id, p.period, CAST(SUM(p.cents) AS BIGINT) AS cents
   FROM placed AS p
   JOIN latest AS l ON p.account_id = l.account_id AND p.period = l.period AND p.d = l.d
   GROUP BY p.account_id, p.period
@@ -57,9 +58,6 @@ shape_notes AS (
         HAVING COUNT(DISTINCT d) > 1
       ) AS x
     ) AS BIGINT) AS several,
-    CAST((SELECT COUNT(*) FROM placed) - (
-      SELECT COUNT(*) FROM (SELECT DISTINCT account_id, d FROM placed) AS y
-    ) AS BIGINT) AS repeated,
     CAST(0 AS BIGINT) AS later_ends,
     CAST(0 AS BIGINT) AS open_ends
 )

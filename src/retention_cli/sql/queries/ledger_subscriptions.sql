@@ -43,7 +43,6 @@ dated AS (
 shape_notes AS (
   SELECT
     CAST(0 AS BIGINT) AS several,
-    CAST(0 AS BIGINT) AS repeated,
     CAST((
       SELECT COUNT(*)
       FROM placed AS p
