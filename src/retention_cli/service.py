@@ -286,7 +286,7 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     return led
 
 
-class _Run:
+class MetricRun:
     """One input under one set of options; each command's frame computed at most once."""
 
     def __init__(
@@ -433,7 +433,7 @@ def compute(
     if command_spec(command).compute is None:
         msg = f"unknown command {command!r}"
         raise UsageError(msg, param="command")
-    return _Run(loaded, config, opts, release_input=release_input).result(command)
+    return MetricRun(loaded, config, opts, release_input=release_input).result(command)
 
 
 def compute_report(
@@ -449,7 +449,7 @@ def compute_report(
     ``sections_wanted`` leaves out the others (``check`` needs no cohort
     matrix); ``release_input`` as for :func:`compute`.
     """
-    job = _Run(loaded, config, opts, release_input=release_input)
+    job = MetricRun(loaded, config, opts, release_input=release_input)
     sections: dict[str, Result] = {}
     notes: list[str] = []
     for name in sections_wanted:
@@ -494,7 +494,7 @@ def explain_result(
     # restricting columns only
     riding = tuple(d for d in loaded.dimensions if not name_taken(d, EXPLAIN_TAKEN))
     left_out = [d for d in loaded.dimensions if d not in riding]
-    job = _Run(loaded, config, replace(opts, by=riding))
+    job = MetricRun(loaded, config, replace(opts, by=riding))
     led, o = job.ledger, job.opts
     frame = explain(
         led, period=period, metric=metric, grain=o.grain, window=o.window, method=o.method,
@@ -630,7 +630,7 @@ def variants_result(loaded: Loaded, config: Config, opts: RunOptions) -> Result:
     ``nrr_change``/``grr_change`` are the differences from the configured
     figures (fractions: 0.012 = 1.2 percentage points).
     """
-    job = _Run(loaded, config, opts)
+    job = MetricRun(loaded, config, opts)
     led, by, o = job.ledger, list(opts.by), opts
     other = Method.bridge if o.method is Method.cohort else Method.cohort
     grace = config.policies.churn_grace

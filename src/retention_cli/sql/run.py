@@ -24,7 +24,7 @@ from retention_cli.metrics import BRIDGE_KEYS, reporting_periods
 from retention_cli.metrics.frames import ratio
 from retention_cli.metrics.retention import RETENTION_KEYS
 from retention_cli.options import BridgeMode, Grain, Shape
-from retention_cli.service import RunOptions, _Run
+from retention_cli.service import MetricRun, RunOptions
 from retention_cli.sql import (
     BOUNDS,
     BRIDGE_SUMS,
@@ -206,7 +206,7 @@ def retention_frame(sums: pl.DataFrame, ledger: Ledger, grain: Grain, window: in
     return result.select("period", "start", "end", *RETENTION_KEYS, *counts[2:])
 
 
-class EngineRun(_Run):
+class EngineRun(MetricRun):
     """One table on one engine under one set of options: the metric frames come from
     the SQL, everything after (periods, warnings, definitions, rendering) is the
     local path's."""
