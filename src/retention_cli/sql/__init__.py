@@ -97,7 +97,7 @@ def quote_name(name: str, *, what: str = "column", param: str = "column") -> str
     return f'"{name}"'
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
     """``text`` as a SQL string literal (quotes doubled)."""
     return "'" + text.replace("'", "''") + "'"
 
@@ -203,7 +203,7 @@ def metric_sql(
     cols = {c: quote_name(source.column(c)) for c in SHAPE_COLUMNS[source.shape]}
     table = quote_table(source.table)
     if accounts is not None:  # a sample: only these accounts' rows
-        listed = ", ".join(_literal(a) for a in sorted(accounts)) or "NULL"
+        listed = ", ".join(sql_literal(a) for a in sorted(accounts)) or "NULL"
         account = quote_name(source.column("account_id"))
         table = f"(SELECT * FROM {table} WHERE TRIM(CAST({account} AS VARCHAR)) IN ({listed})) AS sampled"
     open_ends = ", ".join(f"CAST('{d.isoformat()}' AS DATE)" for d in open_end_dates) or "NULL"

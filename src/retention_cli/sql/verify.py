@@ -19,7 +19,7 @@ from retention_cli.errors import UsageError
 from retention_cli.inputs import load_frame
 from retention_cli.inputs.rules import Rules
 from retention_cli.service import RunOptions, compute
-from retention_cli.sql import SHAPE_COLUMNS, Source, _literal, quote_name, quote_table
+from retention_cli.sql import SHAPE_COLUMNS, Source, quote_name, quote_table, sql_literal
 from retention_cli.sql.engine import query
 from retention_cli.sql.run import EngineRun, check_options, detect_source
 
@@ -77,7 +77,7 @@ def _sample_rows(uri: str, source: Source, accounts: list[str]) -> pl.DataFrame:
         f"CAST({quote_name(source.column(c))} AS VARCHAR) AS {quote_name(c)}" for c in cols
     )
     account = quote_name(source.column("account_id"))
-    listed = ", ".join(_literal(a) for a in accounts)
+    listed = ", ".join(sql_literal(a) for a in accounts)
     sql = (
         f"SELECT {picks} FROM {quote_table(source.table)} "
         f"WHERE TRIM(CAST({account} AS VARCHAR)) IN ({listed})"
