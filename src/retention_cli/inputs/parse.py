@@ -25,7 +25,7 @@ PLAIN_DAY = r"^\d{4}-\d{2}-\d{2}$"
 PLAIN_MONEY = r"^-?\d{1,15}(?:\.\d{1,2})?$"
 """Plain amount text (``-digits[.d[d]]``): what an exact decimal cast parses."""
 _CURRENCY = r"^(?:[A-Z]{3}\s*)?[$€£¥]?\s*|\s*(?:[$€£¥]|\s[A-Z]{3})$"
-_NUMBER = r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?$"
+_NUMBER = r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]*)?$"
 
 
 def parse_date(col: pl.Expr, *, date_format: str | None = None) -> pl.Expr:
@@ -56,17 +56,63 @@ def plain_cents(col: pl.Expr, multiplier: int = 1) -> pl.Expr:
     )
 
 
-def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(digits text, is_negative, well_formed) of a money text."""
+CURRENCY_SYMBOLS: dict[str, tuple[str, ...]] = {
+    "$": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"),
+    "€": ("EUR",),
+    "£": ("GBP",),
+    "¥": ("JPY", "CNY"),
+}
+"""The currencies each symbol a money text may carry stands for: a marker agrees with
+a currency when it is that code or one of its symbols (``$`` with USD, CAD, …)."""
+
+MARKER_PAIRS: tuple[str, ...] = tuple(
+    f"{sym}|{code}" for sym, codes in CURRENCY_SYMBOLS.items() for code in codes
+)
+"""``symbol|CODE`` for every symbol and a currency it agrees with."""
+
+_FRACTION_DIGITS = 36
+"""Digits past the cent read exactly (as a 128-bit integer) when rounding to the cent."""
+
+
+def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """(digits text, is_negative, well_formed, currency marker) of a money text.
+
+    The marker is the three-letter code or the symbol the text carries (the code
+    when it has both), null when none.
+    """
     s = col.str.strip_chars()
     paren = s.str.contains(r"^\(.*\)$")
     s = pl.when(paren).then(s.str.slice(1, s.str.len_chars() - 2).str.strip_chars()).otherwise(s)
+    code = pl.coalesce(s.str.extract(r"^([A-Z]{3})", 1), s.str.extract(r"\s([A-Z]{3})$", 1))
+    marker = pl.coalesce(code, s.str.extract(r"([$€£¥])", 1))
     s = s.str.replace_all(_CURRENCY, "")
     sign = s.str.extract(r"^([+-])", 1)
     s = s.str.replace(r"^[+-]\s*", "").str.replace_all(_CURRENCY, "")
     neg = (sign == "-").fill_null(False) ^ paren
-    ok = s.str.contains(_NUMBER) & s.str.contains(r"\d") & ~(paren & sign.is_not_null())
-    return s.str.replace_all(",", ""), neg, ok
+    ok = s.str.contains(_NUMBER) & s.str.contains(r"[0-9]") & ~(paren & sign.is_not_null())
+    return s.str.replace_all(",", ""), neg, ok, marker
+
+
+def exact_cents(digits: pl.Expr, multiplier: int = 1) -> tuple[pl.Expr, pl.Expr]:
+    """``(cents, rounded)`` from unsigned decimal text such as ``1234.5678``, rounded once.
+
+    The amount times ``multiplier`` is rounded half away from zero to the cent
+    straight from the text (never through a shorter decimal first), in 128-bit
+    integers: ``10.0049999999`` is 10.00. ``cents`` is ``Int64`` (null when out of
+    range); ``rounded`` says the rounding changed the value. Exact for up to
+    38 decimals.
+    """
+    whole = digits.str.extract(r"^([0-9]*)", 1).str.pad_start(1, "0")
+    fraction = digits.str.extract(r"\.([0-9]*)$", 1).fill_null("")
+    first = fraction.str.slice(0, 2).str.pad_end(2, "0")
+    rest = fraction.str.slice(2)
+    n = _FRACTION_DIGITS
+    tail = rest.str.slice(0, n).str.pad_end(n, "0").cast(pl.Int128, strict=False) * multiplier
+    scale = pl.lit(10**n, dtype=pl.Int128)
+    base = (whole.cast(pl.Int128, strict=False) * 100 + first.cast(pl.Int128)) * multiplier
+    cents = base + (2 * tail + scale) // (2 * scale)
+    rounded = (tail % scale != 0) | rest.str.slice(n).str.contains("[1-9]")
+    return cents.cast(pl.Int64, strict=False), rounded
 
 
 def all_match(raw: pl.DataFrame, col: str, pattern: str) -> bool:
@@ -83,9 +129,11 @@ def money_stages(
 
     Each pass only reads columns made by earlier ones, so every value is parsed
     once. The last pass makes ``{name}`` (the amount times ``multiplier`` in
-    integer cents, ``Int64``, rounded half away from zero; null when unparsable
-    or out of range), ``{name}_ok`` (well formed) and ``{name}_rounded`` (the
-    rounding changed the value: sub-cent input).
+    integer cents, ``Int64``, rounded once half away from zero by
+    :func:`exact_cents`; null when unparsable or out of range), ``{name}_ok``
+    (well formed) and ``{name}_rounded`` (the rounding changed the value:
+    sub-cent input); the first makes ``{name}_marker`` (the currency code or
+    symbol the text carries, or null).
 
     ``plain=True`` says every value is ``-?digits[.d[d]]`` (see
     :func:`all_match`): then an exact decimal cast does it in one pass.
@@ -98,31 +146,28 @@ def money_stages(
             {},
             {},
         ]
-    digits, neg, ok = _money_parts(col)
-    d, n, k, dec, whole = (f"{name}_{x}" for x in ("digits", "neg", "ok", "dec", "whole"))
+    digits, neg, ok, marker = _money_parts(col)
+    d, n, k = (f"{name}_{x}" for x in ("digits", "neg", "ok"))
+    cents, rounded = exact_cents(pl.col(d), multiplier)
     return [
-        {d: digits, n: neg, k: ok},
-        {dec: pl.col(d).cast(pl.Decimal(38, 6), strict=False) * (100 * multiplier)},
-        {whole: pl.col(dec).round(0, mode="half_away_from_zero")},
+        {d: digits, n: neg, k: ok, f"{name}_marker": marker},
+        {f"{name}_abs": cents, f"{name}_inexact": rounded},
+        {},
         {
             name: pl.when(pl.col(k)).then(
-                pl.when(pl.col(n))
-                .then(-pl.col(whole).cast(pl.Int64, strict=False))
-                .otherwise(pl.col(whole).cast(pl.Int64, strict=False))
+                pl.when(pl.col(n)).then(-pl.col(f"{name}_abs")).otherwise(pl.col(f"{name}_abs"))
             ),
-            f"{name}_rounded": pl.col(k) & (pl.col(dec) != pl.col(whole)).fill_null(False),
+            f"{name}_rounded": pl.col(k) & pl.col(f"{name}_inexact").fill_null(False),
         },
     ]
 
 
 def money_cents(col: pl.Expr, *, multiplier: int = 1) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """Single-expression form of :func:`money_stages`: ``(cents, well_formed, rounded)``."""
-    digits, neg, ok = _money_parts(col)
-    dec = digits.cast(pl.Decimal(38, 6), strict=False) * (100 * multiplier)
-    whole = dec.round(0, mode="half_away_from_zero")
-    cents = whole.cast(pl.Int64, strict=False)
+    digits, neg, ok, _ = _money_parts(col)
+    cents, inexact = exact_cents(digits, multiplier)
     cents = pl.when(ok).then(pl.when(neg).then(-cents).otherwise(cents))
-    rounded = ok & (dec != whole).fill_null(False)
+    rounded = ok & inexact.fill_null(False)
     return cents, ok, rounded
 
 
