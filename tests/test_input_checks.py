@@ -140,6 +140,8 @@ CHECK_CASES: dict[str, str] = {
     "reactivation_with_arr": MOVES + "2025-01-05,a,new,100,S\n2025-02-05,a,reactivation,5,S\n",
     "duplicate_snapshot": SNAPS + "2025-04-30,c,5,S\n2025-04-30,c,6,S\n",
     "duplicate_row": SUBS + "a,2025-01-01,,100\na,2025-01-01,,100\n",
+    "currency_marker_mismatch": MOVES + "2025-01-05,a,new,€100,S\n",
+    "mixed_currency_markers": MOVES + "2025-01-05,a,new,$100,S\n2025-01-05,b,new,£5,S\n",
 }
 
 # the checks of the reading rules: (file, config) that only that check rejects

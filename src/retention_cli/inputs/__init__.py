@@ -33,6 +33,7 @@ from retention_cli.inputs.checks import (
     applied_row_checks,
     collect_problems,
     is_blank,
+    marker_currency,
     movement_state_problems,
     problem_frame,
     problems_of,
@@ -436,6 +437,7 @@ def parse_table(
     values: dict[str, pl.Expr] = {}
     blanks: dict[str, pl.Expr] = {}
     oks: dict[str, pl.Expr] = {}
+    markers: dict[str, str] = {}
     rounded_cols: list[str] = []
     for f in layout.fields:
         col, c, staged = pl.col(f.header), f.canonical, f"_{f.canonical}"
@@ -462,6 +464,8 @@ def parse_table(
                 stage.update(exprs)
             oks[c] = pl.col(f"{staged}_ok")
             rounded_cols.append(f"{staged}_rounded")
+            if not plain:
+                markers[c] = f"{staged}_marker"
         elif f.kind == "currency":
             stages[0][staged] = col.str.strip_chars().str.to_uppercase()
         elif f.kind == "number":
@@ -478,8 +482,15 @@ def parse_table(
             raise AssertionError(msg)
         values[c] = pl.col(staged)
     rates = fx.rate_text() if fx is not None and not fx.dated else None  # dated: retention_cli.fx
+    currency, currency_of = None, ""
+    if "currency" in values:
+        currency, currency_of = values["currency"], "the row's currency"
+    elif fx is not None:
+        currency = pl.lit(fx.reporting_currency)
+        currency_of = "the reporting currency (fx.reporting_currency)"
     row = Row(values, blanks, oks, date_format=date_format, rates=rates, rules=rules,
-              formula=formula)  # fmt: skip
+              formula=formula, markers={c: pl.col(m) for c, m in markers.items()},
+              currency=currency, currency_of=currency_of)  # fmt: skip
     checks = applied_row_checks(layout.fields, row)
     out = canonical_exprs(layout.fields, values)
     out.update(rule_exprs(layout, values, rules, formula=formula))
@@ -496,6 +507,13 @@ def parse_table(
         staged_frame, excluded = exclude_statuses(staged_frame, rules)
     staged_frame, no_value = exclude_blank_values(staged_frame, layout, rules)
     excluded.update(no_value)
+    if "currency" not in values:
+        marked = marker_currency(staged_frame, markers, name)
+        if marked is not None and fx is None:
+            warnings.append(
+                f"amounts are marked {marked} and there is no currency column: "
+                "taken as the file's currency (not converted)"
+            )
     found = problem_frame(staged_frame, checks)
     rejected: list[pl.DataFrame] = []
     if found.height:

@@ -25,7 +25,12 @@ import polars as pl
 from retention_cli.config import Statuses
 from retention_cli.errors import InputError, Problem
 from retention_cli.inputs.columns import Field
-from retention_cli.inputs.parse import ADDING_TYPES, MOVEMENT_TYPES
+from retention_cli.inputs.parse import (
+    ADDING_TYPES,
+    CURRENCY_SYMBOLS,
+    MARKER_PAIRS,
+    MOVEMENT_TYPES,
+)
 from retention_cli.inputs.read import LINE
 from retention_cli.inputs.rules import MAX_PRICE_CENTS, MAX_QUANTITY, Rules
 from retention_cli.money import cents_text
@@ -44,7 +49,11 @@ class Row:
     ``values`` are parsed values (dates, cents, the lower-case movement type);
     ``blanks`` say the text is blank; ``oks`` say a money text is well formed.
     ``date_format`` is the user's date format (``None``: ISO) and ``rates``
-    the fx rates by currency (``None``: no ``fx`` section).
+    the fx rates by currency (``None``: no ``fx`` section). ``markers`` are the
+    currency markers money texts carry (``$``, ``EUR``; null when none) and
+    ``currency`` the currency each row's amounts are in (the row's ``currency``
+    column, else the fx reporting currency; ``None``: unknown), described by
+    ``currency_of``.
     """
 
     values: Mapping[str, pl.Expr]
@@ -56,6 +65,9 @@ class Row:
     """The reading rules (``None``: a plain file: none of the rule checks apply)."""
     formula: bool = False
     """The value is computed by :func:`~retention_cli.inputs.rules.arr_formula`."""
+    markers: Mapping[str, pl.Expr] = field(default_factory=dict)
+    currency: pl.Expr | None = None
+    currency_of: str = "the row's currency"
 
     def value(self, name: str) -> pl.Expr:
         """The parsed value of ``name``."""
@@ -130,6 +142,19 @@ def _status_unknown(row: Row, col: str) -> pl.Expr | None:
     return ~row.blank(col) & ~row.value(col).is_in([*st.count, *st.exclude])
 
 
+def marker_agrees(marker: pl.Expr, currency: pl.Expr) -> pl.Expr:
+    """True where a money text's currency marker is ``currency`` or one of its symbols."""
+    pair = pl.concat_str([marker, currency], separator="|")
+    return (marker == currency) | pair.is_in(MARKER_PAIRS)
+
+
+def _marker_mismatch(row: Row, col: str) -> pl.Expr | None:
+    marker = row.markers.get(col)
+    if marker is None or row.currency is None:
+        return None
+    return (~marker_agrees(marker, row.currency)).fill_null(False)
+
+
 ROW_CHECKS: tuple[Check, ...] = (
     Check("missing_value", ("id",), _blank, "missing value"),
     Check("missing_date", ("date",), _blank, "missing date"),
@@ -196,6 +221,18 @@ ROW_CHECKS: tuple[Check, ...] = (
             if "type" in r.values
             else "negative amount"
         ),
+    ),
+    Check(
+        "currency_marker_mismatch",
+        ("money",),
+        _marker_mismatch,
+        lambda r, c: pl.format(
+            "the amount is marked {} but {} is {}",
+            r.markers[c],
+            pl.lit(r.currency_of),
+            r.currency if r.currency is not None else pl.lit(""),
+        ),
+        "an amount's currency marker disagrees with its currency",
     ),
     Check("negative_arr", ("arr", "mrr"), lambda r, c: r.value(c) < 0, "negative ARR"),
     Check("missing_currency", ("currency",), _blank, "missing currency"),
@@ -402,6 +439,15 @@ SNAPSHOT_GAP = Check(
 )
 """A warning of ``retention validate``: an account absent for some months, then back."""
 
+MIXED_MARKERS = Check(
+    "mixed_currency_markers",
+    ("money",),
+    lambda r, _: pl.lit(True),
+    "amounts carry currency markers of different currencies and there is no currency column",
+)
+"""With no ``currency`` column and no fx section, every currency marker must name one
+currency (:func:`marker_currency`)."""
+
 CHECKS: dict[str, Check] = {
     c.id: c
     for c in (
@@ -411,6 +457,7 @@ CHECKS: dict[str, Check] = {
         DUPLICATE_ITEM,
         DUPLICATE_ROW,
         SNAPSHOT_GAP,
+        MIXED_MARKERS,
     )
 }
 """Every declared check by id."""
@@ -698,3 +745,52 @@ def subscription_duplicates(
         df = _raise_or_drop(df, found, path, skip=skip, hint=LINE_ITEM_HINT)
         dropped.append(found)
     return (df.drop("_item_id") if items else df), dropped
+
+
+def marker_currency(frame: pl.DataFrame, markers: Mapping[str, str], path: str) -> str | None:
+    """The one currency the money texts' markers name (file without a ``currency``
+    column or fx section), as the marker text (``EUR``, ``$``); ``None`` when no
+    text carries one.
+
+    ``markers`` maps a canonical money column to the frame column holding its
+    markers. Markers naming different currencies raise :data:`MIXED_MARKERS`,
+    listing where each is first seen.
+    """
+    if not markers:
+        return None
+    seen = pl.concat(
+        [
+            frame.select(pl.col(m).alias("marker"), pl.col(LINE), pl.lit(c).alias("column"))
+            .drop_nulls("marker")
+            .group_by("marker")
+            .agg(pl.col(LINE).min(), pl.col("column").first())
+            for c, m in markers.items()
+        ]
+    ).sort(LINE)
+    found = seen.unique("marker", keep="first", maintain_order=True)
+    if found.height == 0:
+        return None
+    common: set[str] | None = None
+    for marker in found["marker"].to_list():
+        agrees = {marker, *CURRENCY_SYMBOLS.get(marker, ())}
+        common = agrees if common is None else common & agrees
+    names = found["marker"].to_list()
+    if common:
+        codes = [m for m in names if m not in CURRENCY_SYMBOLS]
+        return codes[0] if codes else names[0]
+    problems = [
+        Problem(
+            f"currency marker {r['marker']} (first seen here), but other amounts are "
+            f"marked {', '.join(m for m in names if m != r['marker'])}",
+            line=r[LINE],
+            column=r["column"],
+            check=MIXED_MARKERS.id,
+        )
+        for r in found.iter_rows(named=True)
+    ]
+    raise InputError(
+        path,
+        problems,
+        hint="add a currency column (and an fx section to convert), or give every amount "
+        "in one currency",
+    )
