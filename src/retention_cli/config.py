@@ -303,6 +303,16 @@ class Limits(_Strict):
         description="the most fiscal months the data may span (1,200 = 100 years); a wider "
         "span is an error naming the earliest and latest dates",
     )
+    max_input_mb: int = Field(
+        2048,
+        ge=1,
+        description="the most MiB a compressed (.gz) input or standard input may expand to",
+    )
+    max_expansion: int = Field(
+        50,
+        ge=1,
+        description="past 64 MiB, the most times its own size a .gz input may expand to",
+    )
 
 
 class Economics(_Strict):

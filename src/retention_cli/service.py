@@ -17,7 +17,7 @@ from retention_cli.commands import (
 )
 from retention_cli.config import CANONICAL_COLUMNS, Config
 from retention_cli.errors import InputError, Problem, UsageError
-from retention_cli.inputs import Loaded, Rules, load, load_frame
+from retention_cli.inputs import Loaded, ReadLimits, Rules, load, load_frame
 from retention_cli.inputs.columns import AUTO_COLUMNS
 from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
@@ -222,6 +222,10 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
         on_invalid=opts.on_invalid,
         fx=config.fx,
         rules=Rules.of(config),
+        limits=ReadLimits(
+            max_bytes=config.limits.max_input_mb * 2**20,
+            max_ratio=config.limits.max_expansion,
+        ),
     )
     clash = [d for d in loaded.dimensions if d in AUTO_COLUMNS]
     if clash:

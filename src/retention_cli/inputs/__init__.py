@@ -67,7 +67,7 @@ from retention_cli.inputs.parse import (
     plain_date,
     value_name,
 )
-from retention_cli.inputs.read import LINE, Source, read_bytes, read_table
+from retention_cli.inputs.read import LINE, ReadLimits, Source, read_bytes, read_table
 from retention_cli.inputs.rules import (
     Rules,
     check_rules,
@@ -93,6 +93,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "STATE_HINT",
     "Loaded",
+    "ReadLimits",
     "Rules",
     "Source",
     "cents_text",
@@ -217,6 +218,7 @@ def load(
     fx: Fx | None = None,
     sheet: str | None = None,
     rules: Rules | None = None,
+    limits: ReadLimits | None = None,
 ) -> Loaded:
     """Read, map, parse and check an input file.
 
@@ -243,6 +245,10 @@ def load(
     rules
         The config's reading rules (:class:`~retention_cli.inputs.rules.Rules`):
         amount unit, billing interval, statuses, ... (default: none).
+    sheet
+        The ``.xlsx`` sheet to read (name or 1-based number).
+    limits
+        How far a ``.gz`` file or standard input may expand (:class:`ReadLimits`).
 
     Raises
     ------
@@ -267,7 +273,7 @@ def load(
             fast = fast_load(path, columns=columns, shape=shape, separator=separator, rules=rules)
             if fast is not None:
                 return fast
-        raw, source = read_table(path, separator=separator, sheet=sheet)
+        raw, source = read_table(path, separator=separator, sheet=sheet, limits=limits)
         return parse_table(
             raw, source, columns=columns, shape=shape, date_format=date_format,
             on_invalid=on_invalid, fx=fx, rules=rules,

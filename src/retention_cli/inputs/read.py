@@ -7,10 +7,12 @@ parsed later by explicit rules (:mod:`retention_cli.inputs.parse`).
 from __future__ import annotations
 
 import codecs
-import gzip
 import hashlib
 import io
+import re
+import stat
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,65 @@ class Source:
     rows_read: int
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on how much one input may expand to in memory (issue 19, item 6).
+
+    A compressed input (``.gz``) may expand to at most ``max_bytes``, and past
+    ``floor_bytes`` to at most ``max_ratio`` times its compressed size; standard
+    input may be at most ``max_bytes``. The config's ``limits.max_input_mb`` and
+    ``limits.max_expansion`` raise them.
+    """
+
+    max_bytes: int = 2048 * 2**20
+    max_ratio: int = 50
+    floor_bytes: int = 64 * 2**20
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+_RAISE_HINT = (
+    "if the file is genuine, raise limits.max_input_mb or limits.max_expansion in the config"
+)
+
+
+def gunzip(data: bytes, name: str, limits: ReadLimits) -> bytes | bytearray:
+    """Decompress gzip data (every member), stopping with an error once it expands past
+    ``limits``: a small file never becomes an unbounded amount of memory."""
+    cap = min(limits.max_bytes, max(limits.floor_bytes, limits.max_ratio * len(data)))
+    out = bytearray()
+    rest = data
+    try:
+        while rest:
+            unzip = zlib.decompressobj(wbits=31)
+            buf = rest
+            while True:
+                chunk = unzip.decompress(buf, 1 << 20)
+                out += chunk
+                if len(out) > cap:
+                    why = (
+                        f"more than {limits.max_ratio}× its compressed size"
+                        if cap < limits.max_bytes
+                        else f"more than {limits.max_bytes // 2**20:,} MiB"
+                    )
+                    raise InputError(
+                        name,
+                        [Problem(f"expands to {why}: stopped reading it", check="too_large")],
+                        hint=_RAISE_HINT,
+                    )
+                buf = unzip.unconsumed_tail
+                if unzip.eof or (not buf and not chunk):
+                    break
+            if not unzip.eof:
+                msg = "the compressed data ends early (truncated file)"
+                raise zlib.error(msg)
+            rest = unzip.unused_data
+            if rest and not rest.startswith(GZIP_MAGIC) and not rest.strip(b"\x00"):
+                break  # zero padding after the last member
+    except zlib.error as exc:
+        raise InputError(name, [Problem(f"not a readable gzip file ({exc})")]) from None
+    return out
+
+
 def sniff_separator(head: bytes) -> str:
     """The field delimiter of a CSV: the most frequent of ``,`` ``;`` tab on the first line."""
     first = head.split(b"\n", 1)[0]
@@ -48,14 +109,34 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_bytes(path: str) -> tuple[bytes, str]:
-    """Read the whole input (``-`` = standard input); return bytes and a display name."""
+def read_bytes(path: str, limits: ReadLimits | None = None) -> tuple[bytes, str]:
+    """Read the whole input (``-`` = standard input); return bytes and a display name.
+
+    Only a regular file (or ``-``) is read: a device such as ``/dev/zero`` or a
+    named pipe never ends. Standard input is read up to ``limits.max_bytes``.
+    """
+    limits = limits or ReadLimits()
     if path == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
+        data = sys.stdin.buffer.read(limits.max_bytes + 1)
+        if len(data) > limits.max_bytes:
+            stdin = "<stdin>"
+            raise InputError(
+                stdin,
+                [Problem(f"more than {limits.max_bytes // 2**20:,} MiB: stopped reading it",
+                         check="too_large")],
+                hint=_RAISE_HINT,
+            )  # fmt: skip
+        return data, "<stdin>"
     p = Path(path)
     if p.is_dir():
         raise InputError(path, [Problem("is a directory, not a data file")])
     try:
+        if p.exists() and not stat.S_ISREG(p.stat().st_mode):
+            raise InputError(
+                path,
+                [Problem("is not a regular file (a device, pipe or socket): not read")],
+                hint="give a data file, or - to read standard input",
+            )
         data = p.read_bytes()
     except FileNotFoundError:
         raise InputError(path, [Problem("file not found")]) from None
@@ -67,16 +148,22 @@ def read_bytes(path: str) -> tuple[bytes, str]:
 
 
 def read_table(
-    path: str, *, separator: str | None = None, sheet: str | None = None
+    path: str,
+    *,
+    separator: str | None = None,
+    sheet: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> tuple[pl.DataFrame, Source]:
     """Read a data file as all-``String`` columns plus ``_line``.
 
     File kinds: ``.csv``, ``.tsv``, ``.csv.gz``/``.tsv.gz``, ``.parquet``,
     ``.xlsx`` (the first sheet, or ``sheet`` by name or 1-based number; ``_line``
     is the spreadsheet row), and ``-`` for CSV on standard input. Nothing is
-    type-inferred: every value is parsed later by explicit rules.
+    type-inferred: every value is parsed later by explicit rules. A ``.gz``
+    file is decompressed within ``limits`` (:class:`ReadLimits`).
     """
-    data, name = read_bytes(path)
+    limits = limits or ReadLimits()
+    data, name = read_bytes(path, limits)
     digest = hashlib.sha256(data).hexdigest()
     lower = name.lower()
     if lower.endswith((".xlsx", ".xlsm")):
@@ -94,14 +181,18 @@ def read_table(
         df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
         return df, Source(name, digest, df.height)
     if lower.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputError(name, [Problem(f"not a readable gzip file ({exc})")]) from None
+        data = gunzip(data, name, limits)
         lower = lower[:-3]
+    elif data.startswith(GZIP_MAGIC):
+        raise InputError(
+            name,
+            [Problem("is gzip-compressed data", line=1, check="gzip_data")],
+            hint="give the file a .gz name (e.g. data.csv.gz), or decompress it first "
+            "(gunzip -c data.csv.gz | retention … -)",
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.strip():
+    if re.fullmatch(rb"\s*", data):
         raise InputError(name, [Problem("the file is empty", line=1)])
     bad = _first_bad_utf8(data)
     if bad is not None:
