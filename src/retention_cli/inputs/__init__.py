@@ -437,7 +437,7 @@ def parse_table(
     canon = {f.canonical for f in layout.fields}
     check_rules(canon, rules)
     formula = needs_formula(canon, rules)
-    warnings = list(layout.warnings)
+    warnings = [*layout.warnings, *source.notes]
     # every value is parsed once, into staged "_"-columns; checks and outputs read those
     stages: list[dict[str, pl.Expr]] = [{}, {}, {}, {}]
     values: dict[str, pl.Expr] = {}

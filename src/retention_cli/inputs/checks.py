@@ -157,6 +157,12 @@ def _marker_mismatch(row: Row, col: str) -> pl.Expr | None:
 
 ROW_CHECKS: tuple[Check, ...] = (
     Check("missing_value", ("id",), _blank, "missing value"),
+    Check(
+        "nul_in_id",
+        ("id",),
+        lambda r, c: r.value(c).str.contains("\x00", literal=True).fill_null(False),
+        "contains a NUL byte (\\0)",
+    ),
     Check("missing_date", ("date",), _blank, "missing date"),
     Check(
         "bad_date",

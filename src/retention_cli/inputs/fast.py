@@ -28,7 +28,13 @@ from retention_cli.inputs.parse import (
     plain_cents,
     plain_date,
 )
-from retention_cli.inputs.read import LINE, Source, sha256_file, sniff_separator
+from retention_cli.inputs.read import (
+    LINE,
+    Source,
+    repeated_headers,
+    sha256_file,
+    sniff_separator,
+)
 from retention_cli.inputs.rules import Rules
 from retention_cli.options import Shape
 
@@ -126,6 +132,8 @@ def read_plain(
                 return None
             if separator is None:
                 separator = "\t" if lower.endswith(".tsv") else sniff_separator(head)
+            if repeated_headers(head, separator):
+                return None
             lf = pl.scan_csv(p, separator=separator, infer_schema=False, has_header=True)
         headers = lf.collect_schema().names()
         preset = rules.preset if rules is not None else None
@@ -147,6 +155,8 @@ def read_plain(
     )
     suspect = [v.odd for v in parsed.values() if v.odd is not None]
     suspect += [cond for _, _, cond in row_checks(layout.fields, row)]
+    # a row missing its last field(s) reads as blank there: the full parser counts its fields
+    suspect.append(is_blank(pl.col(headers[-1])))
     out = canonical_exprs(layout.fields, row.values)
     out["account_id"] = out["account_id"].cast(pl.Categorical)
     for d in layout.dimensions:

@@ -20,9 +20,9 @@ _ISO_DAY = (
     r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _ISO_MONTH = r"^(\d{4}-\d{2})$"
-PLAIN_DAY = r"^\d{4}-\d{2}-\d{2}$"
+PLAIN_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 """Plain ISO day text: what the fast paths parse with an exact cast."""
-PLAIN_MONEY = r"^-?\d{1,15}(?:\.\d{1,2})?$"
+PLAIN_MONEY = r"^-?[0-9]{1,15}(?:\.[0-9]{1,2})?$"
 """Plain amount text (``-digits[.d[d]]``): what an exact decimal cast parses."""
 _CURRENCY = r"^(?:[A-Z]{3}\s*)?[$€£¥]?\s*|\s*(?:[$€£¥]|\s[A-Z]{3})$"
 _NUMBER = r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]*)?$"

@@ -31,6 +31,8 @@ class Source:
     path: str
     sha256: str
     rows_read: int
+    notes: tuple[str, ...] = ()
+    """What reading it noticed, for the run's warnings (blank lines skipped)."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,7 @@ def read_table(
         )
     if separator is None:
         separator = "\t" if lower.endswith(".tsv") else sniff_separator(data[:65536])
+    check_header(data[:65536], separator, name)
     try:
         df = pl.read_csv(
             io.BytesIO(data),
@@ -235,8 +238,101 @@ def read_table(
             hint="check the delimiter, quoting and that every row has the header's columns",
             param="delimiter",
         ) from None
-    df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+    df, blank = csv_lines(df)
+    short = short_rows(df, data, separator)
+    if short:
+        raise InputError(name, short, hint="give every row the header's columns (quote values "
+                         "that contain the delimiter)", param="delimiter")  # fmt: skip
+    if blank.height:
+        lines = ", ".join(map(str, blank[LINE].head(5).to_list()))
+        more = ", …" if blank.height > 5 else ""
+        warnings = [f"{blank.height:,} blank line(s) skipped (line {lines}{more})"]
+        df = df.with_row_index("_record").filter(
+            ~pl.col("_record").is_in(blank["_record"].implode())
+        )
+        df = df.drop("_record")
+        return df, Source(name, digest, df.height, tuple(warnings))
     return df, Source(name, digest, df.height)
+
+
+def header_names(head: bytes | bytearray, separator: str) -> list[str]:
+    """The header's column names, from the first bytes of a CSV."""
+    import csv
+
+    text = bytes(head).decode("utf-8", errors="replace")
+    return next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+
+
+def repeated_headers(head: bytes | bytearray, separator: str) -> list[str]:
+    """Header names that appear more than once (Polars would rename the second)."""
+    names = [n.strip() for n in header_names(head, separator)]
+    return sorted({n for n in names if names.count(n) > 1})
+
+
+def check_header(head: bytes | bytearray, separator: str, name: str) -> None:
+    """Raise when a column name appears twice in the header (check ``duplicate_header``)."""
+    repeated = repeated_headers(head, separator)
+    if repeated:
+        raise InputError(
+            name,
+            [Problem(f"column {n!r} appears more than once in the header", line=1,
+                     value=n, check="duplicate_header") for n in repeated],
+            hint="rename or remove the repeated column",
+        )  # fmt: skip
+
+
+def csv_lines(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``df`` with ``_line``, each record's first file line (a quoted value spanning
+    lines moves the next records down), and the blank lines (``_record``, ``_line``)."""
+    cols = [c for c in df.columns if c != LINE]
+    df = df.with_row_index("_record")
+    spans = [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in cols]
+    multiline = bool(df.select(pl.any_horizontal(s.sum() > 0 for s in spans)).item())
+    if multiline:
+        extra = pl.sum_horizontal(spans)
+        line = 2 + pl.int_range(pl.len()) + extra.cum_sum() - extra
+    else:
+        line = 2 + pl.int_range(pl.len())
+    df = df.with_columns(line.cast(pl.Int64).alias(LINE))
+    blank = df.filter(pl.all_horizontal(pl.col(c).is_null() for c in cols)).select("_record", LINE)
+    return df.drop("_record"), blank
+
+
+def short_rows(df: pl.DataFrame, data: bytes | bytearray, separator: str) -> list[Problem]:
+    """Rows with fewer fields than the header (Polars reads the missing ones as empty).
+
+    Only a row whose last value is empty can be short, so the text is only parsed
+    again (by the ``csv`` module) when one is and is not a blank line.
+    """
+    cols = [c for c in df.columns if c != LINE]
+    if len(cols) < 2:
+        return []
+    maybe = df.select(
+        (pl.col(cols[-1]).is_null() & ~pl.all_horizontal(pl.col(c).is_null() for c in cols)).any()
+    ).item()
+    if not maybe:
+        return []
+    import csv
+
+    text = data.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    width = len(next(reader, []))
+    problems = []
+    start = reader.line_num + 1
+    for row in reader:
+        if row and len(row) < width:
+            problems.append(
+                Problem(
+                    f"{len(row)} field(s), but the header has {width}",
+                    line=start,
+                    value=separator.join(row)[:60],
+                    check="short_row",
+                )
+            )
+            if len(problems) >= 20:
+                break
+        start = reader.line_num + 1
+    return problems
 
 
 def _first_bad_utf8(data: bytes, chunk: int = 1 << 22) -> int | None:
