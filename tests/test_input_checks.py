@@ -141,6 +141,8 @@ CHECK_CASES: dict[str, str] = {
     "duplicate_snapshot": SNAPS + "2025-04-30,c,5,S\n2025-04-30,c,6,S\n",
     "duplicate_row": SUBS + "a,2025-01-01,,100\na,2025-01-01,,100\n",
     "currency_marker_mismatch": MOVES + "2025-01-05,a,new,€100,S\n",
+    "decimal_comma": MOVES + '2025-01-05,a,new,"1.234,56",S\n',
+    "nul_in_id": MOVES + "2025-01-05,a\x00b,new,100,S\n",
     "mixed_currency_markers": MOVES + "2025-01-05,a,new,$100,S\n2025-01-05,b,new,£5,S\n",
 }
 

@@ -284,6 +284,10 @@ SHARED: tuple[Shared, ...] = (
         "--delimiter", panel=INPUT, metavar="CHAR",
         help="Field delimiter: one character; \\t or tab for a tab.",
         show_default="detected: comma, semicolon or tab")], None, "input", "delimiter"),
+    Shared("decimal_comma", Annotated[bool, _opt(
+        "--decimal-comma", panel=INPUT,
+        help="Amounts use a decimal comma: 1.234,56 (config: decimal: comma).")], False, "input",
+        "decimal_comma"),
     Shared("sheet", Annotated[str | None, _opt(
         "--sheet", panel=INPUT, metavar="SHEET",
         help="For .xlsx input: the sheet's name or 1-based number.",

@@ -578,6 +578,10 @@ class Config(_Strict):
     fx: Fx | None = None
     bands: Bands = Field(default_factory=Bands)
     distribution: Distribution = Field(default_factory=Distribution)
+    decimal: Literal["point", "comma"] = Field(
+        "point",
+        description="the decimal mark of amounts: point (1,234.56) or comma (1.234,56)",
+    )
     currency: str | None = Field(
         None,
         min_length=1,

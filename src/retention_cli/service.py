@@ -63,6 +63,7 @@ class RunOptions:
     """``mix``: the movement log's column naming the team credited with each gain."""
     credits: str | None = None
     """``mix``: a credits file (date, account_id, credit) for any shape."""
+    decimal_comma: bool = False
 
 
 def ledger_from_frame(
@@ -222,6 +223,7 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
         on_invalid=opts.on_invalid,
         fx=config.fx,
         rules=Rules.of(config),
+        decimal_comma=opts.decimal_comma or config.decimal == "comma",
         limits=ReadLimits(
             max_bytes=config.limits.max_input_mb * 2**20,
             max_ratio=config.limits.max_expansion,

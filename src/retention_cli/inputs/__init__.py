@@ -219,6 +219,7 @@ def load(
     sheet: str | None = None,
     rules: Rules | None = None,
     limits: ReadLimits | None = None,
+    decimal_comma: bool = False,
 ) -> Loaded:
     """Read, map, parse and check an input file.
 
@@ -249,6 +250,8 @@ def load(
         The ``.xlsx`` sheet to read (name or 1-based number).
     limits
         How far a ``.gz`` file or standard input may expand (:class:`ReadLimits`).
+    decimal_comma
+        Read amounts written with a decimal comma (``1.234,56``; config ``decimal: comma``).
 
     Raises
     ------
@@ -269,14 +272,20 @@ def load(
     """
     rules = rules or Rules()
     with usable_headers(path):
-        if on_invalid == "error" and date_format is None and sheet is None and rules.plain:
+        if (
+            on_invalid == "error"
+            and date_format is None
+            and sheet is None
+            and rules.plain
+            and not decimal_comma
+        ):
             fast = fast_load(path, columns=columns, shape=shape, separator=separator, rules=rules)
             if fast is not None:
                 return fast
         raw, source = read_table(path, separator=separator, sheet=sheet, limits=limits)
         return parse_table(
             raw, source, columns=columns, shape=shape, date_format=date_format,
-            on_invalid=on_invalid, fx=fx, rules=rules,
+            on_invalid=on_invalid, fx=fx, rules=rules, decimal_comma=decimal_comma,
         )  # fmt: skip
 
 
@@ -414,6 +423,7 @@ def parse_table(
     on_invalid: str = "error",
     fx: Fx | None = None,
     rules: Rules | None = None,
+    decimal_comma: bool = False,
 ) -> Loaded:
     """Map, parse and check an all-text table (see :func:`load`)."""
     rules = rules or Rules()
@@ -444,6 +454,7 @@ def parse_table(
     blanks: dict[str, pl.Expr] = {}
     oks: dict[str, pl.Expr] = {}
     markers: dict[str, str] = {}
+    texts: dict[str, pl.Expr] = {}
     rounded_cols: list[str] = []
     for f in layout.fields:
         col, c, staged = pl.col(f.header), f.canonical, f"_{f.canonical}"
@@ -463,9 +474,12 @@ def parse_table(
                 kind = kind.replace(dict(rules.movement_types))
             stages[0][staged] = kind
         elif f.kind in ("money", "optional_money"):
-            plain = all_match(raw, f.header, PLAIN_MONEY)
+            plain = not decimal_comma and all_match(raw, f.header, PLAIN_MONEY)
             mult = 1 if formula else multiplier_of(c)
-            parts = money_stages(col, staged, multiplier=mult, plain=plain)
+            parts = money_stages(col, staged, multiplier=mult, plain=plain,
+                                 decimal_comma=decimal_comma)  # fmt: skip
+            if not decimal_comma:
+                texts[c] = col
             for stage, exprs in zip(stages, parts, strict=True):
                 stage.update(exprs)
             oks[c] = pl.col(f"{staged}_ok")
@@ -495,7 +509,7 @@ def parse_table(
         currency = pl.lit(fx.reporting_currency)
         currency_of = "the reporting currency (fx.reporting_currency)"
     row = Row(values, blanks, oks, date_format=date_format, rates=rates, rules=rules,
-              formula=formula, markers={c: pl.col(m) for c, m in markers.items()},
+              formula=formula, markers={c: pl.col(m) for c, m in markers.items()}, texts=texts,
               currency=currency, currency_of=currency_of)  # fmt: skip
     checks = applied_row_checks(layout.fields, row)
     out = canonical_exprs(layout.fields, values)

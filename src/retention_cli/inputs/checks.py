@@ -28,6 +28,7 @@ from retention_cli.inputs.columns import Field
 from retention_cli.inputs.parse import (
     ADDING_TYPES,
     CURRENCY_SYMBOLS,
+    DECIMAL_COMMA,
     MARKER_PAIRS,
     MOVEMENT_TYPES,
 )
@@ -53,7 +54,8 @@ class Row:
     currency markers money texts carry (``$``, ``EUR``; null when none) and
     ``currency`` the currency each row's amounts are in (the row's ``currency``
     column, else the fx reporting currency; ``None``: unknown), described by
-    ``currency_of``.
+    ``currency_of``. ``texts`` are the money columns' raw text where a check
+    reads it (none when amounts are read with a decimal comma).
     """
 
     values: Mapping[str, pl.Expr]
@@ -66,6 +68,7 @@ class Row:
     formula: bool = False
     """The value is computed by :func:`~retention_cli.inputs.rules.arr_formula`."""
     markers: Mapping[str, pl.Expr] = field(default_factory=dict)
+    texts: Mapping[str, pl.Expr] = field(default_factory=dict)
     currency: pl.Expr | None = None
     currency_of: str = "the row's currency"
 
@@ -148,6 +151,13 @@ def marker_agrees(marker: pl.Expr, currency: pl.Expr) -> pl.Expr:
     return (marker == currency) | pair.is_in(MARKER_PAIRS)
 
 
+def _decimal_comma(row: Row, col: str) -> pl.Expr:
+    text = row.texts.get(col)
+    if text is None:
+        return pl.lit(False)
+    return ~row.blank(col) & ~row.ok(col) & text.str.contains(DECIMAL_COMMA).fill_null(False)
+
+
 def _marker_mismatch(row: Row, col: str) -> pl.Expr | None:
     marker = row.markers.get(col)
     if marker is None or row.currency is None:
@@ -187,9 +197,16 @@ ROW_CHECKS: tuple[Check, ...] = (
     ),
     Check("missing_amount", ("money",), _blank, "missing amount"),
     Check(
+        "decimal_comma",
+        ("money", "optional_money"),
+        lambda r, c: _decimal_comma(r, c) if r.texts.get(c) is not None else None,
+        "a decimal comma? amounts are read with a decimal point (1234.56); set "
+        "`decimal: comma` in the config to read 1.234,56",
+    ),
+    Check(
         "bad_money",
         ("money", "optional_money"),
-        lambda r, c: ~r.blank(c) & ~r.ok(c),
+        lambda r, c: ~r.blank(c) & ~r.ok(c) & ~_decimal_comma(r, c),
         "not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50))",
     ),
     Check(
@@ -230,7 +247,7 @@ ROW_CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "currency_marker_mismatch",
-        ("money",),
+        ("money", "optional_money"),
         _marker_mismatch,
         lambda r, c: pl.format(
             "the amount is marked {} but {} is {}",

@@ -122,8 +122,25 @@ def all_match(raw: pl.DataFrame, col: str, pattern: str) -> bool:
     return bool(raw.select(pl.col(col).str.contains(pattern).all()).item())
 
 
+DECIMAL_COMMA = (
+    r"^[^0-9]*[0-9]{1,3}(?:\.[0-9]{3})*,[0-9]{1,2}[^0-9]*$|^[^0-9.]*[0-9]+,[0-9]{1,2}[^0-9]*$"
+)
+"""Money text written with a decimal comma (``1.234,56``, ``12,5``): read only with
+``decimal: comma``, else an error that says so."""
+
+
+def comma_to_point(col: pl.Expr) -> pl.Expr:
+    """Decimal-comma money text (``1.234,56``) as decimal-point text (``1,234.56``)."""
+    return col.str.replace_many([".", ","], [",", "."])
+
+
 def money_stages(
-    col: pl.Expr, name: str, *, multiplier: int = 1, plain: bool = False
+    col: pl.Expr,
+    name: str,
+    *,
+    multiplier: int = 1,
+    plain: bool = False,
+    decimal_comma: bool = False,
 ) -> list[dict[str, pl.Expr]]:
     """Exact money parsing (SPEC §2.2) as successive ``with_columns`` passes.
 
@@ -137,6 +154,7 @@ def money_stages(
 
     ``plain=True`` says every value is ``-?digits[.d[d]]`` (see
     :func:`all_match`): then an exact decimal cast does it in one pass.
+    ``decimal_comma=True`` reads ``1.234,56`` as 1234.56 (``.`` groups thousands).
     """
     if plain:
         cents = plain_cents(col, multiplier)
@@ -146,7 +164,7 @@ def money_stages(
             {},
             {},
         ]
-    digits, neg, ok, marker = _money_parts(col)
+    digits, neg, ok, marker = _money_parts(comma_to_point(col) if decimal_comma else col)
     d, n, k = (f"{name}_{x}" for x in ("digits", "neg", "ok"))
     cents, rounded = exact_cents(pl.col(d), multiplier)
     return [

@@ -179,7 +179,10 @@ def read_table(
             df = pl.read_parquet(io.BytesIO(data))
         except Exception as exc:  # polars raises several kinds for a broken file
             raise InputError(name, [Problem(f"not a readable Parquet file ({exc})")]) from None
-        df = df.select(pl.all().cast(pl.String))
+        df = df.select(
+            float_text(pl.col(c)) if t.is_float() else pl.col(c).cast(pl.String)
+            for c, t in df.schema.items()
+        )
         df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
         return df, Source(name, digest, df.height)
     if lower.endswith(".gz"):
@@ -253,6 +256,30 @@ def read_table(
         df = df.drop("_record")
         return df, Source(name, digest, df.height, tuple(warnings))
     return df, Source(name, digest, df.height)
+
+
+def _zeros(count: pl.Expr) -> pl.Expr:
+    return pl.lit("").str.pad_start(count.clip(lower_bound=0), "0")
+
+
+def float_text(col: pl.Expr) -> pl.Expr:
+    """A float column as plain decimal text: its shortest form, with an exponent
+    written out (Parquet ``1e-7`` reads as ``0.0000001``, not as an unreadable number)."""
+    s = col.cast(pl.String)
+    parts = s.str.extract_groups(r"^(-?)([0-9]+)(?:\.([0-9]+))?e([+-]?[0-9]+)$")
+    sign, whole = parts.struct.field("1"), parts.struct.field("2")
+    exp = parts.struct.field("4").cast(pl.Int64)
+    digits = whole + parts.struct.field("3").fill_null("")
+    point = whole.str.len_chars().cast(pl.Int64) + exp
+    n = digits.str.len_chars().cast(pl.Int64)
+    plain = (
+        pl.when(point <= 0)
+        .then(pl.lit("0.") + _zeros(-point) + digits)
+        .when(point >= n)
+        .then(digits + _zeros(point - n))
+        .otherwise(digits.str.slice(0, point) + "." + digits.str.slice(point))
+    )
+    return pl.when(exp.is_not_null()).then(sign + plain).otherwise(s)
 
 
 def header_names(head: bytes | bytearray, separator: str) -> list[str]:
