@@ -38,9 +38,6 @@ XFAIL: dict[str, str] = {
     "rejects_hyperlink": "rejects.csv writes =HYPERLINK(...) raw and says nothing",
     "segment_named_none": "a real segment '(none)' merges with blank segments",
     "segment_named_total": "a segment named Total looks like the total row",
-    "fullwidth_digits": "full-width digits: the error says 'number out of range'",
-    "parquet_tiny_float": "Parquet 1e-7: the error says 'not a number'",
-    "decimal_comma": "no hint for the decimal-comma amount 1.234,56",
 }
 
 CASES = cases()
