@@ -19,6 +19,7 @@ from retention_cli.config import CANONICAL_COLUMNS, Config
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs import Loaded, ReadLimits, Rules, load, load_frame
 from retention_cli.inputs.columns import AUTO_COLUMNS
+from retention_cli.inputs.checks import check_segment_values
 from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
@@ -273,6 +274,7 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     cal = FiscalCalendar(config.fiscal_year)
     as_of = cal.resolve(opts.as_of, param="as_of")[1] if opts.as_of else None
     from_file = [d for d in opts.by if d not in computed]
+    check_segment_values(loaded.frame, from_file, loaded.source.path)
     parents = read_parents(opts.accounts) if opts.accounts else None
     led = build_ledger(
         loaded, cal, config=config, dimensions=from_file, as_of=as_of, parents=parents

@@ -471,6 +471,26 @@ MIXED_MARKERS = Check(
 """With no ``currency`` column and no fx section, every currency marker must name one
 currency (:func:`marker_currency`)."""
 
+RESERVED_LABELS = ("(none)", "total", "(total)")
+"""Labels the outputs give a missing segment and the total row (compared ignoring case)."""
+
+RESERVED_SEGMENT = Check(
+    "reserved_segment",
+    ("dimension",),
+    lambda r, c: r.value(c).cast(pl.String).str.strip_chars().str.to_lowercase()
+    .is_in(RESERVED_LABELS).fill_null(False),
+    lambda r, c: pl.format(
+        "the value {} is the label outputs give {}",
+        r.value(c),
+        pl.when(r.value(c).cast(pl.String).str.strip_chars() == "(none)")
+        .then(pl.lit("a blank segment"))
+        .otherwise(pl.lit("the total row")),
+    ),
+    "a segment value is how outputs show a missing segment or the total",
+)  # fmt: skip
+"""A ``--by`` column whose value is ``(none)`` or ``Total`` would merge with the blank
+segment or read as the total row: refused (:func:`check_segment_values`)."""
+
 CHECKS: dict[str, Check] = {
     c.id: c
     for c in (
@@ -481,6 +501,7 @@ CHECKS: dict[str, Check] = {
         DUPLICATE_ROW,
         SNAPSHOT_GAP,
         MIXED_MARKERS,
+        RESERVED_SEGMENT,
     )
 }
 """Every declared check by id."""
@@ -817,3 +838,24 @@ def marker_currency(frame: pl.DataFrame, markers: Mapping[str, str], path: str) 
         hint="add a currency column (and an fx section to convert), or give every amount "
         "in one currency",
     )
+
+
+def check_segment_values(frame: pl.DataFrame, by: Sequence[str], path: str) -> None:
+    """Raise :data:`RESERVED_SEGMENT` where a ``by`` column holds ``(none)``, ``Total``
+    or ``(total)``: outputs use those labels for a blank segment and the total row."""
+    checks = []
+    for d in by:
+        message = RESERVED_SEGMENT.problem(Row({d: pl.col(d)}), d)
+        assert message is not None
+        checks.append(Applied(d, d, message, RESERVED_SEGMENT.id))
+    if not checks:
+        return
+    found = problem_frame(frame.select(LINE, *(pl.col(d).cast(pl.String) for d in by)), checks)
+    if found.height:
+        raise InputError(
+            path,
+            problems_of(found),
+            total=found.height,
+            hint="rename those values in the file (e.g. 'Total' to 'Total accounts'); "
+            "blank values are already shown as (none)",
+        )
