@@ -35,9 +35,6 @@ XFAIL: dict[str, str] = {
     # item 10: currency markers
     # internal errors
     # the Low list
-    "rejects_hyperlink": "rejects.csv writes =HYPERLINK(...) raw and says nothing",
-    "segment_named_none": "a real segment '(none)' merges with blank segments",
-    "segment_named_total": "a segment named Total looks like the total row",
 }
 
 CASES = cases()

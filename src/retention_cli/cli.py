@@ -820,7 +820,9 @@ def _report_skipped(loaded, rejects: Path | None, *, quiet: bool, run: Run | Non
 
             frame = pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String})
         else:
-            frame = loaded.rejects
+            from retention_cli.render.values import safe_frame
+
+            frame = safe_frame(loaded.rejects)  # formulas neutralised, as in every CSV
         with _open_output(rejects, run, param="rejects") as fh:
             fh.write(frame.write_csv(line_terminator="\n"))
         if not quiet:

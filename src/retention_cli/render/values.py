@@ -26,6 +26,17 @@ def safe_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(bad).then(pl.lit("'") + expr).otherwise(expr)
 
 
+def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column of ``frame`` through :func:`safe_text`, except plain numbers
+    (``-100``, ``+1,234.50`` cannot be formulas): for the rejected rows as read."""
+    number = r"^[+-]?[0-9][0-9.,]*$"
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(number)).then(pl.col(c)).otherwise(safe_text(pl.col(c)))
+        for c, t in frame.schema.items()
+        if t == pl.String
+    )
+
+
 def visible_expr(expr: pl.Expr) -> pl.Expr:
     """:func:`visible` for a whole String column (one pass; nulls stay null)."""
     return expr.str.replace_many(list(VISIBLE), list(VISIBLE.values()))
