@@ -180,7 +180,7 @@ def read_table(
         except Exception as exc:  # polars raises several kinds for a broken file
             raise InputError(name, [Problem(f"not a readable Parquet file ({exc})")]) from None
         df = df.select(
-            float_text(pl.col(c)) if t.is_float() else pl.col(c).cast(pl.String)
+            (float_text(pl.col(c)) if t.is_float() else pl.col(c).cast(pl.String)).alias(c)
             for c, t in df.schema.items()
         )
         df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
