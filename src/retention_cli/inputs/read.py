@@ -311,18 +311,19 @@ def check_header(head: bytes | bytearray, separator: str, name: str) -> None:
 def csv_lines(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``df`` with ``_line``, each record's first file line (a quoted value spanning
     lines moves the next records down), and the blank lines (``_record``, ``_line``)."""
-    cols = [c for c in df.columns if c != LINE]
-    df = df.with_row_index("_record")
+    cols = list(df.columns)
+    # a column of the file named _line is a DuplicateError here, as on every reader
+    df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
     spans = [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in cols]
-    multiline = bool(df.select(pl.any_horizontal(s.sum() > 0 for s in spans)).item())
-    if multiline:
+    if df.select(pl.any_horizontal(s.sum() > 0 for s in spans)).item():
         extra = pl.sum_horizontal(spans)
-        line = 2 + pl.int_range(pl.len()) + extra.cum_sum() - extra
-    else:
-        line = 2 + pl.int_range(pl.len())
-    df = df.with_columns(line.cast(pl.Int64).alias(LINE))
-    blank = df.filter(pl.all_horizontal(pl.col(c).is_null() for c in cols)).select("_record", LINE)
-    return df.drop("_record"), blank
+        df = df.with_columns((pl.col(LINE) + extra.cum_sum() - extra).alias(LINE))
+    blank = (
+        df.with_row_index("_record")
+        .filter(pl.all_horizontal(pl.col(c).is_null() for c in cols))
+        .select("_record", LINE)
+    )
+    return df, blank
 
 
 def short_rows(df: pl.DataFrame, data: bytes | bytearray, separator: str) -> list[Problem]:
