@@ -111,7 +111,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_bytes(path: str, limits: ReadLimits | None = None) -> tuple[bytes, str]:
+def read_bytes(path: str, limits: ReadLimits | None = None) -> tuple[bytes | bytearray, str]:
     """Read the whole input (``-`` = standard input); return bytes and a display name.
 
     Only a regular file (or ``-``) is read: a device such as ``/dev/zero`` or a
@@ -119,7 +119,11 @@ def read_bytes(path: str, limits: ReadLimits | None = None) -> tuple[bytes, str]
     """
     limits = limits or ReadLimits()
     if path == "-":
-        data = sys.stdin.buffer.read(limits.max_bytes + 1)
+        data = bytearray()  # in blocks: read(n) would reserve n bytes up front
+        while block := sys.stdin.buffer.read(1 << 20):
+            data += block
+            if len(data) > limits.max_bytes:
+                break
         if len(data) > limits.max_bytes:
             stdin = "<stdin>"
             raise InputError(
