@@ -42,7 +42,9 @@ def _hostile_csv(path: Path) -> None:
     """examples/tiny_movements.csv with each account's id and segment made hostile."""
     frame = pl.read_csv(EXAMPLES / "tiny_movements.csv", infer_schema=False)
     suffix = pl.col("account_id").replace_strict(HOSTILE)
-    frame = frame.with_columns(pl.col("account_id") + suffix, pl.col("segment") + suffix)
+    # a NUL byte in an id is an input error (issue 19): ids carry the rest, segments all of it
+    id_suffix = suffix.str.replace_all("\x00", "", literal=True)
+    frame = frame.with_columns(pl.col("account_id") + id_suffix, pl.col("segment") + suffix)
     frame.write_csv(path)
 
 
