@@ -200,7 +200,10 @@ FRAME_CHECKS = {c.id for c in STATE_CHECKS} | {DUPLICATE_SNAPSHOT.id, DUPLICATE_
 def test_every_check_has_a_case() -> None:
     # snapshot_gap is a warning of `retention validate`, not an input error
     # reserved_segment is checked on the --by columns only (tests/test_reads.py)
-    assert set(CHECK_CASES) | set(RULE_CHECK_CASES) == set(CHECKS) - {"snapshot_gap", "reserved_segment"}
+    assert set(CHECK_CASES) | set(RULE_CHECK_CASES) == set(CHECKS) - {
+        "snapshot_gap",
+        "reserved_segment",
+    }
 
 
 @pytest.mark.parametrize("check", sorted(CHECK_CASES))

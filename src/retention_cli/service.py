@@ -18,8 +18,8 @@ from retention_cli.commands import (
 from retention_cli.config import CANONICAL_COLUMNS, Config
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs import Loaded, ReadLimits, Rules, load, load_frame
-from retention_cli.inputs.columns import AUTO_COLUMNS
 from retention_cli.inputs.checks import check_segment_values
+from retention_cli.inputs.columns import AUTO_COLUMNS
 from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
