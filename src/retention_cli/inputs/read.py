@@ -184,8 +184,8 @@ def read_table(
         except Exception as exc:  # polars raises several kinds for a broken file
             raise InputError(name, [Problem(f"not a readable Parquet file ({exc})")]) from None
         df = df.select(
-            (float_text(pl.col(c)) if t.is_float() else pl.col(c).cast(pl.String)).alias(c)
-            for c, t in df.schema.items()
+            (float_text(pl.nth(i)) if t.is_float() else pl.nth(i).cast(pl.String)).alias(c)
+            for i, (c, t) in enumerate(df.schema.items())
         )
         df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
         return df, Source(name, digest, df.height)
@@ -315,17 +315,21 @@ def check_header(head: bytes | bytearray, separator: str, name: str) -> None:
 def csv_lines(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``df`` with ``_line``, each record's first file line (a quoted value spanning
     lines moves the next records down), and the blank lines (``_record``, ``_line``)."""
-    cols = list(df.columns)
+    # columns by position: a header may be any text, "*" or "^a$" included
+    cols = [pl.nth(i) for i in range(df.width)]
+    spans = [c.str.count_matches("\n", literal=True).fill_null(0) for c in cols]
+    multiline = df.select(pl.any_horizontal(s.sum() > 0 for s in spans)).item()
+    extra = pl.sum_horizontal(spans) if multiline else pl.lit(0)
+    marks = df.select(
+        (extra.cum_sum() - extra).alias("_extra"),
+        pl.all_horizontal(c.is_null() for c in cols).alias("_blank"),
+    )
     # a column of the file named _line is a DuplicateError here, as on every reader
-    df = df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
-    spans = [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in cols]
-    if df.select(pl.any_horizontal(s.sum() > 0 for s in spans)).item():
-        extra = pl.sum_horizontal(spans)
-        df = df.with_columns((pl.col(LINE) + extra.cum_sum() - extra).alias(LINE))
+    df = df.with_row_index(LINE, offset=2).with_columns(
+        (pl.col(LINE).cast(pl.Int64) + marks["_extra"]).alias(LINE)
+    )
     blank = (
-        df.with_row_index("_record")
-        .filter(pl.all_horizontal(pl.col(c).is_null() for c in cols))
-        .select("_record", LINE)
+        df.select(LINE).with_row_index("_record").filter(marks["_blank"]).select("_record", LINE)
     )
     return df, blank
 
@@ -336,11 +340,11 @@ def short_rows(df: pl.DataFrame, data: bytes | bytearray, separator: str) -> lis
     Only a row whose last value is empty can be short, so the text is only parsed
     again (by the ``csv`` module) when one is and is not a blank line.
     """
-    cols = [c for c in df.columns if c != LINE]
+    cols = [pl.nth(i) for i, c in enumerate(df.columns) if c != LINE]
     if len(cols) < 2:
         return []
     maybe = df.select(
-        (pl.col(cols[-1]).is_null() & ~pl.all_horizontal(pl.col(c).is_null() for c in cols)).any()
+        (cols[-1].is_null() & ~pl.all_horizontal(c.is_null() for c in cols)).any()
     ).item()
     if not maybe:
         return []
