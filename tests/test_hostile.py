@@ -202,7 +202,6 @@ def test_hostile(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="issue 19 item 5: explain to .xlsx drops accounts past Excel's row limit")
 def test_xlsx_row_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """1,050,000 accounts to .xlsx: refused (or split with a note), never a
     claim that the accounts add up when rows were not written."""

@@ -355,7 +355,7 @@ def test_rows_past_excel_s_limit_are_refused(
     err = caught.value
     assert err.param == "output"
     assert err.message == (
-        "the explain table has 10 rows; an XLSX sheet holds at most 9 below its header"
+        "the explain table has 10 rows; an Excel sheet holds at most 10 rows (9 below its header)"
     )
     assert err.hint is not None
     assert "CSV or JSON" in err.hint

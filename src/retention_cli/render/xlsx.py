@@ -329,10 +329,13 @@ def check_limits(result: Result | Report) -> None:
         name = f"the {section.command} table"
         height, width = section.frame.height, len(section.columns)
         if height > MAX_ROWS - 1:
-            msg = f"{name} has {height:,} rows; an XLSX sheet holds at most {MAX_ROWS - 1:,} below its header"
+            msg = (
+                f"{name} has {height:,} rows; an Excel sheet holds at most {MAX_ROWS:,} rows "
+                f"({MAX_ROWS - 1:,} below its header)"
+            )
             raise UsageError(msg, param="output", hint=_TOO_BIG)
         if width > MAX_COLUMNS:
-            msg = f"{name} has {width:,} columns; an XLSX sheet holds at most {MAX_COLUMNS:,}"
+            msg = f"{name} has {width:,} columns; an Excel sheet holds at most {MAX_COLUMNS:,}"
             raise UsageError(msg, param="output", hint=_TOO_BIG)
         texts = [c for c in section.columns if _kind(section, c) == "text"]
         if not texts or not height:
