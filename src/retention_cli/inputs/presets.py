@@ -72,7 +72,23 @@ def looks_like(headers: list[str]) -> tuple[str, str] | None:
         ((len(sig), name) for name, sig in _signatures() if len(sig) >= 3 and sig <= have),
         default=None,
     )
-    return None if best is None else (best[1], summary(best[1])[0])
+    if best is None or not changes_numbers(best[1]):
+        return None
+    return best[1], summary(best[1])[0]
+
+
+READING_ONLY = frozenset({"shape", "columns", "preset", "date_format", "delimiter", "sheet"})
+"""Preset keys that only say where things are, not what an amount means."""
+
+
+def changes_numbers(name: str) -> bool:
+    """Whether preset ``name`` has rules beyond a column mapping (statuses, units,
+    intervals, …): only then does reading its export without it give other numbers.
+
+    A file that looks like the dbt mrr-playbook input reads the same with a plain
+    column mapping, so it is not refused; a Stripe export read by hand is.
+    """
+    return bool(set(data(name)) - READING_ONLY)
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
