@@ -49,6 +49,7 @@ CANONICAL_COLUMNS = (
     "discount_percent",
     "discount_duration",
     "rank",
+    "credit",
 )
 DEFAULT_CONFIG_NAME = "retention.yaml"
 MAX_ALIAS_NODES = 10_000
