@@ -123,3 +123,30 @@ def test_a_mapped_credit_on_snapshots_asks_for_a_credits_file(tmp_path) -> None:
     config = Config(columns={"credit": "team"})
     with pytest.raises(UsageError, match="credits in a file"):
         compute("mix", load_input(str(path), config, RunOptions()), config, RunOptions())
+
+
+def test_explain_restricts_to_a_computed_band() -> None:
+    from retention_cli.service import explain_result
+
+    path = str(EXAMPLES / "saas_movements.csv")
+    loaded = load_input(path, Config(), RunOptions())
+    by_band = RunOptions(by=("acv_band",))
+    nrr = compute("nrr", load_input(path, Config(), by_band), Config(), by_band).frame
+    headline = nrr.filter((pl.col("period") == "2025-06") & (pl.col("acv_band") == "25k-50k"))
+    out = explain_result(
+        loaded, Config(), RunOptions(), period="2025-06", where={"acv_band": "25k-50k"}
+    )
+    assert out.frame.height == headline["cohort_logos"].item() > 0
+    assert set(out.frame["acv_band"]) == {"25k-50k"}
+    assert "exactly the headline figure" in out.notes[0]
+    start = out.frame["denominator_arr"].sum()
+    assert start == headline["cohort_start_arr"].item()
+    stage = explain_result(
+        load_input(path, Config(), RunOptions()),
+        Config(),
+        RunOptions(),
+        period="2025-06",
+        metric="bridge",
+        where={"arr_stage": "5M-25M"},
+    )
+    assert "exactly" in stage.notes[0]

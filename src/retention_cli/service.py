@@ -288,9 +288,8 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     if opts.credit and opts.credits:
         msg = "give a credit column or a credits file, not both"
         raise UsageError(msg, param="credits")
-    if (
-        opts.credit or opts.credits or MAPPED in loaded.frame.columns
-    ):  # mix: who is credited with the gains
+    # mix and report: who is credited with the gains (a flag, or a mapped credit column)
+    if opts.credit or opts.credits or MAPPED in loaded.frame.columns:
         rows = credit_rows(loaded, cal, column=opts.credit, path=opts.credits, parents=parents)
         led = replace(led, credits=rows)
     return led
@@ -505,6 +504,8 @@ def explain_result(
     # one named like a column of explain's own), and the headline is split by the
     # restricting columns only
     riding = tuple(d for d in loaded.dimensions if not name_taken(d, EXPLAIN_TAKEN))
+    # a computed band (acv_band, arr_stage) restricts as a file column does
+    riding += tuple(d for d in where if d in COMPUTED_DIMENSIONS and d not in loaded.dimensions)
     left_out = [d for d in loaded.dimensions if d not in riding]
     job = MetricRun(loaded, config, replace(opts, by=riding))
     led, o = job.ledger, job.opts
