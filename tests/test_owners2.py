@@ -150,3 +150,22 @@ def test_explain_restricts_to_a_computed_band() -> None:
         where={"arr_stage": "5M-25M"},
     )
     assert "exactly" in stage.notes[0]
+
+
+def test_starter_config_shows_bands_and_distribution_with_their_defaults() -> None:
+    import re
+
+    import yaml
+
+    from retention_cli.config import STARTER_CONFIG, parse_config
+
+    assert "# bands:" in STARTER_CONFIG
+    assert "# distribution:" in STARTER_CONFIG
+    assert parse_config(yaml.safe_load(STARTER_CONFIG)) == Config()  # commented out: the defaults
+    for section in ("bands", "distribution"):
+        block = re.search(rf"^# {section}:\n(?:#   .*\n)+", STARTER_CONFIG, re.M)
+        assert block is not None, section
+        live = re.sub(r"^# ?", "", block.group(0), flags=re.M)
+        # uncommented, each block states exactly the defaults
+        assert parse_config(yaml.safe_load(live)) == Config(), section
+        assert live.count("\n") > 2
