@@ -169,3 +169,36 @@ def test_starter_config_shows_bands_and_distribution_with_their_defaults() -> No
         # uncommented, each block states exactly the defaults
         assert parse_config(yaml.safe_load(live)) == Config(), section
         assert live.count("\n") > 2
+
+
+def test_credit_split_with_segments_and_in_the_report_csv(runner, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from retention_cli.cli import app
+
+    path = tmp_path / "seg.csv"
+    path.write_text(
+        "date,account_id,type,amount,sourced_by,segment\n"
+        "2026-01-05,acme,new,12000,sales,SMB\n"
+        "2026-02-03,acme,expansion,3000,cs,SMB\n"
+        "2026-01-06,b,new,500,cs,ENT\n",
+        encoding="utf-8",
+    )
+    # the split is company-wide: with --by its rows are the total rows
+    r = runner.invoke(app, ["mix", str(path), "--credit", "sourced_by", "--by", "segment",
+                            "-f", "csv"])  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == (
+        "period,start,end,segment,credit,new_arr,reactivation_arr,expansion_arr,"
+        "gross_new_arr,credit_share"
+    )
+    assert lines[1] == "2026-01,2026-01-01,2026-01-31,(total),cs,500.00,0.00,0.00,500.00,0.04"
+    # the report's long CSV keeps the team as a column beside the metric
+    r = runner.invoke(app, ["report", str(path), "--credit", "sourced_by", "-f", "csv"])
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "section,period,start,end,credit,metric,value"
+    assert "credit,2026-02,2026-02-01,2026-02-28,cs,expansion_arr,3000.00" in lines
+    assert "summary,2026-01,2026-01-01,2026-01-31,,end_arr,12500.00" in lines
+    # without a credit the long CSV has no credit column
+    r = runner.invoke(app, ["report", str(path), "-f", "csv"])
+    assert r.stdout.splitlines()[0] == "section,period,start,end,metric,value"

@@ -312,12 +312,17 @@ def _churn(run: Run) -> pl.DataFrame:
 
 
 def _credit(run: Run) -> pl.DataFrame:
-    """Gross new ARR by credited team (``--credit``/``--credits``)."""
+    """Gross new ARR by credited team (``--credit``/``--credits``): company-wide, so
+    with ``--by`` its rows are the total rows (segment columns empty)."""
+    import polars as pl
+
     o, led = run.opts, run.ledger
     assert led.credits is not None
-    return credit_split(
+    split = credit_split(
         led, led.credits, grain=o.grain, mode=o.bridge, policies=run.config.policies
     )
+    segments = [pl.lit(None, pl.String).alias(d) for d in run.by]
+    return split.select("period", "start", "end", *segments, *CREDIT_KEYS)
 
 
 def _mix(run: Run) -> pl.DataFrame:
