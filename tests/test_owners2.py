@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import retention_cli as rc
 from retention_cli.config import Config
 from retention_cli.options import Grain
 from retention_cli.service import RunOptions, compute, compute_report, load_input
 from tests.conftest import EXAMPLES, ROOT
+from tests.test_properties import as_movements, histories
 
 CREDITED = EXAMPLES / "credit_movements.csv"
 # 2026-01: acme new 12,000 (sales), globex new 6,000 (self_serve)
@@ -202,3 +206,31 @@ def test_credit_split_with_segments_and_in_the_report_csv(runner, tmp_path, monk
     # without a credit the long CSV has no credit column
     r = runner.invoke(app, ["report", str(path), "-f", "csv"])
     assert r.stdout.splitlines()[0] == "section,period,start,end,metric,value"
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    h=histories(),
+    grain=st.sampled_from(list(rc.Grain)),
+    mode=st.sampled_from(list(rc.BridgeMode)),
+)
+def test_report_credit_section_sums_to_the_bridge(h: dict, grain: Grain, mode: object) -> None:
+    opts = RunOptions(credit="segment", grain=grain, bridge=mode)  # type: ignore[arg-type]
+    report = compute_report(rc.load_frame(as_movements(h)), Config(), opts)
+    credit = report.sections["credit"].frame
+    sums = credit.group_by("period").agg(
+        pl.col(k).sum() for k in ("new_arr", "reactivation_arr", "expansion_arr")
+    )
+    bridge = report.sections["bridge"].frame.select(
+        "period", "new_arr", "reactivation_arr", "expansion_arr"
+    )
+    assert (
+        bridge.join(sums, on="period", suffix="_c")
+        .filter(
+            (pl.col("new_arr") != pl.col("new_arr_c"))
+            | (pl.col("reactivation_arr") != pl.col("reactivation_arr_c"))
+            | (pl.col("expansion_arr") != pl.col("expansion_arr_c"))
+        )
+        .is_empty()
+    )
+    assert sums.height == bridge.height
