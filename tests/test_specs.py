@@ -41,6 +41,7 @@ def test_money_keys_are_not_checked_without_a_direction() -> None:
 def test_report_sections_in_order() -> None:
     assert REPORT_SECTIONS == (
         "summary",
+        "credit",
         "bridge",
         "retention",
         "churn",

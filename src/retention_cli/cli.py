@@ -909,7 +909,9 @@ def economics(run: Run) -> None:
     run.metric("economics")
 
 
-@command("report", *METRIC, "spend", "window", "method", "bridge", "cohort_metric", "benchmark")
+@command(
+    "report", *METRIC, "spend", "window", "method", "bridge", "cohort_metric", "benchmark", "credit"
+)
 def report(run: Run) -> None:
     """Every section in one document: growth summary, bridge, retention, churn, mix, cohorts, economics."""
     run.metric("report")

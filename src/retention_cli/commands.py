@@ -50,6 +50,8 @@ class Run(Protocol):
     config: Config
     opts: RunOptions
     by: list[str]
+    report: bool
+    """Whether the run makes ``retention report`` (whose mix section stays the mix)."""
 
     def frame(self, name: str) -> pl.DataFrame:
         """The frame of command ``name`` (computed once per run)."""
@@ -309,12 +311,30 @@ def _churn(run: Run) -> pl.DataFrame:
     return churn_frame(run.frame("bridge"), run.frame("nrr"), by=run.by)
 
 
+def _credit(run: Run) -> pl.DataFrame:
+    """Gross new ARR by credited team (``--credit``/``--credits``): company-wide, so
+    with ``--by`` its rows are the total rows (segment columns empty)."""
+    import polars as pl
+
+    o, led = run.opts, run.ledger
+    assert led.credits is not None
+    split = credit_split(
+        led, led.credits, grain=o.grain, mode=o.bridge, policies=run.config.policies
+    )
+    segments = [pl.lit(None, pl.String).alias(d) for d in run.by]
+    return split.select("period", "start", "end", *segments, *CREDIT_KEYS)
+
+
 def _mix(run: Run) -> pl.DataFrame:
+    """The growth mix; ``mix --credit`` shows its split by credited team instead (the
+    report keeps the mix and adds the split as its own section)."""
+    if run.ledger.credits is not None and not run.report:
+        return run.frame("credit")
+    return _growth_mix(run)
+
+
+def _growth_mix(run: Run) -> pl.DataFrame:
     o, led, by = run.opts, run.ledger, run.by
-    if led.credits is not None:  # --credit/--credits: gross new ARR by credited team
-        return credit_split(
-            led, led.credits, grain=o.grain, mode=o.bridge, policies=run.config.policies
-        )
     acq = acquired(led, grain=o.grain, window=o.window, by=by)
     conc = concentration(led, grain=o.grain, by=by)
     frame = mix_from(run.frame("bridge"), run.frame("nrr"), acq, by=by, concentration_frame=conc)
@@ -368,7 +388,13 @@ def _bridge_keys(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
 
 def _mix_keys(run: Run, frame: pl.DataFrame) -> tuple[Keys, list[str]]:
     """The growth mix, or with ``--credit``/``--credits`` its split by credited team."""
-    return (CREDIT_KEYS if run.ledger.credits is not None else MIX_KEYS), []
+    return (CREDIT_KEYS if "credit_share" in frame.columns else MIX_KEYS), []
+
+
+def _no_credit(c: Config, o: RunOptions) -> str | None:
+    """The report has a credit section only with ``--credit``/``--credits`` or a mapped
+    ``credit`` column (no note without)."""
+    return None if o.credit or o.credits or "credit" in {**c.columns, **o.columns} else ""
 
 
 def _reached_ages(frame: pl.DataFrame, keys: Keys) -> Keys:
@@ -424,6 +450,11 @@ _SPECS = (
         section="summary", choose_keys=_with_peer_keys(SUMMARY_KEYS),
         opening_balance=NO_MOVEMENTS,
         labels={"retention_to_acquisition": "Retained per $1 new"},
+    ),
+    CommandSpec(
+        "credit", "Gross new ARR by credited team", (), _credit, _mix_caption, section="credit",
+        opening_balance=NO_MOVEMENTS, choose_keys=lambda run, frame: (CREDIT_KEYS, []),
+        skip=_no_credit,
     ),
     CommandSpec(
         "bridge", "ARR bridge", BRIDGE_KEYS, _bridge, _bridge_caption, section="bridge",

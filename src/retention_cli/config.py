@@ -49,6 +49,7 @@ CANONICAL_COLUMNS = (
     "discount_percent",
     "discount_duration",
     "rank",
+    "credit",
 )
 DEFAULT_CONFIG_NAME = "retention.yaml"
 MAX_ALIAS_NODES = 10_000
@@ -719,6 +720,21 @@ economics:
   cac_lag: 0              # reported periods between S&M spend and the logos it wins
   ltv_cap_years: 5        # LTV is at most this many years of ARPA x gross margin
   # gross_margin: 0.78    # for periods the --spend file gives none for
+
+# --by acv_band (an account's ARR band at the window start) and --by arr_stage
+# (the company's ARR stage per period): band edges in whole currency units, a
+# band holding its lower edge. Defaults: SaaS Capital's ACV bands; 0-5M, 5M-25M, 25M+.
+# bands:
+#   acv: [12000, 25000, 50000, 100000, 250000]
+#   arr_stage: [5000000, 25000000]
+
+# nrr --distribution: cohorts with fewer than min_accounts accounts get a seeded
+# bootstrap interval (level) on NRR and GRR; the same seed gives the same bytes.
+# distribution:
+#   min_accounts: 30
+#   level: 0.9
+#   resamples: 1000
+#   seed: 0
 
 # Convert a `currency` column into one reporting currency (reporting-currency
 # units per unit of each currency). A currency without a rate is an error.

@@ -26,7 +26,7 @@ from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
 from retention_cli.metrics.bands import COMPUTED_DIMENSIONS, with_bands
 from retention_cli.metrics.books import books
 from retention_cli.metrics.cohorts import CohortMetric
-from retention_cli.metrics.credit import credit_rows
+from retention_cli.metrics.credit import MAPPED, credit_rows
 from retention_cli.metrics.explain import explain, find_period
 from retention_cli.metrics.transfers import TRANSFER_KEYS
 from retention_cli.options import MAX_WINDOW, BridgeMode, Grain, Method, Shape
@@ -288,7 +288,8 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     if opts.credit and opts.credits:
         msg = "give a credit column or a credits file, not both"
         raise UsageError(msg, param="credits")
-    if opts.credit or opts.credits:  # mix: who is credited with the gains
+    # mix and report: who is credited with the gains (a flag, or a mapped credit column)
+    if opts.credit or opts.credits or MAPPED in loaded.frame.columns:
         rows = credit_rows(loaded, cal, column=opts.credit, path=opts.credits, parents=parents)
         led = replace(led, credits=rows)
     return led
@@ -305,6 +306,7 @@ class MetricRun:
         if release_input:  # every metric reads the ledger: the parsed rows can go
             loaded.frame = loaded.frame.clear()
         self.by = list(opts.by)
+        self.report = False
         self._cache: dict[str, pl.DataFrame] = {}
 
     def frame(self, name: str) -> pl.DataFrame:
@@ -458,13 +460,14 @@ def compute_report(
     matrix); ``release_input`` as for :func:`compute`.
     """
     job = MetricRun(loaded, config, opts, release_input=release_input)
+    job.report = True
     sections: dict[str, Result] = {}
     notes: list[str] = []
     for name in sections_wanted:
         spec = section_command(name)
         why_not = spec.skip(config, opts) if spec.skip is not None else None
         if why_not is not None:
-            notes.append(why_not)
+            notes += [why_not] if why_not else []  # "": left out without a note
             continue
         sections[name] = job.result(spec.name)
     warnings = list(dict.fromkeys(w for r in sections.values() for w in r.warnings))
@@ -501,6 +504,8 @@ def explain_result(
     # one named like a column of explain's own), and the headline is split by the
     # restricting columns only
     riding = tuple(d for d in loaded.dimensions if not name_taken(d, EXPLAIN_TAKEN))
+    # a computed band (acv_band, arr_stage) restricts as a file column does
+    riding += tuple(d for d in where if d in COMPUTED_DIMENSIONS and d not in loaded.dimensions)
     left_out = [d for d in loaded.dimensions if d not in riding]
     job = MetricRun(loaded, config, replace(opts, by=riding))
     led, o = job.ledger, job.opts

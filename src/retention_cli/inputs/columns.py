@@ -55,6 +55,7 @@ COLUMN_KINDS: dict[str, Kind] = {
     "discount_percent": "number",
     "discount_duration": "text",
     "rank": "integer",
+    "credit": "text",
 }
 """Every canonical column (:data:`~retention_cli.config.CANONICAL_COLUMNS`) and its kind."""
 

@@ -233,7 +233,7 @@ def canonical_exprs(fields: Sequence[Field], values: Mapping[str, pl.Expr]) -> d
 
 INTERNAL = {
     "mrr": "arr", "currency": "_currency", "item_id": "_item_id", "parent_id": "_parent_id",
-    "rank": "_rank",
+    "rank": "_rank", "credit": "_credit",
 }  # fmt: skip
 """Canonical columns kept in the frame under another name: ``_``-names cannot clash
 with a dimension of the same name (a file's own unmapped ``rank`` column)."""

@@ -31,6 +31,9 @@ from retention_cli.metrics.frames import ratio
 from retention_cli.options import BridgeMode, Grain
 from retention_cli.rollup import frame_parents
 
+MAPPED = "_credit"
+"""The frame column of the canonical ``credit`` column, when the mapping names one."""
+
 UNCREDITED = "uncredited"
 """The credit of gross new ARR no credit row covers."""
 
@@ -120,20 +123,23 @@ def credit_rows(
 ) -> pl.DataFrame:
     """The credit rows of a run: a movement log's ``column``, or a credits file.
 
-    The file at ``path`` wins; each account is moved to its parent when the run
+    The file at ``path`` wins; then the column mapped as ``credit`` (config
+    ``columns:``), which ``column`` may also name as ``credit``; each account is moved to its parent when the run
     rolls up.
     """
     if path is not None:
         rows = read_credits(path, calendar)
     else:
-        assert column is not None
+        mapped = MAPPED in loaded.frame.columns and column in (None, "credit")
         if loaded.shape.value != "movements":
             msg = (
                 f"a credit column is read from a movement log, and this is {loaded.shape.value}: "
                 "give the credits in a file (date, account_id, credit)"
             )
             raise UsageError(msg, param="credit", hint="use --credits FILE")
-        if column not in loaded.dimensions:
+        column = MAPPED if mapped else column
+        assert column is not None
+        if column != MAPPED and column not in loaded.dimensions:
             dims = ", ".join(map(repr, loaded.dimensions)) or "none"
             msg = f"no column {column!r} in the file to take credits from (its dimensions: {dims})"
             raise UsageError(msg, param="credit")

@@ -63,12 +63,21 @@ def _frame(result: Result) -> pl.DataFrame:
     return frame.select(exprs)
 
 
+ROW_LABELS = ("credit",)
+"""Text columns that name a row within its period and segment (``mix --credit``)."""
+
+
 def _report_csv(report: Report) -> str:
     parts = []
     by = list(next(iter(report.sections.values())).by) if report.sections else []
+    # a row label (the credit section's team) stays a column, so a pivot can group by it
+    labels = [c for c in ROW_LABELS if any(c in s.columns for s in report.sections.values())]
     for name, section in report.sections.items():
         frame = _frame(section)
-        head = ["period", "start", "end", *by]
+        frame = frame.with_columns(
+            pl.lit(None, pl.String).alias(c) for c in labels if c not in frame.columns
+        )
+        head = ["period", "start", "end", *by, *labels]
         frame = frame.with_columns(pl.exclude(head).cast(pl.String)).with_row_index("_row")
         parts.append(
             frame.unpivot(index=["_row", *head], variable_name="metric", value_name="value")
