@@ -13,11 +13,11 @@ What it promises:
   followed, hard links by inode), a protected file is refused with a
   :class:`~retention_cli.errors.UsageError` before anything is written.
 - **The previous file is never half-replaced.** The data goes to a temporary
-  file ``.NAME.XXXX.tmp`` in the same directory, is flushed and fsynced, then
+  file ``.NAME.<random>.tmp`` (``tempfile.mkstemp``) in the same directory, is flushed and fsynced, then
   renamed onto ``NAME`` in one step (and the directory fsynced). On any failure
   (a full disk, a render error, Ctrl-C) the temporary file is removed and the
   previous ``NAME`` is untouched. Only a process killed outright (``kill -9``,
-  power loss) can leave a stray ``.NAME.XXXX.tmp`` behind; ``NAME`` itself is
+  power loss) can leave a stray ``.NAME.<random>.tmp`` behind; ``NAME`` itself is
   then still the previous file.
 - **The file keeps its permission bits**; a new file gets the mode ``open()``
   would give it (``0o666`` less the umask).
