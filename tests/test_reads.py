@@ -273,3 +273,47 @@ def test_the_rejects_csv_neutralises_formulas(
     rows = pl.read_csv("r.csv", infer_schema=False).row(0, named=True)
     assert rows["segment"].startswith("'=HYPERLINK")
     assert rows["amount"] == "-1.00"
+
+
+# --------------------------------------------------------------- review: never rounded silently
+def test_a_rate_past_12_decimals_is_refused(in_tmp: Path, runner: CliRunner) -> None:
+    """1e-13 would round to 0 at Decimal(38, 12) and make an account vanish."""
+    (in_tmp / "f.csv").write_text(
+        "account_id,date,arr,currency\na,2024-01-31,100,EUR\nb,2024-01-31,100,USD\n"
+    )
+    (in_tmp / "c.yaml").write_text(
+        "fx:\n  reporting_currency: USD\n  rates: {EUR: 0.0000000000001}\n"
+    )
+    out = runner.invoke(app, ["bridge", "f.csv", "-c", "c.yaml"])
+    assert out.exit_code == 2
+    assert "more than 12 decimals" in out.stderr
+
+
+def test_a_quantity_past_6_decimals_is_an_error(in_tmp: Path, runner: CliRunner) -> None:
+    """1.0000004 × 1,000,000,000 a month is 12,000,004,800.00 ARR, not 12,000,000,000.00."""
+    (in_tmp / "q.csv").write_text(
+        "account_id,start_date,end_date,amount,interval,quantity\n"
+        "a,2024-01-01,,1000000000,month,1.0000004\n"
+    )
+    cols = [
+        "--column",
+        "quantity=quantity",
+        "--column",
+        "interval=interval",
+        "--column",
+        "amount=amount",
+    ]
+    out = runner.invoke(app, ["bridge", "q.csv", "--shape", "subscriptions", *cols])
+    assert out.exit_code == 2
+    assert "at most 6 decimals" in out.stderr
+
+
+def test_an_interval_of_zero_is_unreadable(in_tmp: Path, runner: CliRunner) -> None:
+    """'0 months' gave 0 ARR and dropped the account silently."""
+    (in_tmp / "i.csv").write_text(
+        "account_id,start_date,end_date,amount,interval\na,2024-01-01,,100,0 months\n"
+    )
+    cols = ["--column", "interval=interval", "--column", "amount=amount"]
+    out = runner.invoke(app, ["bridge", "i.csv", "--shape", "subscriptions", *cols])
+    assert out.exit_code == 2
+    assert "'0 months'" in out.stderr

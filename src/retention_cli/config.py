@@ -511,6 +511,9 @@ class Fx(_Strict):
             if not dec.is_finite() or dec <= 0:
                 msg = f"rate for {key} must be a positive number, not {shown(rate)}"
                 raise ValueError(msg)
+            if dec.as_tuple().exponent < -12:  # type: ignore[operator]  # kept exactly, or refused
+                msg = f"rate for {key} has more than 12 decimals: {shown(rate)}"
+                raise ValueError(msg)
             if dec > 10**6:  # cents × rate must fit an exact Decimal(38, 12)
                 msg = f"rate for {key} must be at most 1,000,000, not {shown(rate)}"
                 raise ValueError(msg)

@@ -133,7 +133,8 @@ def read_rates(fx: Fx) -> pl.DataFrame:
         pl.col(found["currency"]).str.strip_chars().str.to_uppercase().alias("currency"),
         pl.col(found["rate"]).str.strip_chars().alias("_rate"),
     ).with_columns(date=pl.col("_date").str.to_date("%Y-%m-%d", strict=False))
-    rate = pl.col("_rate").cast(RATE, strict=False)
+    plain = pl.col("_rate").str.contains(r"^\d+(?:\.\d{1,12})?$")  # exact, never rounded
+    rate = pl.when(plain).then(pl.col("_rate").cast(RATE, strict=False))
     frame = frame.with_columns(rate=rate)
     checks = {
         "date": (pl.col("date").is_null(), "not a YYYY-MM-DD date", "_date"),
@@ -146,7 +147,7 @@ def read_rates(fx: Fx) -> pl.DataFrame:
             pl.col("rate").is_null()
             | (pl.col("rate") <= 0)
             | (pl.col("rate") > pl.lit(MAX_RATE).cast(RATE)),
-            f"not a positive number up to {MAX_RATE:,}",
+            f"not a positive number up to {MAX_RATE:,} with at most 12 decimals",
             "_rate",
         ),
     }

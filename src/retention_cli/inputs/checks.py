@@ -271,7 +271,7 @@ ROW_CHECKS: tuple[Check, ...] = (
         "bad_number",
         ("number",),
         lambda r, c: ~r.blank(c) & r.value(c).is_null(),
-        "not a number (expected e.g. 3 or 2.5)",
+        "not a number with at most 6 decimals (expected e.g. 3 or 2.5)",
     ),
     Check("negative_quantity", ("quantity",), lambda r, c: r.value(c) < 0, "negative quantity"),
     Check(

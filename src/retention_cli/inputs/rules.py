@@ -117,13 +117,16 @@ def parse_interval(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     word = s.str.extract(_INTERVAL, 2)
     unit = word.replace_strict(_INTERVAL_WORDS, default=None, return_dtype=pl.String)
     count = s.str.extract(_INTERVAL, 1).cast(pl.Int64, strict=False).fill_null(1)
+    unit = pl.when(count >= 1).then(unit)  # "0 months" is unreadable, never 0 ARR
     return unit, count
 
 
 def parse_number(text: pl.Expr) -> pl.Expr:
-    """An exact decimal (6 places) from ``1234.5`` or ``1,234.5`` text; null when not a number."""
+    """An exact decimal (6 places) from ``1234.5`` or ``1,234.5`` text; null when not a
+    number or when it has more than 6 decimals."""
     s = text.str.strip_chars().str.replace_all(",", "")
-    ok = s.str.contains(r"^[+-]?(?:\d+\.?\d*|\.\d+)$")
+    # at most 6 decimals: a quantity or percent past the micro-unit is refused, never rounded
+    ok = s.str.contains(r"^[+-]?(?:\d+\.?\d{0,6}|\.\d{1,6})$")
     return pl.when(ok).then(s.cast(pl.Decimal(38, 6), strict=False))
 
 
