@@ -317,3 +317,14 @@ def test_an_interval_of_zero_is_unreadable(in_tmp: Path, runner: CliRunner) -> N
     out = runner.invoke(app, ["bridge", "i.csv", "--shape", "subscriptions", *cols])
     assert out.exit_code == 2
     assert "'0 months'" in out.stderr
+
+
+def test_line_items_with_different_segments_are_an_error(in_tmp: Path, runner: CliRunner) -> None:
+    """Items of one account on one date summed (100 + 900) must not all land in the
+    first line's segment: SMB would show 1,000 and ENT nothing."""
+    (in_tmp / "l.csv").write_text(
+        "account_id,date,arr,item_id,segment\na,2024-01-31,100,x,SMB\na,2024-01-31,900,y,ENT\n"
+    )
+    out = runner.invoke(app, ["bridge", "l.csv", "--column", "item_id=item_id", "--by", "segment"])
+    assert out.exit_code == 2
+    assert "differ in 'segment'" in out.stderr

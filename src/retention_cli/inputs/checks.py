@@ -747,8 +747,32 @@ def snapshot_duplicates(
         found = _conflicts(rep, key, DUPLICATE_SNAPSHOT, "arr", "_arr", values)
         df = _raise_or_drop(df, found, path, skip=skip, hint=LINE_ITEM_HINT)
         return df, [found]
-    # line items: one row per account and date, ARR summed, the first line's dimensions
+    # line items: one row per account and date, ARR summed; they must agree on every
+    # dimension, or the sum would land in one line's segment silently
     others = [c for c in df.columns if c not in (*key, "arr", "_item_id")]
+    dims = [c for c in others if not c.startswith("_")]
+    if dims:
+        split = (
+            df.lazy()
+            .group_by(key)
+            .agg(pl.col(LINE).min(), *(pl.col(c).n_unique().alias(c) for c in dims))
+            .filter(pl.any_horizontal(pl.col(c) > 1 for c in dims))
+            .sort(LINE)
+            .collect()
+        )
+        if split.height:
+            first = split.row(0, named=True)
+            col = next(c for c in dims if first[c] > 1)
+            msg = (
+                f"line items of account {first['account_id']!r} on {first['date']} differ in "
+                f"{col!r}: their summed ARR would land in one line's {col}"
+            )
+            raise InputError(
+                path,
+                [Problem(msg, line=first[LINE], column=col, check="line_item_dimensions")],
+                total=split.height,
+                hint=f"give every line of an account and date the same {col}, or leave the column out",
+            )
     summed = (
         df.lazy()
         .sort(LINE)
