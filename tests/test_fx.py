@@ -506,3 +506,19 @@ def test_dated_conversion_past_the_sum_bound_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         rc.ledger_from_frame(big, shape="snapshots", config=fx_config(rates))
     assert "converted at the highest rate of its currency adds up to" in err.value.lines()[0]
+
+
+def test_a_roll_up_child_not_in_the_data_is_named(in_tmp: Path) -> None:
+    """'A1' in the accounts file never matches the data's 'a1': the move from a1 to a2
+    then shows as churn plus new, so the run must say the child was not found."""
+    from typer.testing import CliRunner
+
+    from retention_cli.cli import app
+
+    (in_tmp / "d.csv").write_text(
+        "account_id,date,arr\na1,2024-01-31,100\na2,2024-02-29,100\n", encoding="utf-8"
+    )
+    (in_tmp / "acc.csv").write_text("account_id,parent_id\nA1,P\na2,P\n", encoding="utf-8")
+    out = CliRunner().invoke(app, ["bridge", "d.csv", "--accounts", "acc.csv"])
+    assert out.exit_code == 0, out.stderr
+    assert "not in the data (e.g. 'A1')" in out.stderr

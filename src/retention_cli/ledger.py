@@ -473,6 +473,13 @@ def build_ledger(
         data, fx_state = restate_ledger(data, currency, fx, ends, path=path)
     parents = frame_parents(loaded, parents)
     if parents is not None:  # roll-up: each parent's ARR is the sum of its children's
+        unknown = parents.join(accounts, on="account", how="anti")["account"].sort()
+        if unknown.len():  # a child spelt differently from the data would split a customer
+            shown = ", ".join(map(repr, unknown.head(3).to_list()))
+            warnings.append(
+                f"{unknown.len():,} child account(s) of the roll-up are not in the data "
+                f"(e.g. {shown}); ids must match exactly, case and spaces included"
+            )
         data, accounts, child = roll_up(data, accounts, parents, dims)
         fx_state = replace(fx_state, parent=child) if fx_state is not None else None
     return Ledger(
