@@ -198,6 +198,14 @@ def test_cli_presets_list_show_and_json_accounting(tmp_path: Path) -> None:
         info["rows_read"]
         == info["rows_used"] + sum(info["excluded"].values()) + info["rows_skipped"]
     )
+    assert info["rows_read"] == 11
+    assert info["rows_used"] == 7
+    assert info["excluded"] == {
+        "incomplete": 1,
+        "trialing": 1,
+        "canceled in trial": 1,
+        "same-day": 1,
+    }
     assert "read 11 rows (preset stripe): 7 used" in out.stderr
     validate = runner.invoke(app, ["validate", stripe_file(tmp_path), "--preset", "stripe"])
     assert validate.exit_code == 0
@@ -451,6 +459,10 @@ def test_rows_read_is_used_plus_excluded_plus_skipped(tmp_path: Path, name: str)
     assert (
         loaded.source.rows_read == loaded.rows_used + sum(loaded.excluded.values()) + loaded.skipped
     )
+    # rows_used is derived from the other counts, so count it independently too: the
+    # rows that reach the frame (no two rows here share an account, date and item)
+    assert loaded.frame.height == loaded.rows_used
+    assert loaded.source.rows_read == text.count("\n") - 1  # every data line read
 
 
 def test_same_date_movements_follow_the_rank_column(tmp_path: Path) -> None:

@@ -396,3 +396,50 @@ def test_dev_stdout_into_a_pipe_is_written_in_place() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout == "piped\n"
+
+
+def test_the_accounts_and_fx_rates_files_are_protected(in_tmp: Path) -> None:
+    """-o aimed at the --accounts file or at the config's fx rates file is refused."""
+    from typer.testing import CliRunner
+
+    from retention_cli.cli import app
+    from tests.conftest import EXAMPLES
+
+    (in_tmp / "d.csv").write_text("account_id,date,arr\na1,2024-01-31,100\n", encoding="utf-8")
+    (in_tmp / "acc.csv").write_text("account_id,parent_id\na1,P\n", encoding="utf-8")
+    before = (in_tmp / "acc.csv").read_bytes()
+    out = CliRunner().invoke(app, ["nrr", "d.csv", "--accounts", "acc.csv", "-o", "acc.csv"])
+    assert out.exit_code == 2
+    assert "accounts file" in out.stderr
+    assert (in_tmp / "acc.csv").read_bytes() == before
+    (in_tmp / "rates.csv").write_bytes((EXAMPLES / "fx_rates.csv").read_bytes())
+    (in_tmp / "c.yaml").write_text("fx:\n  reporting_currency: USD\n  rates_file: rates.csv\n")
+    rates = (in_tmp / "rates.csv").read_bytes()
+    out = CliRunner().invoke(app, ["bridge", "d.csv", "-c", "c.yaml", "-o", "rates.csv"])
+    assert out.exit_code == 2
+    assert "fx rates file" in out.stderr
+    assert (in_tmp / "rates.csv").read_bytes() == rates
+
+
+@pytest.mark.parametrize("flag", ["-c", "--baseline", "--thresholds"])
+def test_a_device_as_config_baseline_or_thresholds_is_refused(in_tmp: Path, flag: str) -> None:
+    """/dev/zero read as a config, baseline or thresholds file grew to 4 GB."""
+    from typer.testing import CliRunner
+
+    from retention_cli.cli import app
+    from tests.conftest import EXAMPLES
+
+    data = str(EXAMPLES / "tiny_movements.csv")
+    args = ["check", data, flag, "/dev/zero"] if flag != "-c" else ["nrr", data, "-c", "/dev/zero"]
+    if flag == "--thresholds":
+        args = [
+            "check",
+            data,
+            "--baseline",
+            str(EXAMPLES / "ci" / "baseline.json"),
+            flag,
+            "/dev/zero",
+        ]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 2
+    assert "not a regular file" in out.stderr

@@ -601,3 +601,21 @@ def test_reading_rules_the_sql_cannot_apply_are_refused(tmp_path: Path) -> None:
     res = runner.invoke(app, ["bridge", "--engine", uri, "--table", "t", "-c", str(cfg)])
     assert res.exit_code == 2
     assert "amount.unit" in res.output
+
+
+@pytest.mark.parametrize(
+    ("rules", "named"),
+    [
+        ({"subscriptions": {"ends_after_term": True}}, "subscriptions.ends_after_term"),
+        ({"billing": {"interval_count": 3}}, "billing.interval_count"),
+        ({"amount": {"blank": "exclude"}}, "amount.blank"),
+    ],
+)
+def test_every_reading_rule_is_refused_on_the_sql_path(rules: dict, named: str) -> None:
+    """The SQL reads ARR as it is: a rule it would ignore is refused, never a quiet
+    different number (ends_after_term gave 1,300 against the file path's 100)."""
+    from retention_cli.config import parse_config
+    from retention_cli.sql import unsupported
+
+    assert unsupported(parse_config(rules)) == f"{named} reading rule"
+    assert unsupported(parse_config({"snapshots": {"combine": "sum"}})) is None

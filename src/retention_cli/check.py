@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from retention_cli.config import load_yaml
+from retention_cli.config import load_yaml, read_small_text
 from retention_cli.errors import ExitCode, RetentionError
 from retention_cli.keys import CHECKABLE, DEFAULT_COMPARED, Direction, Kind, spec_for
 from retention_cli.options import BridgeMode, Grain, Method
@@ -167,7 +167,7 @@ def load_thresholds(path: Path) -> Thresholds:
     ``"segment=SMB"`` (or ``"segment=SMB,region=EMEA"``) to more rules.
     """
     try:
-        data = load_yaml(path.read_text(encoding="utf-8-sig"))
+        data = load_yaml(read_small_text(path, "thresholds file"))
     except FileNotFoundError:
         msg = f"{path}: thresholds file not found"
         raise CheckError(msg) from None
@@ -246,7 +246,7 @@ def load_baseline(path: Path) -> dict[str, Any]:
     check quietly skipped.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_small_text(path, "baseline")
     except FileNotFoundError:
         msg = f"{path}: baseline file not found"
         raise CheckError(msg, hint=_WRITE_HINT) from None

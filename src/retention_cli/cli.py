@@ -443,10 +443,23 @@ class Run:
         self.protected = protected_paths(
             inputs=[v.get("file")], baseline=own.get("baseline"), thresholds=own.get("thresholds"),
             spend=v.get("spend"), config=v.get("config"), default_config=self.command != "init",
+            others=[("accounts file", v.get("accounts")), ("fx rates file", self._rates_file())],
         )  # fmt: skip
         outputs = {"output": v.get("output"), "rejects": v.get("rejects")}
         outputs |= {k: own.get(k) for k in ("junit", "summary")}
         check_outputs(outputs, self.protected)
+
+    def _rates_file(self) -> Path | None:
+        """The config's dated fx rates file, if any (a file the command reads)."""
+        if self.command == "init":
+            return None
+        try:
+            fx = self.config.fx
+        except RetentionError:
+            return None  # an unusable config is reported where it is loaded
+        if fx is None or fx.rates_file is None:
+            return None
+        return fx.rates_path()
 
     def options(self, **overrides: Any) -> RunOptions:
         """The core's ``RunOptions`` from the shared options given (``overrides`` win)."""

@@ -961,6 +961,29 @@ def parse_config(data: Any, *, source: str = "config") -> Config:
         raise _explain(exc, source) from None
 
 
+MAX_SMALL_FILE = 64 * 1024 * 1024
+"""The largest config, baseline or thresholds file read (64 MiB)."""
+
+
+def read_small_text(path: Path, what: str) -> str:
+    """The text of a config-like file (``what``: "config", "baseline", …).
+
+    Only a regular file of at most :data:`MAX_SMALL_FILE` bytes is read, so
+    ``/dev/zero`` or a FIFO cannot hang or exhaust memory. A missing file raises
+    ``FileNotFoundError`` as ``open`` would.
+    """
+    import stat
+
+    mode = path.stat().st_mode  # FileNotFoundError propagates
+    if not stat.S_ISREG(mode):
+        msg = f"{path}: the {what} is not a regular file"
+        raise ConfigError(msg, hint=f"give the path of a {what} file")
+    if path.stat().st_size > MAX_SMALL_FILE:
+        msg = f"{path}: the {what} is larger than {MAX_SMALL_FILE // 2**20} MiB"
+        raise ConfigError(msg, hint=f"is this really a {what} file?")
+    return path.read_text(encoding="utf-8-sig")
+
+
 def load_config(path: Path | None) -> Config:
     """Read and validate a YAML config.
 
@@ -981,7 +1004,7 @@ def load_config(path: Path | None) -> Config:
             return Config()
         path = default
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_small_text(path, "config")
     except FileNotFoundError:
         msg = f"{path}: config file not found"
         raise ConfigError(msg, param="config", hint="check the path") from None

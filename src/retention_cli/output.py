@@ -68,12 +68,13 @@ def protected_paths(
     spend: StrPath | None = None,
     config: StrPath | None = None,
     default_config: bool = True,
+    others: Iterable[tuple[str, StrPath | None]] = (),
 ) -> tuple[Protected, ...]:
     """The files a command reads, as :class:`Protected` entries for :func:`atomic_open`.
 
     ``None`` and ``-`` (stdin) are skipped. With ``config=None`` and
     ``default_config`` set, ``./retention.yaml`` is protected too (it is read
-    automatically when it exists).
+    automatically when it exists). ``others`` adds ``(role, path)`` pairs.
     """
     from retention_cli.config import DEFAULT_CONFIG_NAME
 
@@ -81,7 +82,7 @@ def protected_paths(
         config = DEFAULT_CONFIG_NAME
     given: list[tuple[str, StrPath | None]] = [("input file", p) for p in inputs]
     given += [("baseline", baseline), ("thresholds file", thresholds), ("spend file", spend)]
-    given += [("config", config)]
+    given += [("config", config), *others]  # e.g. the --accounts file, the fx rates file
     return tuple(Protected(role, Path(p)) for role, p in given if p is not None and str(p) != "-")
 
 

@@ -15,6 +15,7 @@ are divided in Python by the same code as the local path, so both agree to the c
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -155,13 +156,16 @@ def unsupported(config: Config) -> str | None:
 
     # reading rules beyond line items (a preset, amount units, billing intervals, statuses,
     # cancellation timing, discounts, movement-type names): the SQL reads ARR as it is
+    # every reading rule but line items (`combine`), read from the Rules fields themselves
+    # so a rule added later is refused here until the SQL honours it
     rules, plain = Rules.of(config), Rules()
-    for name in ("preset", "unit", "minor_units", "interval", "statuses", "cancellation",
-                 "discounts", "movement_types", "per_year"):  # fmt: skip
-        if getattr(rules, name) != getattr(plain, name):
-            key = {"unit": "amount.unit", "minor_units": "amount.minor_units",
-                   "interval": "billing.interval", "per_year": "billing.per_year"}.get(name, name)  # fmt: skip
-            return f"{key} reading rule"
+    names = {"unit": "amount.unit", "minor_units": "amount.minor_units",
+             "interval": "billing.interval", "per_year": "billing.per_year",
+             "interval_count": "billing.interval_count",
+             "term_end": "subscriptions.ends_after_term", "blank_value": "amount.blank"}  # fmt: skip
+    for f in dataclasses.fields(Rules):
+        if f.name != "combine" and getattr(rules, f.name) != getattr(plain, f.name):
+            return f"{names.get(f.name, f.name)} reading rule"
     if config.fx is not None:
         return "fx (currency conversion)"
     return None

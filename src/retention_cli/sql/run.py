@@ -345,7 +345,16 @@ def engine_result(
     """``retention COMMAND --engine URI --table T``: the :class:`Result` of a metric
     command computed by the engine."""
     check_options(command, config, opts)
-    source = detect_source(uri, table, opts.shape, {**config.columns, **opts.columns})
+    columns = {**config.columns, **opts.columns}
+    from retention_cli.inputs.columns import RULE_COLUMNS
+
+    ruled = [c for c in RULE_COLUMNS if c in columns and c != "item_id"]
+    if ruled:  # a trial end, a status, a quantity … would be read as plain ARR by the SQL
+        msg = f"the SQL path does not read the {ruled[0]} column (a reading rule): {ruled[0]}={columns[ruled[0]]!r}"
+        raise UsageError(
+            msg, param="columns", hint="run on a file for reading rules, or drop the mapping"
+        )
+    source = detect_source(uri, table, opts.shape, columns)
     return EngineRun(uri, source, config, opts, command).result(command)
 
 
