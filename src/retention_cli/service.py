@@ -23,7 +23,7 @@ from retention_cli.inputs.columns import AUTO_COLUMNS
 from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
-from retention_cli.metrics.bands import COMPUTED_DIMENSIONS, with_bands
+from retention_cli.metrics.bands import COMPUTED_DIMENSIONS, order_bands, with_bands
 from retention_cli.metrics.books import books
 from retention_cli.metrics.cohorts import CohortMetric
 from retention_cli.metrics.credit import MAPPED, credit_rows
@@ -306,6 +306,7 @@ class MetricRun:
         if release_input:  # every metric reads the ledger: the parsed rows can go
             loaded.frame = loaded.frame.clear()
         self.by = list(opts.by)
+        self.bands = [d for d in self.by if d in COMPUTED_DIMENSIONS and d not in loaded.dimensions]
         self.report = False
         self._cache: dict[str, pl.DataFrame] = {}
 
@@ -316,7 +317,8 @@ class MetricRun:
             if compute is None:
                 msg = f"{name!r} is not a metric command"
                 raise UsageError(msg, param="command")
-            self._cache[name] = compute(self)
+            # band segments listed by their lower edge, not as text
+            self._cache[name] = order_bands(compute(self), self.by, self.bands, self.config.bands)
         return self._cache[name]
 
     def result(self, command: str) -> Result:

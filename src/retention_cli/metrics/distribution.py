@@ -10,6 +10,9 @@ window start ``s``; ``e`` the period end):
 - the share of the cohort's start ARR held by accounts that grew (ARR(e) >
   ARR(s)), held steady (=), shrank (0 < ARR(e) < ARR(s)) or left (ARR(e) = 0);
   the four add up to 1;
+- with ``by``, every segment of the data has a row in every period: one with no
+  cohort account there has ``cohort_logos`` 0 (null before the data) and null
+  figures, as in :func:`~retention_cli.metrics.retention.retention`;
 - for a cohort of fewer than ``min_accounts`` accounts, a percentile bootstrap
   interval on NRR and GRR: ``resamples`` resamples of the cohort's accounts
   drawn with replacement, each giving Σ ARR(e) / Σ ARR(s) and Σ min(ARR(e),
@@ -29,7 +32,14 @@ import polars as pl
 
 from retention_cli.ledger import Ledger
 from retention_cli.metrics.bridge import reporting_periods
-from retention_cli.metrics.frames import NONE_SEGMENT, is_total, order_rows, per_month, ratio
+from retention_cli.metrics.frames import (
+    NONE_SEGMENT,
+    is_total,
+    order_rows,
+    per_month,
+    ratio,
+    with_every_segment,
+)
 from retention_cli.options import Grain
 
 DISTRIBUTION_KEYS = (
@@ -164,9 +174,9 @@ def distribution(
     agg = per_month(cohort, starts, by, aggs).rename({"_key": "period"})
     base = periods.select("period", "start", "end", (pl.col("_last") - window).alias("_s"))
     out = base.join(agg.filter(is_total(by)) if by else agg, on="period", how="left")
-    if by:  # every period has a total row; a segment only where it has a cohort
+    if by:  # every period has a total row, and a row for every segment of the data
         segs = base.join(agg.filter(~is_total(by)), on="period")
-        out = pl.concat([out.select(segs.columns), segs])
+        out = with_every_segment(pl.concat([out.select(segs.columns), segs]), ledger, by)
     out = out.with_columns(pl.col("cohort_logos", "cohort_start_arr", "_end", "_kept").fill_null(0))
     unknown = pl.col("_s") < ledger.first_period
     out = out.with_columns(
@@ -221,7 +231,9 @@ def _with_intervals(
                 if group[d] is not None:
                     keep &= pl.col(d).fill_null(NONE_SEGMENT) == group[d]
             accounts = rows.filter(keep)
-            tag = "/".join(str(group[d]) for d in by)
+            # a total row is seeded as without --by, so it shows the same interval
+            total = all(group[d] is None for d in by)
+            tag = "" if total else "/".join(str(group[d]) for d in by)
             nl, nh, gl, gh = bootstrap(
                 accounts["_s_arr"], accounts["_e_arr"], resamples=resamples, level=level,
                 seed=f"{seed}:{group['period']}:{tag}",
