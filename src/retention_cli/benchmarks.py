@@ -1,16 +1,20 @@
 """Published NRR/GRR medians bundled with the tool, and the peer columns they give.
 
 The figures live in ``data/benchmarks.csv`` (package data), one row per
-(source, edition, band), each with its sample, basis (MRR or ARR), method
-(cohort or bridge), publication, URL and a ``source_quote`` saying where the
-number was read. Only figures found stated in a citable source are bundled.
+(source, edition, dimension, band), each with its sample, basis (MRR or ARR),
+method (cohort or bridge), statistic (median or mean), publication, URL, a
+``source_quote`` saying where the number was read and a ``verification``
+saying how far a second source confirms it. Only figures found stated in a
+citable source are bundled; none by ARR stage is bundled yet (none was found
+with a source that can be quoted).
 
 A row of ``nrr --benchmark SOURCE`` is compared with the source's median for
 the ACV band its cohort's average ACV (cohort start ARR ÷ cohort logos, at the
 window start) falls in. With ``--by acv_band`` that is the segment's own band;
 on a total row it is the company's typical contract size. A band row of the
 source wins over its ``all`` row; no row at all leaves the peer columns null,
-with the reason in a note.
+with the reason in a note. With ``--by arr_stage`` an ARR-stage row is compared
+with the source's ``arr_stage`` row for the company's ARR instead.
 """
 
 from __future__ import annotations
@@ -36,9 +40,11 @@ SCHEMA = {
     "sample": pl.String,
     "basis": pl.String,
     "method": pl.String,
+    "statistic": pl.String,
     "publication": pl.String,
     "url": pl.String,
     "source_quote": pl.String,
+    "verification": pl.String,
 }
 """The columns of ``data/benchmarks.csv`` (money edges in whole US dollars)."""
 
@@ -47,7 +53,8 @@ PEER_KEYS = ("peer_band", "peer_nrr", "nrr_vs_peer", "peer_grr", "grr_vs_peer")
 
 LISTING_KEYS = (
     "source", "edition", "dimension", "band", "peer_nrr", "peer_grr", "peer_nrr_p25",
-    "peer_nrr_p75", "basis", "method", "sample", "publication", "url", "source_quote",
+    "peer_nrr_p75", "basis", "method", "statistic", "sample", "publication", "url",
+    "source_quote", "verification",
 )  # fmt: skip
 """The columns of ``retention benchmarks``."""
 
@@ -87,7 +94,23 @@ def listing(source: str | None = None) -> pl.DataFrame:
     ).select(LISTING_KEYS)
 
 
-def with_peers(frame: pl.DataFrame, source: str) -> pl.DataFrame:
+def _matched(out: pl.DataFrame, amount: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """``_row`` and the source row (``band``, medians) whose edges hold ``amount`` (cents)."""
+    return (
+        out.select("_row", amount)
+        .join(rows, how="cross")
+        .filter(
+            pl.col(amount).is_not_null()
+            & (pl.col("lower").is_null() | (pl.col(amount) >= pl.col("lower") * 100))
+            & (pl.col("upper").is_null() | (pl.col(amount) < pl.col("upper") * 100))
+        )
+        .select("_row", "band", "nrr_median", "grr_median")
+    )
+
+
+def with_peers(
+    frame: pl.DataFrame, source: str, *, by: list[str] | None = None, stage: bool = False
+) -> pl.DataFrame:
     """``frame`` (an ``nrr`` frame) with the peer columns of ``source`` added.
 
     ``peer_band`` names the source's band the row is compared with; ``peer_nrr``
@@ -95,9 +118,17 @@ def with_peers(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     ``grr_vs_peer`` the row's figure minus the median (fractions: 0.03 is 3
     percentage points). Null where the row has no ratio or the source no row
     for its band (``_why_`` columns say why).
+
+    A row is compared with the ACV band its cohort's average ACV falls in. With
+    ``stage`` (``--by arr_stage``), a row of an ARR stage is compared
+    instead with the source's ARR-stage row that holds the company's ARR at the
+    window start (the cohort start ARR of the period's total row; ``by`` names
+    the segment columns); the total row keeps its ACV band.
     """
+    by = list(by or [])
     rows = source_rows(source)
     bands = rows.filter(pl.col("dimension") == "acv_band")
+    stages = rows.filter(pl.col("dimension") == "arr_stage")
     overall = rows.filter(pl.col("dimension") == "all")
     acv = (  # the cohort's average ARR in cents; null for an empty or unknown cohort
         pl.when(pl.col("cohort_logos") > 0)
@@ -105,20 +136,26 @@ def with_peers(frame: pl.DataFrame, source: str) -> pl.DataFrame:
         .alias("_acv")
     )
     out = frame.with_row_index("_row").with_columns(acv)
-    matched = (
-        out.select("_row", "_acv")
-        .join(bands, how="cross")
-        .filter(
-            pl.col("_acv").is_not_null()
-            & (pl.col("lower").is_null() | (pl.col("_acv") >= pl.col("lower") * 100))
-            & (pl.col("upper").is_null() | (pl.col("_acv") < pl.col("upper") * 100))
+    if stage and by and "arr_stage" in frame.columns:
+        company = out.filter(pl.all_horizontal(pl.col(d).is_null() for d in by)).select(
+            "period", pl.col("cohort_start_arr").alias("_company")
         )
-        .select("_row", "band", "nrr_median", "grr_median")
+        out = out.join(company, on="period", how="left").with_columns(
+            _stage=pl.col("arr_stage").is_not_null(),
+            _company=pl.when(pl.col("cohort_logos") > 0).then("_company"),
+        )
+    else:
+        out = out.with_columns(_stage=pl.lit(False), _company=pl.lit(None, pl.Int64))
+    matched = pl.concat(
+        [
+            _matched(out.filter(~pl.col("_stage")), "_acv", bands),
+            _matched(out.filter(pl.col("_stage")), "_company", stages),
+        ]
     )
     out = out.join(matched, on="_row", how="left")
     if overall.height:
         first = overall.row(0, named=True)
-        fall = pl.col("band").is_null() & pl.col("_acv").is_not_null()
+        fall = pl.col("band").is_null() & pl.col("_acv").is_not_null() & ~pl.col("_stage")
         out = out.with_columns(
             pl.when(fall).then(pl.lit(first["band"])).otherwise("band").alias("band"),
             pl.when(fall)
@@ -131,6 +168,21 @@ def with_peers(frame: pl.DataFrame, source: str) -> pl.DataFrame:
             .alias("grr_median"),
         )
     no_cohort = pl.col("_acv").is_null()
+    no_stage = pl.col("_stage") & pl.lit(stages.height == 0)
+    stage_gap = pl.col("_stage") & pl.col("band").is_null()
+
+    def why(median: str, what: str) -> pl.Expr:
+        return (
+            pl.when(no_cohort)
+            .then(pl.lit("no cohort, so no contract size to pick a band by"))
+            .when(no_stage)
+            .then(pl.lit(f"{source} publishes no figure by ARR stage"))
+            .when(stage_gap)
+            .then(pl.lit(f"{source} publishes no {what} median for this ARR stage"))
+            .when(pl.col(median).is_null())
+            .then(pl.lit(f"{source} publishes no {what} median for this band"))
+        )
+
     return (
         out.sort("_row")
         .with_columns(
@@ -139,25 +191,21 @@ def with_peers(frame: pl.DataFrame, source: str) -> pl.DataFrame:
             nrr_vs_peer=pl.col("nrr") - pl.col("nrr_median"),
             peer_grr=pl.col("grr_median"),
             grr_vs_peer=pl.col("grr") - pl.col("grr_median"),
-            _why_peer_nrr=pl.when(no_cohort)
-            .then(pl.lit("no cohort, so no contract size to pick a band by"))
-            .when(pl.col("nrr_median").is_null())
-            .then(pl.lit(f"{source} publishes no NRR median for this band")),
-            _why_peer_grr=pl.when(no_cohort)
-            .then(pl.lit("no cohort, so no contract size to pick a band by"))
-            .when(pl.col("grr_median").is_null())
-            .then(pl.lit(f"{source} publishes no GRR median for this band")),
+            _why_peer_nrr=why("nrr_median", "NRR"),
+            _why_peer_grr=why("grr_median", "GRR"),
         )
-        .drop("_row", "_acv", "band", "nrr_median", "grr_median")
+        .drop("_row", "_acv", "_stage", "_company", "band", "nrr_median", "grr_median")
     )
 
 
-def peer_caption(source: str, method: str) -> str:
+def peer_caption(source: str, method: str, *, stage: bool = False) -> str:
     """The caption's peer part: what the figures are, and where their definition
-    differs from the one in force (basis ARR; ``method``)."""
+    differs from the one in force (basis ARR; ``method``; medians)."""
     rows = source_rows(source)
     first = rows.row(0, named=True)
     text = f"peer: {source} {first['edition']} medians by ACV band (cohort average ACV)"
+    if stage:
+        text += "; ARR-stage rows by ARR stage (company ARR at the window start)"
     differs = []
     basis = set(rows["basis"].to_list())
     if basis != {"ARR"}:
@@ -165,6 +213,9 @@ def peer_caption(source: str, method: str) -> str:
     their = set(rows["method"].to_list())
     if their != {method}:
         differs.append(f"their method is {'/'.join(sorted(their))}, this is {method}")
+    stats = set(rows["statistic"].to_list())
+    if stats != {"median"}:
+        differs.append(f"theirs include {'/'.join(sorted(stats - {'median'}))}s, not medians")
     if differs:
         text += " · definitions differ: " + "; ".join(differs)
     return text

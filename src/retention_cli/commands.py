@@ -177,7 +177,7 @@ def _peer(c: Config, o: RunOptions) -> str:
     """The caption's peer part with ``--benchmark`` (empty without)."""
     if not o.benchmark:
         return ""
-    text = " · " + peer_caption(o.benchmark, o.method.value)
+    text = " · " + peer_caption(o.benchmark, o.method.value, stage="arr_stage" in o.by)
     if c.display_currency not in (None, "$", "USD"):
         text += f" · peer bands are in US dollars, amounts here in {c.display_currency}"
     return text
@@ -265,7 +265,9 @@ def _bridge(run: Run) -> pl.DataFrame:
 def _retention(run: Run) -> pl.DataFrame:
     o = run.opts
     frame = retention_frame(run.ledger, grain=o.grain, window=o.window, method=o.method, by=run.by)
-    return with_peers(frame, o.benchmark) if o.benchmark else frame
+    if not o.benchmark:
+        return frame
+    return with_peers(frame, o.benchmark, by=run.by, stage="arr_stage" in run.by)
 
 
 def _distribution(run: Run) -> pl.DataFrame:
@@ -523,7 +525,8 @@ _SPECS = (
         "benchmarks", "Bundled retention benchmarks", BENCHMARK_LISTING, period_column=False,
         labels={"source": "Source", "edition": "Edition", "dimension": "By", "band": "Band",
                 "basis": "Basis", "method": "Method", "sample": "Sample",
-                "publication": "Publication", "url": "URL", "source_quote": "Where it says so"},
+                "publication": "Publication", "url": "URL", "source_quote": "Where it says so",
+                "statistic": "Statistic", "verification": "Checked against"},
         table_keys=("source", "edition", "dimension", "band", "peer_nrr", "peer_grr", "basis",
                     "method"),
     ),
