@@ -197,7 +197,7 @@ def test_a_source_without_stage_rows_says_so() -> None:
     assert out["peer_band"].to_list() == ["<12k", None]  # never an ACV figure for a stage
     why = out["_why_peer_nrr"].to_list()
     assert why == [None, "saas-capital publishes no figure by ARR stage"]
-    assert "ARR stage" in peer_caption("saas-capital", "cohort", stage=True)
+    assert "ARR-stage rows" in peer_caption("saas-capital", "cohort", stage=True)
 
 
 def test_retention_benchmarks_lists_each_row_with_its_method() -> None:
@@ -217,3 +217,21 @@ def test_retention_benchmarks_lists_each_row_with_its_method() -> None:
 def test_stage_edges_come_from_the_config() -> None:
     config = parse_config({"bands": {"arr_stage": [1_000]}})
     assert band_rank("arr_stage", config.bands) == {"<1k": 0, "1k+": 1}
+
+
+# ----------------------------------------------------------------------------- credits file
+def test_a_credit_for_an_account_not_in_the_data_is_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # hazard: a misspelt account_id in the credits file quietly leaving its gain uncredited
+    credits = tmp_path / "credits.csv"
+    credits.write_text("date,account_id,credit\n2025-07-10,E,sales\n2025-07-11,Ee,cs\n")
+    opts = RunOptions(credits=str(credits))
+    result = compute("mix", load_input(TINY, Config(), opts), Config(), opts)
+    assert any("1 credit row(s) name an account that is not in the data ('Ee')" in w
+               for w in result.warnings)  # fmt: skip
+    jul = result.frame.filter(pl.col("period") == "2025-07")
+    assert jul.filter(pl.col("credit") == "sales")["new_arr"].to_list() == [300_000]
+    assert "cs" not in jul["credit"].to_list()
+    # a credits file of known accounts: no warning
+    credits.write_text("date,account_id,credit\n2025-07-10,E,sales\n")
+    result = compute("mix", load_input(TINY, Config(), opts), Config(), opts)
+    assert not any("credit row" in w for w in result.warnings)

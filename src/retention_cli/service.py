@@ -26,7 +26,7 @@ from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
 from retention_cli.metrics.bands import COMPUTED_DIMENSIONS, order_bands, with_bands
 from retention_cli.metrics.books import books
 from retention_cli.metrics.cohorts import CohortMetric
-from retention_cli.metrics.credit import MAPPED, credit_rows
+from retention_cli.metrics.credit import MAPPED, credit_rows, credit_warnings
 from retention_cli.metrics.explain import explain, find_period
 from retention_cli.metrics.transfers import TRANSFER_KEYS
 from retention_cli.options import MAX_WINDOW, BridgeMode, Grain, Method, Shape
@@ -291,7 +291,7 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     # mix and report: who is credited with the gains (a flag, or a mapped credit column)
     if opts.credit or opts.credits or MAPPED in loaded.frame.columns:
         rows = credit_rows(loaded, cal, column=opts.credit, path=opts.credits, parents=parents)
-        led = replace(led, credits=rows)
+        led = replace(led, credits=rows, warnings=(*led.warnings, *credit_warnings(rows, led)))
     return led
 
 

@@ -12,7 +12,8 @@ given to the credits of that account dated inside the step:
 An account's gain is split over its credits in proportion to their weights, in
 whole cents (largest remainder; ties by credit name), so every team's figures
 add up exactly to the bridge. A gain with no credit in its step is
-``uncredited``: never dropped.
+``uncredited``: never dropped. A credit row of an account the data does not
+have is named in a warning (:func:`credit_warnings`).
 """
 
 from __future__ import annotations
@@ -150,6 +151,26 @@ def credit_rows(
             pl.coalesce("parent", "account").alias("account"), "period", "credit", "weight"
         )
     return rows
+
+
+def credit_warnings(credits: pl.DataFrame, ledger: Ledger) -> list[str]:
+    """A warning for credit rows whose account is not in the data, else none.
+
+    Their credit goes unused; the gains they meant stay ``uncredited``.
+    """
+    if ledger.accounts is None:
+        return []
+    unknown = credits.join(ledger.accounts, on="account", how="anti")
+    if unknown.height == 0:
+        return []
+    names = unknown["account"].drop_nulls().unique().sort()
+    shown = ", ".join(map(repr, names.head(3).to_list()))
+    more = f" and {names.len() - 3} more" if names.len() > 3 else ""
+    return [
+        f"{unknown.height} credit row(s) name an account that is not in the data "
+        f"({shown}{more}): their credit is not used, so those gains show as "
+        f"{UNCREDITED} (check the account_id spelling)"
+    ]
 
 
 def _pairs(ledger: Ledger, periods: pl.DataFrame, grain: Grain, mode: BridgeMode) -> pl.DataFrame:
