@@ -205,7 +205,7 @@ def peer_caption(source: str, method: str, *, stage: bool = False) -> str:
     first = rows.row(0, named=True)
     text = f"peer: {source} {first['edition']} medians by ACV band (cohort average ACV)"
     if stage:
-        text += "; ARR-stage rows by ARR stage (company ARR at the window start)"
+        text += "; ARR-stage rows by the company's ARR at the window start"
     differs = []
     basis = set(rows["basis"].to_list())
     if basis != {"ARR"}:
