@@ -235,3 +235,42 @@ def test_a_credit_for_an_account_not_in_the_data_is_named(tmp_path) -> None:  # 
     credits.write_text("date,account_id,credit\n2025-07-10,E,sales\n")
     result = compute("mix", load_input(TINY, Config(), opts), Config(), opts)
     assert not any("credit row" in w for w in result.warnings)
+
+
+# ----------------------------------------------------------------------------- properties
+@settings(max_examples=30, deadline=None)
+@given(
+    h=histories(),
+    grain=st.sampled_from(list(rc.Grain)),
+    command=st.sampled_from(["bridge", "nrr", "churn", "mix", "distribution"]),
+)
+def test_band_order_holds_for_any_history(h: dict, grain: rc.Grain, command: str) -> None:
+    # edges in whole units: the histories' amounts (1.00 to 123,456) fall in every band
+    from retention_cli.inputs import load_frame
+
+    config = Config(bands=Bands(acv=[5, 50]))
+    order = band_labels([5, 50])
+    opts = RunOptions(by=("acv_band", "segment"), grain=grain, window=3)
+    result = compute(command, load_frame(as_movements(h), shape="movements"), config, opts)
+    frame = result.frame
+    for _, rows in frame.group_by("period", maintain_order=True):
+        assert rows["acv_band"][0] is None  # the total row first
+        keys = [(order.index(b), s) for b, s in rows.select("acv_band", "segment").rows()[1:]]
+        assert keys == sorted(keys)
+    # only the order changed: the text-sorted frame has the same rows
+    text = RunOptions(by=("segment",), grain=grain, window=3)
+    plain = compute(command, load_frame(as_movements(h), shape="movements"), config, text)
+    totals = frame.filter(pl.col("acv_band").is_null()).drop("acv_band")
+    assert totals.equals(plain.frame.filter(pl.col("segment").is_null()))
+
+
+def test_xlsx_lists_bands_by_lower_edge(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import fastexcel
+
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "nrr.xlsx"
+    args = ["nrr", SAAS, "--by", "acv_band", "--from", "2026-06", "-o", str(out), "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    sheet = fastexcel.read_excel(str(out)).load_sheet("nrr").to_polars()
+    assert sheet["acv_band"].to_list() == ["(total)", *ACV]
