@@ -298,6 +298,10 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
 class MetricRun:
     """One input under one set of options; each command's frame computed at most once."""
 
+    bands: tuple[str, ...] = ()
+    """The computed band dimensions of ``by`` (``acv_band``, ``arr_stage``): listed by
+    lower edge. A subclass that builds no ledger (the SQL path) has none."""
+
     def __init__(
         self, loaded: Loaded, config: Config, opts: RunOptions, *, release_input: bool = False
     ) -> None:
@@ -306,7 +310,9 @@ class MetricRun:
         if release_input:  # every metric reads the ledger: the parsed rows can go
             loaded.frame = loaded.frame.clear()
         self.by = list(opts.by)
-        self.bands = [d for d in self.by if d in COMPUTED_DIMENSIONS and d not in loaded.dimensions]
+        self.bands = tuple(
+            d for d in self.by if d in COMPUTED_DIMENSIONS and d not in loaded.dimensions
+        )
         self.report = False
         self._cache: dict[str, pl.DataFrame] = {}
 
@@ -318,7 +324,9 @@ class MetricRun:
                 msg = f"{name!r} is not a metric command"
                 raise UsageError(msg, param="command")
             # band segments listed by their lower edge, not as text
-            self._cache[name] = order_bands(compute(self), self.by, self.bands, self.config.bands)
+            self._cache[name] = order_bands(
+                compute(self), self.by, list(self.bands), self.config.bands
+            )
         return self._cache[name]
 
     def result(self, command: str) -> Result:
