@@ -3,9 +3,10 @@
     python benchmarks/bench.py --accounts 50000 --months 36            # writes data, runs all
     python benchmarks/bench.py --accounts 50000 --months 36 --only nrr mix
 
-Data comes from ``benchmarks/generate.py`` (seeded): ``--accounts`` accounts over
-``--months`` months as month-end snapshots and the matching movement log.
-``benchmarks/run.py`` compares ``report`` with the bare read, DuckDB and pandas.
+Data comes from ``benchmarks/generate.py`` (seeded, ``--shape`` project, independent or
+sparse): ``--accounts`` accounts over ``--months`` months as snapshots and the matching
+movement log. ``benchmarks/run.py`` compares ``report`` and ``nrr`` with the bare read
+and the DuckDB, Polars and pandas references.
 Each command runs in a fresh process that reports its own peak RSS; figures
 print as a Markdown table. Set ``POLARS_MAX_THREADS`` to pin the thread count.
 """
@@ -21,14 +22,14 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from generate import write  # noqa: E402
+from generate import SHAPES, write  # noqa: E402
 
 DATA = HERE / "data"
 
 
-def generate(accounts: int, months: int) -> tuple[Path, Path]:
+def generate(accounts: int, months: int, shape: str = "project") -> tuple[Path, Path]:
     """The snapshot and movement files of :mod:`generate` (made once, then reused)."""
-    paths = write(accounts, months, DATA)
+    paths = write(accounts, months, DATA, shape=shape)
     return paths["snapshots"], paths["movements"]
 
 
@@ -47,10 +48,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=50_000)
     ap.add_argument("--months", type=int, default=36)
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="project")
     ap.add_argument("--only", nargs="*", default=list(COMMANDS))
     args = ap.parse_args()
     t0 = time.perf_counter()
-    snaps, moves = generate(args.accounts, args.months)
+    snaps, moves = generate(args.accounts, args.months, args.shape)
     rows = {p: sum(1 for _ in p.open()) - 1 for p in (snaps, moves)}
     print(f"data: {moves.name} {rows[moves]:,} rows, {snaps.name} {rows[snaps]:,} rows "
           f"({time.perf_counter() - t0:.1f} s to make or find)", file=sys.stderr)  # fmt: skip
