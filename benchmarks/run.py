@@ -321,6 +321,17 @@ def targets(snap: dict, moves: dict) -> list[dict[str, object]]:
     return rows
 
 
+def fill_readme(marker: str, text: str, readme: Path = ROOT / "README.md") -> None:
+    """Put ``text`` between ``<!-- bench:MARKER -->`` and ``<!-- /bench:MARKER -->`` in the
+    README (the markers stay, so the next run replaces it again)."""
+    body = readme.read_text()
+    head, tail = f"<!-- bench:{marker} -->", f"<!-- /bench:{marker} -->"
+    if body.count(head) != 1 or body.count(tail) != 1:
+        raise SystemExit(f"{readme}: expected one {head} ... {tail} block")
+    start, end = body.index(head) + len(head), body.index(tail)
+    readme.write_text(body[:start] + "\n" + text.strip() + "\n" + body[end:])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -335,6 +346,7 @@ def main() -> None:
         "--data", type=Path, default=HERE / "data", help="where the generated files live"
     )
     ap.add_argument("--out", type=Path, help="results file (default benchmarks/results.json)")
+    ap.add_argument("--readme", action="store_true", help="also put the tables in README.md")
     args = ap.parse_args()  # fmt: skip
     repeat = args.repeat or (1 if args.quick else 3)
     out = args.out or (args.data / "results-quick.json" if args.quick else HERE / "results.json")
@@ -364,6 +376,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n")
     print(markdown(data))
+    if args.readme:
+        fill_readme("table", markdown(data))
 
 
 def _last_month(path: Path) -> str:

@@ -30,7 +30,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from generate import SHAPES, write  # noqa: E402
-from run import CLI, measure  # noqa: E402
+from run import CLI, fill_readme, measure  # noqa: E402
 
 TABLE = "snapshots"
 
@@ -63,6 +63,7 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=36)
     ap.add_argument("--out", type=Path, default=HERE / "data")
     ap.add_argument("--results", type=Path, default=HERE / "scale.json")
+    ap.add_argument("--readme", action="store_true", help="also put the table in README.md")
     args = ap.parse_args()
     paths = write(args.accounts, args.months, args.out, shape=args.shape, parquet=True,
                   kinds=("snapshots",))  # fmt: skip
@@ -93,15 +94,21 @@ def main() -> None:
     args.results.write_text(json.dumps({"machine": machine, "shape": args.shape,
                                         "duckdb_load_s": round(load_s, 1), "results": results},
                                        indent=2) + "\n")  # fmt: skip
-    print(f"machine: {machine}; `retention nrr … -f json`, one run each, fresh processes\n")
-    print("| input | file | rows | file MiB | wall s | CPU s | peak RSS MiB |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    lines = [f"machine: {machine}; `retention nrr … -f json`, one run each, fresh processes", "",
+             "| input | file | rows | file MiB | wall s | CPU s | peak RSS MiB |",
+             "|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for r in results:
         rows = f"{r['rows']:,}" if isinstance(r["rows"], int) else "—"
-        print(f"| {r['input']} | {r['file']} | {rows} | {r['file_mib']:,} | {r['wall_s']:.1f} | "
-              f"{r['cpu_s']:.1f} | {r['peak_rss_mib']:,} |")  # fmt: skip
+        lines.append(f"| {r['input']} | {r['file']} | {rows} | {r['file_mib']:,} | {r['wall_s']:.1f} | "
+                     f"{r['cpu_s']:.1f} | {r['peak_rss_mib']:,} |")  # fmt: skip
     if load_s:
-        print(f"\n(loading the CSV into the DuckDB file took {load_s:.1f} s, not counted above)")
+        lines += [
+            "",
+            f"Loading the CSV into the DuckDB file took {load_s:.1f} s (not counted above).",
+        ]
+    print("\n".join(lines))
+    if args.readme:
+        fill_readme("scale", "\n".join(lines))
 
 
 if __name__ == "__main__":
