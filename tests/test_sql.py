@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -315,7 +316,7 @@ def test_cli_engine_matches_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "flag"),
     [
-        (["--by", "segment"], "--by"),
+        (["--by", "segment"], "--by"),  # the table has no such column
         (["--as-of", "2024-06-30"], "--as-of"),
     ],
 )
@@ -374,8 +375,8 @@ def test_verify_shows_a_difference_with_its_accounts(
 
     real = sql_run.bridge_frame
 
-    def off_by_a_cent(*args):  # type: ignore[no-untyped-def]
-        frame = real(*args)
+    def off_by_a_cent(*args, **kwargs):  # type: ignore[no-untyped-def]
+        frame = real(*args, **kwargs)
         return frame.with_columns(
             pl.when(pl.col("period") == "2024-04")
             .then(pl.col("reactivation_arr") + 1)
@@ -407,8 +408,13 @@ def test_sample_is_a_stable_hash_share() -> None:
 # ----------------------------------------------------------------------------- PostgreSQL
 @pytest.fixture(scope="module")
 def postgres() -> object:
-    """A throwaway PostgreSQL server on loopback (Debian's binaries; skipped with the
-    reason where there are none, or no ADBC driver): its URI."""
+    """A throwaway PostgreSQL server on loopback: its URI."""
+    yield from postgres_server()
+
+
+def postgres_server() -> Iterator[str]:
+    """Start a throwaway PostgreSQL server on loopback (Debian's binaries; skipped with
+    the reason where there are none, or no ADBC driver), yield its URI, stop it."""
     import shutil
     import socket
     import subprocess

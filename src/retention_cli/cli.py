@@ -1262,7 +1262,7 @@ class Dialect(str, Enum):
     trino = "trino"
 
 
-@command("sql", "config", "grain", "window", "method", "bridge", "span")
+@command("sql", "config", "grain", "by", "window", "method", "bridge", "span")
 def sql_cmd(
     run: Run,
     metric: Annotated[SqlMetric, typer.Argument(help="The metric: bridge, nrr or churn.")],
@@ -1297,6 +1297,7 @@ def sql_cmd(
     text = sql_for(
         metric.value, dialect.value, source, run.config, window=opts.window, method=opts.method,
         date_from=opts.date_from, date_to=opts.date_to, grain=opts.grain, mode=opts.bridge,
+        by=opts.by,
     )  # fmt: skip
     sys.stdout.write(text)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -72,6 +72,20 @@ engine path refuses a result with any), and the counts behind the local path's
 warnings (account-months with several snapshots, subscriptions ending after the last
 month, open end dates, grace gaps).
 Each row also has ``period`` and ``dated_rows`` (rows dated in that month)."""
+
+TRANSFER_SUMS = (
+    "transfer_in_arr", "transfer_out_arr", "transfer_in_logos", "transfer_out_logos", "members",
+)  # fmt: skip
+"""Columns of ``bridge_segments`` besides :data:`BRIDGE_SUMS`: the segment transfers
+(SPEC §4) and ``members``, the accounts in the segment at the step's end."""
+
+PARTS = {"total": 0, "bridge": 1, "retention": 2, "segments": 3}
+"""With ``by``, the ``part`` column of each row: the totals (one row per month, as
+without ``by``), the bridge per segment, retention per segment, and the list of
+every segment in the ledger (``period`` null)."""
+
+NONE = "(none)"
+"""The segment of a missing dimension value (``metrics.frames.NONE_SEGMENT``)."""
 
 _NAME = re.compile(r"^[^\x00-\x1f\x7f\"`\\.;]{1,128}$")
 
@@ -185,6 +199,7 @@ def metric_sql(
     grain: Grain = Grain.month,
     mode: BridgeMode = BridgeMode.net,
     combine: str = "error",
+    by: Sequence[str] = (),
 ) -> str:
     """The SQL (DuckDB dialect) of ``metric`` (``bridge``, ``nrr`` or ``churn``) over
     ``source``, with a spine of the fiscal months in ``span``.
@@ -196,6 +211,11 @@ def metric_sql(
     longer than a month and the ``net`` bridge, the bridge rows are one per period
     (keyed by its last month); the ``gross`` bridge is summed from month rows by
     the caller.
+
+    ``by``: the table's dimension columns to split by (SPEC §4). Then each row also
+    has ``part`` (:data:`PARTS`), ``dim_ties`` and ``seg_0``, ``seg_1`` … (the
+    segment, null on a total row); the bridge's segment rows carry
+    :data:`TRANSFER_SUMS`.
     """
     if metric not in METRICS:
         msg = f"no SQL for {metric!r}: the SQL path has {', '.join(METRICS)}"
@@ -205,6 +225,13 @@ def metric_sql(
         raise UsageError(msg, param="window")
     policies = policies or Policies()
     cols = {c: quote_name(source.column(c)) for c in SHAPE_COLUMNS[source.shape]}
+    seg = [f"seg_{i}" for i in range(len(by))]
+    dims = "".join(
+        f",\n    TRIM(CAST({quote_name(d, param='by')} AS VARCHAR)) AS {s}"
+        for d, s in zip(by, seg, strict=True)
+    )
+    placed = ", s.d" if source.shape is Shape.movements and by else ""
+    placed += "".join(f", s.{s}" for s in seg)
     table = quote_table(source.table)
     if accounts is not None:  # a sample: only these accounts' rows
         listed = ", ".join(sql_literal(a) for a in sorted(accounts)) or "NULL"
@@ -213,14 +240,17 @@ def metric_sql(
     open_ends = ", ".join(f"CAST('{d.isoformat()}' AS DATE)" for d in open_end_dates) or "NULL"
     clash = "1 = 0" if combine == "sum" else "COUNT(*) > 1"  # line items summed, or refused
     ledger = _query(f"ledger_{source.shape.value}").format(
-        table=table, open_ends=open_ends, clash=clash, **cols
+        table=table, open_ends=open_ends, clash=clash, dims=dims, placed_dims=placed, **cols
     )
     ctes = [spine(calendar, *span), ledger]
+    flat = "ledger_flat" if by else "ledger"
     if policies.churn_grace:
-        ctes.append(_query("grace").format(grace=int(policies.churn_grace)))
+        ctes.append(_query("grace").format(grace=int(policies.churn_grace), ledger=flat))
     else:
-        ctes.append("ledger AS (\n  SELECT account_id, period, arr FROM ledger_raw\n)")
+        ctes.append(f"{flat} AS (\n  SELECT account_id, period, arr FROM ledger_raw\n)")
         ctes.append("grace_notes AS (\n  SELECT CAST(0 AS BIGINT) AS grace_gaps\n)")
+    if by:
+        ctes.append(_segments(source.shape, seg))
     ctes.append(
         "months AS (\n  SELECT p.period\n  FROM spine AS p\n  CROSS JOIN bounds AS b\n"
         "  WHERE p.period >= b.first_period AND p.period <= b.last_period\n)"
@@ -240,8 +270,10 @@ def metric_sql(
             )
         else:
             returning = "last_pos IS NOT NULL"
+        lag = "LAG({s}, 1) OVER (PARTITION BY account_id ORDER BY period ASC NULLS FIRST)"
         if grain is Grain.month or mode is BridgeMode.gross:
-            ctes.append(_query("bridge_steps"))
+            steps = "".join(f",\n    {s},\n    {lag.format(s=s)} AS was_{s}" for s in seg)
+            ctes.append(_query("bridge_steps").format(segs=steps))
         else:
             if policies.reactivation_window is not None:
                 msg = (
@@ -249,8 +281,16 @@ def metric_sql(
                     "only (or with --bridge gross)"
                 )
                 raise UsageError(msg, param="grain", hint="use --grain month or --bridge gross")
-            ctes.append(_query("bridge_grain_steps").format(grains=_grains(calendar, span, grain)))
-        ctes.append(_query("bridge").format(returning=returning))
+            steps = "".join(f",\n    e.{s},\n    s.{s} AS was_{s}" for s in seg)
+            ctes.append(
+                _query("bridge_grain_steps").format(
+                    grains=_grains(calendar, span, grain), segs=steps
+                )
+            )
+        passed = "".join(f",\n    {s},\n    was_{s}" for s in seg)
+        ctes.append(_query("bridge").format(returning=returning, segs=passed))
+        if by:
+            ctes.append(_bridge_segments(seg))
         base = "bridge_sums"
         select += [f"m.{c}" for c in BRIDGE_SUMS]
     if metric in ("nrr", "churn"):
@@ -264,7 +304,20 @@ def metric_sql(
         else:
             loss = "CAST(0 AS BIGINT)"
             kept = "CASE WHEN e.arr < s.arr THEN e.arr ELSE s.arr END"
-        ctes.append(_query("retention").format(window=int(window), loss=loss, kept=kept))
+        carried = "".join(f", {s}" for s in seg)
+        ctes.append(
+            _query("retention").format(
+                window=int(window),
+                loss=loss,
+                kept=kept,
+                segs=carried,
+                cohort_segs="".join(f", s.{s}" for s in seg),
+            )
+        )
+        if by:
+            names = ", ".join(seg)
+            coalesced = ", ".join(f"COALESCE({s}, {sql_literal(NONE)}) AS {s}" for s in seg)
+            ctes.append(_query("retention_segments").format(seg_names=names, coalesced=coalesced))
         if metric == "nrr":
             base = "retention_sums"
             select += [f"m.{c}" for c in RETENTION_SUMS]
@@ -272,6 +325,8 @@ def metric_sql(
             joins.append("LEFT JOIN retention_sums AS r ON r.period = mo.period")
             select += [f"r.{c}" for c in RETENTION_SUMS]
     body = ",\n".join(ctes)
+    if by:
+        return _segmented(metric, body, select, joins, base, seg)
     columns = ",\n  ".join(select)
     joined = "".join(f"\n{j}" for j in joins)
     return (
@@ -282,6 +337,110 @@ def metric_sql(
         "CROSS JOIN months AS mo\nLEFT JOIN dated AS d ON d.period = mo.period\n"
         f"LEFT JOIN {base} AS m ON m.period = mo.period{joined}\n"
         "ORDER BY mo.period ASC NULLS LAST\n"
+    )
+
+
+def _segments(shape: Shape, seg: list[str]) -> str:
+    """The ``segments.sql`` CTEs for the dimensions ``seg`` (``seg_0`` …)."""
+    at = "p0 AS period, d0 AS d" if shape is Shape.subscriptions else "period, d"
+    none = sql_literal(NONE)
+    tie = " OR ".join(f"COUNT(DISTINCT {s}) > 1" for s in seg)
+    if shape is Shape.snapshots:  # line items must agree on every dimension, blanks too
+        tie += "".join(f" OR (COUNT({s}) > 0 AND COUNT({s}) < COUNT(*))" for s in seg)
+    return _query("segments").format(
+        dim_rows=f"account_id, {at}, {', '.join(seg)}\n  FROM placed",
+        dim_at=",\n".join(_query("dimension").format(i=i) for i in range(len(seg))),
+        seg_pos=",\n    ".join(
+            f"MAX(CASE WHEN x{i}.v IS NOT NULL THEN l.period END) OVER (\n      PARTITION BY "
+            "l.account_id ORDER BY l.period ASC NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING "
+            f"AND CURRENT ROW\n    ) AS at_{i}"
+            for i in range(len(seg))
+        ),
+        seg_pos_joins="\n  ".join(
+            f"LEFT JOIN dim_{i} AS x{i} ON x{i}.account_id = l.account_id AND x{i}.period = l.period"
+            for i in range(len(seg))
+        ),
+        seg_values=",\n    ".join(f"v{i}.v AS seg_{i}" for i in range(len(seg))),
+        seg_value_joins="\n  ".join(
+            f"LEFT JOIN dim_{i} AS v{i} ON v{i}.account_id = p.account_id AND v{i}.period = p.at_{i}"
+            for i in range(len(seg))
+        ),
+        seg_cols=", ".join(f"s.{s}" for s in seg),
+        tie=tie,
+        listed=", ".join(f"COALESCE({s}, {none}) AS {s}" for s in seg),
+    )
+
+
+def _bridge_segments(seg: list[str]) -> str:
+    """The ``bridge_segments.sql`` CTEs for the dimensions ``seg``."""
+    none = sql_literal(NONE)
+    return _query("bridge_segments").format(
+        segs=", ".join(f"{s}, was_{s}" for s in seg),
+        changed=" OR ".join(f"COALESCE(was_{s}, {none}) <> COALESCE({s}, {none})" for s in seg),
+        into=", ".join(f"COALESCE({s}, {none}) AS {s}" for s in seg),
+        out_of=", ".join(f"COALESCE(was_{s}, {none}) AS {s}" for s in seg),
+        seg_names=", ".join(seg),
+    )
+
+
+def _segmented(
+    metric: str, body: str, select: list[str], joins: list[str], base: str, seg: list[str]
+) -> str:
+    """The final ``SELECT`` with segments: the total rows, then (``UNION ALL``) the
+    segment rows of the bridge and of retention, and the list of segments; every row
+    with the bounds, ``part`` and the segment columns (:data:`PARTS`)."""
+    bridge, retention = metric in ("bridge", "churn"), metric in ("nrr", "churn")
+    names = [*BOUNDS, "dim_ties", "period", "dated_rows", "part", *seg]
+    if bridge:
+        names += [*BRIDGE_SUMS, *TRANSFER_SUMS]
+    if retention:
+        names += list(RETENTION_SUMS)
+    varchar = {*seg}
+
+    def null(name: str) -> str:
+        return f"CAST(NULL AS {'VARCHAR' if name in varchar else 'BIGINT'}) AS {name}"
+
+    bounds = [s for s in select if s.split(".")[1] in BOUNDS]
+    total = {f"{s.split('.')[1]}": s for s in select}
+    total |= {"dim_ties": "sn.dim_ties", "part": f"CAST({PARTS['total']} AS BIGINT) AS part"}
+    heads = "FROM bounds AS b\nCROSS JOIN shape_notes AS n\nCROSS JOIN grace_notes AS g\nCROSS JOIN segment_notes AS sn"
+    parts = [
+        (total, f"{heads}\nCROSS JOIN months AS mo\nLEFT JOIN dated AS d ON d.period = mo.period\n"
+         f"LEFT JOIN {base} AS m ON m.period = mo.period" + "".join(f"\n{j}" for j in joins))
+    ]  # fmt: skip
+    common = {s.split(".")[1]: s for s in bounds} | {"dim_ties": "sn.dim_ties"}
+    if bridge:
+        cols = ["period", *seg, *BRIDGE_SUMS, *TRANSFER_SUMS]
+        row = common | {c: f"x.{c}" for c in cols}
+        row["part"] = f"CAST({PARTS['bridge']} AS BIGINT) AS part"
+        parts.append((row, f"{heads}\nCROSS JOIN bridge_segments AS x"))
+    if retention:
+        cols = ["period", *seg, *RETENTION_SUMS]
+        row = common | {c: f"x.{c}" for c in cols}
+        row["part"] = f"CAST({PARTS['retention']} AS BIGINT) AS part"
+        parts.append((row, f"{heads}\nCROSS JOIN retention_segments AS x"))
+    row = common | {s: f"x.{s}" for s in seg}
+    row["part"] = f"CAST({PARTS['segments']} AS BIGINT) AS part"
+    parts.append((row, f"{heads}\nCROSS JOIN segment_list AS x"))
+    selects = []
+    for row, tail in parts:
+        exprs = []
+        for n in names:
+            e = row.get(n)
+            exprs.append(
+                null(n)
+                if e is None
+                else e
+                if e.endswith(f" AS {n}") or e.endswith(f".{n}")
+                else f"{e} AS {n}"
+            )
+        selects.append("SELECT\n  " + ",\n  ".join(exprs) + "\n" + tail)
+    order = ", ".join(f"{s} ASC NULLS FIRST" for s in seg)
+    return (
+        f"-- retention {metric}: generated by retention-cli from its SQL sources\n"
+        f"WITH {body}\n"
+        + "\nUNION ALL\n".join(selects)
+        + f"\nORDER BY period ASC NULLS LAST, part ASC NULLS FIRST, {order}\n"
     )
 
 
@@ -297,11 +456,13 @@ def sql_for(
     date_to: str | None = None,
     grain: Grain = Grain.month,
     mode: BridgeMode = BridgeMode.net,
+    by: Sequence[str] = (),
 ) -> str:
     """``retention sql``: the SQL of ``metric`` in ``dialect`` under ``config``'s calendar
     and policies, with a spine from ``date_from`` to ``date_to`` (dates or labels;
-    :data:`DEFAULT_SPAN` when left out). Data dated outside the spine is counted in
-    the ``unplaced`` column, never placed in a wrong month."""
+    :data:`DEFAULT_SPAN` when left out), split by the table's columns ``by``. Data
+    dated outside the spine is counted in the ``unplaced`` column, never placed in a
+    wrong month."""
     setting = unsupported(config)
     if setting:
         msg = f"the SQL path does not support the config's {setting}"
@@ -315,7 +476,7 @@ def sql_for(
     sql = metric_sql(
         metric, source, cal, (lo, hi), policies=config.policies, window=window, method=method,
         open_end_dates=config.subscriptions.open_end_dates, grain=grain, mode=mode,
-        combine=config.snapshots.combine,
+        combine=config.snapshots.combine, by=by,
     )  # fmt: skip
     return transpile(sql, dialect)
 

@@ -4,8 +4,10 @@ The engine returns month-level integer rows (:data:`~retention_cli.sql.BRIDGE_SU
 :data:`~retention_cli.sql.RETENTION_SUMS`); :func:`bridge_frame` and
 :func:`retention_frame` turn them into exactly the frames the Polars core builds,
 and the same :class:`~retention_cli.result.Result`, renderers, definitions and hash
-follow. What the SQL path cannot do (``--by``, quarters and years for the bridge,
-``--as-of``, ``carry_forward``, FX) is refused, naming it.
+follow. With ``--by`` the SQL also returns the segment rows (transfers included, SPEC §4)
+and the list of segments, and the frames are assembled as the core assembles them.
+What the SQL path cannot do (``--as-of``, ``carry_forward``, FX, reading rules) is
+refused, naming it.
 """
 
 from __future__ import annotations
@@ -21,16 +23,19 @@ from retention_cli.config import Config
 from retention_cli.errors import UsageError
 from retention_cli.ledger import Ledger
 from retention_cli.metrics import BRIDGE_KEYS, reporting_periods
-from retention_cli.metrics.frames import ratio
+from retention_cli.metrics.frames import is_total, order_rows, ratio, with_every_segment
 from retention_cli.metrics.retention import RETENTION_KEYS
+from retention_cli.metrics.transfers import TRANSFER_KEYS
 from retention_cli.options import BridgeMode, Grain, Shape
 from retention_cli.service import MetricRun, RunOptions
 from retention_cli.sql import (
     BOUNDS,
     BRIDGE_SUMS,
     DATE_COLUMNS,
+    PARTS,
     RETENTION_SUMS,
     SHAPE_COLUMNS,
+    TRANSFER_SUMS,
     Source,
     metric_sql,
     quote_name,
@@ -48,10 +53,17 @@ def table_columns(uri: str, table: str) -> list[str]:
     return query(uri, f"SELECT * FROM {quote_table(table)} WHERE 1 = 0").columns
 
 
-def detect_source(uri: str, table: str, shape: Shape | None, columns: dict[str, str]) -> Source:
+def detect_source(
+    uri: str,
+    table: str,
+    shape: Shape | None,
+    columns: dict[str, str],
+    by: list[str] | tuple[str, ...] = (),
+) -> Source:
     """The :class:`Source` of ``table``: its shape (given, or detected from its columns as
     for files) and the column behind each canonical name (mapped, or matched ignoring
-    case, spaces and underscores)."""
+    case, spaces and underscores). Each ``by`` column must be one of the table's own,
+    spelt exactly, and not one the shape reads."""
     present = table_columns(uri, table)
 
     def norm(name: str) -> str:
@@ -78,6 +90,12 @@ def detect_source(uri: str, table: str, shape: Shape | None, columns: dict[str, 
         )
         hint = 'map it: --column account_id="Customer ID"'
         raise UsageError(msg, param="columns", hint=hint)
+    used = {mapping[k] for k in need}
+    for d in by:
+        if d not in present or d in used:
+            why = "is read as part of the data" if d in used else "is not a column of"
+            msg = f"--by {d!r} {why} the table {table!r} (its columns: {', '.join(present)})"
+            raise UsageError(msg, param="by", hint="split by a dimension column, spelt exactly")
     return Source(table, shape, {k: mapping[k] for k in need})
 
 
@@ -98,9 +116,6 @@ def check_options(command: str, config: Config, opts: RunOptions) -> None:
     if command not in ENGINE_COMMANDS:
         msg = f"{command} does not run on an engine yet (it does: {', '.join(ENGINE_COMMANDS)})"
         raise UsageError(msg, param="engine", hint="export the table and give it as FILE")
-    if opts.by:
-        msg = "segments are not split by the SQL path yet"
-        raise UsageError(msg, param="by", hint="leave out --by, or export the table")
     if opts.as_of:
         msg = "the SQL path does not report as of a day"
         raise UsageError(msg, param="as_of", hint="leave out --as-of, or export the table")
@@ -135,15 +150,87 @@ def _gross(sums: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _segment_periods(
+    segs: pl.DataFrame, periods: pl.DataFrame, grain: Grain, mode: BridgeMode, by: list[str]
+) -> pl.DataFrame:
+    """The engine's ``bridge_segments`` rows per reported period and segment: as they
+    are (one per month, or per period for the net bridge of a longer grain), or for
+    the gross bridge of a longer grain summed over the period's months (the start from
+    its first month, the end and the members from its last), as the core does."""
+    if grain is not Grain.month and mode is BridgeMode.gross:
+        months = periods.select(
+            "_last", "_prev", month=pl.int_ranges(pl.col("_prev") + 1, pl.col("_last") + 1)
+        ).explode("month")
+        rows = months.join(segs.with_columns(month=pl.col("period")), on="month")
+        first, last = pl.col("month") == pl.col("_prev") + 1, pl.col("month") == pl.col("_last")
+        agg = rows.group_by("_last", *by, maintain_order=True).agg(
+            *(pl.col(k).sum() for k in (*MOVEMENT_SUMS, *TRANSFER_KEYS)),
+            *(pl.col(k).filter(first).sum() for k in ("start_arr", "start_logos")),
+            *(pl.col(k).filter(last).sum() for k in ("end_arr", "end_logos", "members")),
+        )
+    else:
+        agg = segs.rename({"period": "_last"})
+    agg = agg.with_columns(pl.col("_last").cast(pl.Int32))
+    return periods.join(agg, on="_last", how="inner", maintain_order="left")
+
+
 def bridge_frame(
     sums: pl.DataFrame,
     ledger: Ledger,
     grain: Grain = Grain.month,
     mode: BridgeMode = BridgeMode.net,
+    *,
+    by: list[str] | None = None,
+    segments: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The bridge frame of the core (:func:`retention_cli.metrics.bridge`) from the
     engine's ``bridge_sums`` rows (one per month; one per period for the net bridge of
-    a longer grain)."""
+    a longer grain); with ``by``, also from its ``bridge_segments`` rows
+    (``segments``, the segment columns named as ``by``)."""
+    by = list(by or [])
+    total = _bridge_totals(sums, ledger, grain, mode)
+    if not by:
+        return total
+    assert segments is not None
+    periods = reporting_periods(ledger, grain)
+    keys = [*BRIDGE_KEYS, *TRANSFER_KEYS]
+    total = total.with_columns(
+        *(pl.lit(None, pl.String).alias(d) for d in by),
+        *(pl.lit(None, pl.Int64).alias(k) for k in TRANSFER_KEYS),
+    )
+    segs = _segment_periods(segments, periods, grain, mode, by).select(
+        "period", "start", "end", *by, *(pl.col(k).cast(pl.Int64) for k in (*keys, "members"))
+    )
+    cols = ["period", "start", "end", *by, *keys]
+    result = pl.concat([total.select(cols), segs.select(cols)])
+    result = with_every_segment(result, ledger, by).with_columns(
+        pl.col(k).fill_null(0) for k in BRIDGE_KEYS
+    )
+    result = result.with_columns(
+        pl.when(is_total(by)).then(None).otherwise(pl.col(k).fill_null(0)).alias(k)
+        for k in TRANSFER_KEYS
+    )
+    if ledger.opening_balance:  # end balances only, of the segments present at its end
+        opening = periods.filter(pl.col("_prev") < ledger.first_period)["period"].implode()
+        present = segs.filter(pl.col("members") > 0).select("period", *by)
+        opened = result.filter(pl.col("period").is_in(opening))
+        opened = pl.concat(
+            [
+                opened.filter(is_total(by)),
+                opened.join(present, on=["period", *by], how="semi"),
+            ]
+        )
+        opened = opened.with_columns(
+            pl.lit(None, pl.Int64).alias(k) for k in keys if k not in ("end_arr", "end_logos")
+        )
+        result = pl.concat([opened, result.filter(~pl.col("period").is_in(opening))])
+    return order_rows(result, periods, by)
+
+
+def _bridge_totals(
+    sums: pl.DataFrame, ledger: Ledger, grain: Grain, mode: BridgeMode
+) -> pl.DataFrame:
+    """The bridge's total rows from the engine's ``bridge_sums`` rows."""
     periods = reporting_periods(ledger, grain)
     if grain is not Grain.month and mode is BridgeMode.gross:
         sums = _gross(sums, periods).rename({"_last": "period"})
@@ -161,19 +248,33 @@ def bridge_frame(
     return out
 
 
-def retention_frame(sums: pl.DataFrame, ledger: Ledger, grain: Grain, window: int) -> pl.DataFrame:
+def retention_frame(
+    sums: pl.DataFrame,
+    ledger: Ledger,
+    grain: Grain,
+    window: int,
+    *,
+    by: list[str] | None = None,
+    segments: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """The retention frame of the core (:func:`retention_cli.metrics.retention`) from
-    the engine's ``retention_sums`` rows (one per window end)."""
+    the engine's ``retention_sums`` rows (one per window end); with ``by``, also from
+    its ``retention_segments`` rows (``segments``, the segment columns named as ``by``)."""
+    by = list(by or [])
     periods = reporting_periods(ledger, grain)
     cal = ledger.calendar
-    rows = sums.select(
-        pl.col("period").cast(pl.Int32).alias("_last"),
-        "cohort_logos",
-        "cohort_start_arr",
-        pl.col("cohort_end_arr").alias("_cohort_end_arr"),
-        pl.col("cohort_kept_arr").alias("_cohort_min_arr"),
-        pl.col("retained_logos").alias("_retained_logos"),
-    )
+
+    def counted(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(
+            pl.col("period").cast(pl.Int32).alias("_last"),
+            *by,
+            "cohort_logos",
+            "cohort_start_arr",
+            pl.col("cohort_end_arr").alias("_cohort_end_arr"),
+            pl.col("cohort_kept_arr").alias("_cohort_min_arr"),
+            pl.col("retained_logos").alias("_retained_logos"),
+        )
+
     counts = [
         "cohort_logos",
         "cohort_start_arr",
@@ -181,9 +282,17 @@ def retention_frame(sums: pl.DataFrame, ledger: Ledger, grain: Grain, window: in
         "_cohort_min_arr",
         "_retained_logos",
     ]
-    result = periods.join(rows, on="_last", how="left", maintain_order="left").with_columns(
-        _s=pl.col("_last") - window
+    base = periods.with_columns(_s=pl.col("_last") - window)
+    result = base.join(
+        counted(sums.with_columns(pl.lit(None, pl.String).alias(d) for d in by)),
+        on="_last",
+        how="left",
+        maintain_order="left",
     )
+    if by:
+        assert segments is not None
+        segs = base.join(counted(segments), on="_last", maintain_order="left")
+        result = with_every_segment(pl.concat([result, segs.select(result.columns)]), ledger, by)
     unknown = pl.col("_s") < ledger.first_period
     result = result.with_columns(
         pl.when(unknown).then(None).otherwise(pl.col(c).fill_null(0)).cast(pl.Int64).alias(c)
@@ -203,7 +312,8 @@ def retention_frame(sums: pl.DataFrame, ledger: Ledger, grain: Grain, window: in
             pl.col("cohort_start_arr") - pl.col("_cohort_end_arr"), "cohort_start_arr"
         ),
     )
-    return result.select("period", "start", "end", *RETENTION_KEYS, *counts[2:])
+    cols = ["period", "start", "end", *by, *RETENTION_KEYS, *counts[2:]]
+    return order_rows(result.select(cols), periods, by) if by else result.select(cols)
 
 
 class EngineRun(MetricRun):
@@ -224,7 +334,7 @@ class EngineRun(MetricRun):
         check_options(command, config, opts)
         self.uri, self.source, self.config, self.opts = uri, source, config, opts
         self.accounts = accounts
-        self.by = []
+        self.by = list(opts.by)
         self._cache: dict[str, pl.DataFrame] = {}
         self.calendar = FiscalCalendar(config.fiscal_year)
         span = data_span(uri, source)
@@ -243,11 +353,28 @@ class EngineRun(MetricRun):
             )
             hint = "run `retention validate` on an export of the table to see them"
             raise UsageError(msg, param="table", hint=hint)
+        if head.get("dim_ties"):
+            msg = (
+                f"{head['dim_ties']:,} account-date(s) of {source.table!r} have rows that disagree "
+                f"on {', '.join(map(repr, self.by))}: a file is read by line order there, a table "
+                "has none"
+            )
+            hint = "give the rows of one account and date the same segment"
+            raise UsageError(msg, param="by", hint=hint)
         self.rows_read = int(head["rows_read"])
         self.rows_used = self.rows_read
+        parts = {}
+        if self.by:  # the segment rows, their columns named as --by
+            names = {f"seg_{i}": d for i, d in enumerate(self.by)}
+            part = pl.col("part")
+            parts = {
+                k: rows.filter(part == v).rename(names) for k, v in PARTS.items() if k != "total"
+            }
+            rows = rows.filter(part == PARTS["total"])
         warnings = self._warnings(head, rows)
         self.ledger = Ledger(
-            frame=pl.LazyFrame(),
+            frame=parts["segments"].select(self.by).lazy() if self.by else pl.LazyFrame(),
+            dimensions=tuple(self.by),
             calendar=self.calendar,
             first_period=int(head["first_period"]),
             last_period=int(head["last_period"]),
@@ -258,10 +385,15 @@ class EngineRun(MetricRun):
         self.loaded = SimpleNamespace(warnings=[])  # the result's warnings read it
         rows = rows.filter(pl.col("period").is_not_null())
         if metric in ("bridge", "churn"):
-            self._cache["bridge"] = bridge_frame(rows, self.ledger, opts.grain, opts.bridge)
+            self._cache["bridge"] = bridge_frame(
+                rows, self.ledger, opts.grain, opts.bridge, by=self.by, segments=parts.get("bridge")
+            )
         if metric in ("nrr", "churn"):
             sums = rows.filter(pl.col("cohort_logos").is_not_null())
-            self._cache["nrr"] = retention_frame(sums, self.ledger, opts.grain, opts.window)
+            self._cache["nrr"] = retention_frame(
+                sums, self.ledger, opts.grain, opts.window, by=self.by,
+                segments=parts.get("retention"),
+            )  # fmt: skip
 
     def _warnings(self, head: dict[str, Any], rows: pl.DataFrame) -> list[str]:
         """The local path's ledger warnings, in its words, from the engine's counts."""
@@ -310,17 +442,22 @@ class EngineRun(MetricRun):
             window=self.opts.window, method=self.opts.method,
             open_end_dates=self.config.subscriptions.open_end_dates, accounts=self.accounts,
             grain=self.opts.grain, mode=self.opts.bridge, combine=self.config.snapshots.combine,
+            by=[self.source.column(d) for d in self.by],
         )  # fmt: skip
         rows = query(self.uri, sql)
         if rows.height == 0 or rows["first_period"][0] is None:
             msg = f"the table {self.source.table!r} on {mask(self.uri)} has no usable rows"
             raise UsageError(msg, param="table")
+        seg = [f"seg_{i}" for i in range(len(self.by))]
         keep = [
             c
-            for c in (*BOUNDS, "period", "dated_rows", *BRIDGE_SUMS, *RETENTION_SUMS)
+            for c in (*BOUNDS, "dim_ties", "period", "dated_rows", "part", *BRIDGE_SUMS,
+                      *TRANSFER_SUMS, *RETENTION_SUMS)
             if c in rows.columns
-        ]
-        return rows.select(pl.col(c).cast(pl.Int64) for c in keep)
+        ]  # fmt: skip
+        return rows.select(
+            *(pl.col(c).cast(pl.String) for c in seg), *(pl.col(c).cast(pl.Int64) for c in keep)
+        )
 
     @property
     def input(self) -> dict[str, Any]:
@@ -354,7 +491,7 @@ def engine_result(
         raise UsageError(
             msg, param="columns", hint="run on a file for reading rules, or drop the mapping"
         )
-    source = detect_source(uri, table, opts.shape, columns)
+    source = detect_source(uri, table, opts.shape, columns, opts.by)
     return EngineRun(uri, source, config, opts, command).result(command)
 
 

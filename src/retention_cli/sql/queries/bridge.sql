@@ -3,7 +3,7 @@ classed AS (
   SELECT
     period,
     a,
-    b,
+    b{segs},
     CASE WHEN a = 0 AND b > 0 AND {returning} THEN 1 ELSE 0 END AS is_back,
     CASE WHEN a = 0 AND b > 0 AND NOT ({returning}) THEN 1 ELSE 0 END AS is_new
   FROM steps

@@ -23,7 +23,7 @@ steps AS (
     pr.period,
     CAST(COALESCE(s.arr, 0) AS BIGINT) AS a,
     e.arr AS b,
-    CASE WHEN f.first_pos <= pr.prev THEN pr.prev END AS last_pos
+    CASE WHEN f.first_pos <= pr.prev THEN pr.prev END AS last_pos{segs}
   FROM pairs AS pr
   JOIN ledger AS e ON e.period = pr.period
   LEFT JOIN ledger AS s ON s.account_id = e.account_id AND s.period = pr.prev

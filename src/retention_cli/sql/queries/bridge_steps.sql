@@ -7,6 +7,6 @@ steps AS (
     arr AS b,
     MAX(CASE WHEN arr > 0 THEN period END) OVER (
       PARTITION BY account_id ORDER BY period ASC NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS last_pos
+    ) AS last_pos{segs}
   FROM ledger
 )

@@ -13,7 +13,7 @@ marks AS (
     ) AS next_pos
   FROM ledger_raw
 ),
-ledger AS (
+{ledger} AS (
   SELECT
     m.account_id,
     m.period,

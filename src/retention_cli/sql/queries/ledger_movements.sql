@@ -5,14 +5,14 @@ src AS (
     TRIM(CAST({account_id} AS VARCHAR)) AS account_id,
     CAST({date} AS DATE) AS d,
     LOWER(TRIM(CAST({type} AS VARCHAR))) AS kind,
-    CAST(ROUND(CAST({amount} AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents
+    CAST(ROUND(CAST({amount} AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents{dims}
   FROM {table}
 ),
 placed AS (
   SELECT
     s.account_id,
     p.period,
-    CASE WHEN s.kind IN ('contraction', 'churn') THEN -ABS(s.cents) ELSE s.cents END AS cents
+    CASE WHEN s.kind IN ('contraction', 'churn') THEN -ABS(s.cents) ELSE s.cents END AS cents{placed_dims}
   FROM src AS s
   JOIN spine AS p ON s.d BETWEEN p.month_start AND p.month_end
   WHERE s.account_id <> '' AND s.cents IS NOT NULL

@@ -6,11 +6,11 @@ src AS (
   SELECT
     TRIM(CAST({account_id} AS VARCHAR)) AS account_id,
     CAST({date} AS DATE) AS d,
-    CAST(ROUND(CAST({arr} AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents
+    CAST(ROUND(CAST({arr} AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents{dims}
   FROM {table}
 ),
 placed AS (
-  SELECT s.account_id, p.period, s.d, s.cents
+  SELECT s.account_id, p.period, s.d, s.cents{placed_dims}
   FROM src AS s
   JOIN spine AS p ON s.d BETWEEN p.month_start AND p.month_end
   WHERE s.account_id <> '' AND s.cents IS NOT NULL

@@ -8,11 +8,11 @@ src AS (
     CAST({start_date} AS DATE) AS d0,
     CASE WHEN CAST({end_date} AS DATE) IN ({open_ends}) THEN NULL ELSE CAST({end_date} AS DATE) END AS d1,
     CASE WHEN CAST({end_date} AS DATE) IN ({open_ends}) THEN 1 ELSE 0 END AS open_end,
-    CAST(ROUND(CAST({arr} AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents
+    CAST(ROUND(CAST({arr} AS DECIMAL(38, 6)) * 100, 0) AS BIGINT) AS cents{dims}
   FROM {table}
 ),
 placed AS (
-  SELECT s.account_id, p.period AS p0, s.d0, s.d1, s.cents
+  SELECT s.account_id, p.period AS p0, s.d0, s.d1, s.cents{placed_dims}
   FROM src AS s
   JOIN spine AS p ON s.d0 BETWEEN p.month_start AND p.month_end
   WHERE s.account_id <> '' AND s.cents IS NOT NULL

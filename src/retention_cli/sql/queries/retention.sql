@@ -4,13 +4,13 @@ losses AS (
   SELECT
     account_id,
     period,
-    arr,
+    arr{segs},
     {loss} AS loss
   FROM (
     SELECT
       account_id,
       period,
-      arr,
+      arr{segs},
       CAST(COALESCE(LAG(arr, 1) OVER (PARTITION BY account_id ORDER BY period ASC NULLS FIRST), 0) AS BIGINT) AS prev
     FROM ledger
   ) AS l
@@ -20,7 +20,7 @@ cohort AS (
     e.period,
     s.arr AS arr_s,
     e.arr AS arr_e,
-    {kept} AS kept
+    {kept} AS kept{cohort_segs}
   FROM losses AS s
   JOIN losses AS e ON e.account_id = s.account_id AND e.period = s.period + {window}
   WHERE s.arr > 0
