@@ -50,7 +50,7 @@ ENGINE_COMMANDS = ("bridge", "nrr", "churn")
 
 def table_columns(uri: str, table: str) -> list[str]:
     """The column names of ``table`` on the engine (a query that reads no rows)."""
-    return query(uri, f"SELECT * FROM {quote_table(table)} WHERE 1 = 0").columns
+    return query(uri, f"SELECT * FROM {quote_table(table)} WHERE 1 = 0", raw_names=True).columns
 
 
 def detect_source(
@@ -91,12 +91,16 @@ def detect_source(
         hint = 'map it: --column account_id="Customer ID"'
         raise UsageError(msg, param="columns", hint=hint)
     used = {mapping[k] for k in need}
-    for d in by:
-        if d not in present or d in used:
-            why = "is read as part of the data" if d in used else "is not a column of"
+    dims = {}
+    for d in by:  # spelt exactly, or the one column of that name in another case (Snowflake)
+        same = [c for c in present if c.lower() == d.lower()]
+        real = d if d in present else same[0] if len(same) == 1 else None
+        if real is None or real in used:
+            why = "is read as part of the data of" if real in used else "is not a column of"
             msg = f"--by {d!r} {why} the table {table!r} (its columns: {', '.join(present)})"
-            raise UsageError(msg, param="by", hint="split by a dimension column, spelt exactly")
-    return Source(table, shape, {k: mapping[k] for k in need})
+            raise UsageError(msg, param="by", hint="split by a dimension column")
+        dims[d] = real
+    return Source(table, shape, {**{k: mapping[k] for k in need}, **dims})
 
 
 def data_span(uri: str, source: Source) -> tuple[dt.date, dt.date] | None:
