@@ -5,7 +5,9 @@ Run by ``scripts/check-spark.sh`` (which installs ``pyspark`` and a JRE); too he
 every commit, so it is run before each release and its last result is recorded in the
 README's "Past one machine". It takes the fixtures of the DuckDB differential tests
 (``tests/test_sql.py``: the hand-made snapshot, movement and subscription histories
-under every policy, both methods, the 4-4-5 calendar), registers each as a Spark temp
+under every policy, both methods, the 4-4-5 calendar; ``tests/test_sql_segments.py``:
+the segment moves with ``--by``, transfers included, at every grain), registers each
+as a Spark temp
 view, and runs the engine path with its queries transpiled to Spark SQL by
 :func:`retention_cli.sql.transpile` — the SQL ``retention sql --dialect spark`` prints —
 and compares every metric frame with the core's: every integer, ratio and null.
@@ -29,11 +31,12 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _fixtures() -> Any:
-    """``tests/test_sql.py``, whose fixtures the DuckDB differential tests use."""
-    spec = importlib.util.spec_from_file_location("test_sql", ROOT / "tests" / "test_sql.py")
+def _fixtures(name: str = "test_sql") -> Any:
+    """``tests/NAME.py``, whose fixtures the DuckDB differential tests use."""
+    sys.path.insert(0, str(ROOT / "tests"))  # test_sql_segments imports test_sql
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / f"{name}.py")
     if spec is None or spec.loader is None:
-        msg = "tests/test_sql.py is missing: run from a checkout"
+        msg = f"tests/{name}.py is missing: run from a checkout"
         raise SystemExit(msg)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -55,15 +58,14 @@ class SparkTables:
     """A local Spark session holding one temp view ``t`` at a time; ``query`` runs the
     engine path's SQL (DuckDB dialect) transpiled to Spark SQL."""
 
-    def __init__(self, spark: Any, types: dict[Any, dict[str, str]]) -> None:
-        self.spark, self.types = spark, types
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
         self.statements = 0
 
-    def load(self, rows: list[tuple[object, ...]], shape: Any) -> None:
+    def load(self, rows: list[tuple[object, ...]], cols: dict[str, str]) -> None:
         from pyspark.sql import types as T
 
         kinds = {"VARCHAR": T.StringType(), "DATE": T.DateType()}
-        cols = self.types[shape]
         schema = T.StructType(
             [
                 T.StructField(c, kinds.get(k) or T.DecimalType(18, 2), nullable=True)
@@ -75,7 +77,7 @@ class SparkTables:
         ]
         self.spark.createDataFrame(data, schema).createOrReplaceTempView("t")
 
-    def query(self, uri: str, sql: str) -> pl.DataFrame:
+    def query(self, uri: str, sql: str, *, raw_names: bool = False) -> pl.DataFrame:
         from retention_cli.sql import transpile
         from retention_cli.sql.engine import _frame
 
@@ -101,7 +103,7 @@ def _engine(tables: SparkTables) -> Iterator[None]:
 
 
 def _compare(
-    tables: SparkTables, fx: Any, rows: list[Any], shape: Any, command: str, **kw: Any
+    tables: SparkTables, types: dict[str, str], rows: list[Any], shape: Any, command: str, **kw: Any
 ) -> str | None:
     """None when Spark's frame equals the core's; what differs otherwise."""
     from retention_cli.config import Config
@@ -111,7 +113,7 @@ def _compare(
     from retention_cli.sql.run import engine_result
 
     config = kw.pop("config", None) or Config()
-    cols = list(fx.TYPES[shape])
+    cols = list(types)
     data = pl.DataFrame(
         [[None if v is None else str(v) for v in col] for col in zip(*rows, strict=True)],
         schema=dict.fromkeys(cols, pl.String),
@@ -121,9 +123,9 @@ def _compare(
     local = compute(
         command, load_frame(data, shape=shape.value, rules=Rules.of(config)), config, opts
     )
-    tables.load(rows, shape)
+    tables.load(rows, types)
     with _engine(tables):
-        remote = engine_result(command, "spark://local", "t", config, opts)
+        remote = engine_result(command, "sc://local", "t", config, opts)
     if remote.definitions_sha256 != local.definitions_sha256:
         return "definitions hash differs"
     if remote.warnings != local.warnings:
@@ -135,34 +137,45 @@ def _compare(
     return None
 
 
-def cases(fx: Any) -> Iterator[tuple[str, Any, list[Any], str, dict[str, Any]]]:
-    """(name, shape, rows, command, options) of every comparison, as in the DuckDB tests."""
+Case = tuple[str, Any, dict[str, str], list[Any], str, dict[str, Any]]
+
+
+def cases(fx: Any, seg: Any) -> Iterator[Case]:
+    """(name, shape, column types, rows, command, options) of every comparison, as in
+    the DuckDB tests (``fx``: test_sql, ``seg``: test_sql_segments)."""
     from retention_cli.config import Config
-    from retention_cli.options import Grain, Method, Shape
+    from retention_cli.options import BridgeMode, Grain, Method, Shape
 
     for policy, policies in fx.POLICIES.items():
         for shape, rows in fx.CASES.items():
             for command in ("bridge", "nrr", "churn"):
                 name = f"{command} {shape.value} {policy}"
-                yield name, shape, rows, command, {"config": Config(policies=policies), "window": 3}
+                kw = {"config": Config(policies=policies), "window": 3}
+                yield name, shape, fx.TYPES[shape], rows, command, kw
     for window in (1, 12, 13):
         for method in Method:
             for shape in (Shape.snapshots, Shape.movements):
                 name = f"nrr {shape.value} window {window} {method.value}"
-                yield name, shape, fx.CASES[shape], "nrr", {"window": window, "method": method}
+                kw = {"window": window, "method": method}
+                yield name, shape, fx.TYPES[shape], fx.CASES[shape], "nrr", kw
     for grain in (Grain.quarter, Grain.year):
-        yield (
-            f"nrr snapshots {grain.value}",
-            Shape.snapshots,
-            fx.SNAPSHOTS,
-            "nrr",
-            {"grain": grain, "window": 6},
-        )
+        name, kw = f"nrr snapshots {grain.value}", {"grain": grain, "window": 6}
+        yield name, Shape.snapshots, fx.TYPES[Shape.snapshots], fx.SNAPSHOTS, "nrr", kw
     fiscal = Config.model_validate(
         {"fiscal_year": {"start_month": 2, "calendar": "4-4-5", "week_ends_on": "saturday"}}
     )
     for shape, rows in fx.CASES.items():
-        yield f"churn {shape.value} 4-4-5", shape, rows, "churn", {"config": fiscal, "window": 2}
+        kw = {"config": fiscal, "window": 2}
+        yield f"churn {shape.value} 4-4-5", shape, fx.TYPES[shape], rows, "churn", kw
+    for shape, rows in seg.CASES.items():  # --by: segment moves and transfers
+        types = seg.columns(shape, 1)
+        for policy in ("default", "grace"):
+            kw = {"config": Config(policies=seg.POLICIES[policy]), "window": 3, "by": ["segment"]}
+            yield f"churn --by {shape.value} {policy}", shape, types, rows, "churn", kw
+        for mode in BridgeMode:
+            kw = {"grain": Grain.quarter, "bridge": mode, "window": 6, "by": ["segment"]}
+            name = f"churn --by {shape.value} quarter {mode.value}"
+            yield name, shape, types, rows, "churn", kw
 
 
 def main() -> int:
@@ -173,7 +186,7 @@ def main() -> int:
 
     import retention_cli
 
-    fx = _fixtures()
+    fx, seg = _fixtures(), _fixtures("test_sql_segments")
     spark = (
         SparkSession.builder.master("local[2]")
         .appName("retention-check-spark")
@@ -191,11 +204,11 @@ def main() -> int:
     print(
         f"sqlglot     {sqlglot.__version__}, polars {pl.__version__}, Python {platform.python_version()}"
     )
-    tables, failed, count, started = SparkTables(spark, fx.TYPES), 0, 0, time.monotonic()
-    for name, shape, rows, command, kw in cases(fx):
+    tables, failed, count, started = SparkTables(spark), 0, 0, time.monotonic()
+    for name, shape, types, rows, command, kw in cases(fx, seg):
         count += 1
         try:
-            problem = _compare(tables, fx, rows, shape, command, **kw)
+            problem = _compare(tables, types, rows, shape, command, **kw)
         except Exception as exc:  # a Spark error: report it, go on
             problem = f"{type(exc).__name__}: {str(exc).strip()[:2000]}"
         if problem:

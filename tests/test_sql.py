@@ -625,3 +625,53 @@ def test_every_reading_rule_is_refused_on_the_sql_path(rules: dict, named: str) 
 
     assert unsupported(parse_config(rules)) == f"{named} reading rule"
     assert unsupported(parse_config({"snapshots": {"combine": "sum"}})) is None
+
+
+# ----------------------------------------------------------------------------- input identity
+def test_engine_input_has_a_stable_identity(tmp_path: Path) -> None:
+    import json
+
+    from retention_cli.sql.run import input_digest
+
+    uri = write_table(tmp_path / "d.duckdb", SNAPSHOTS, Shape.snapshots)
+
+    def digest() -> str:
+        res = runner.invoke(app, ["nrr", "--engine", uri, "--table", "t", "-f", "json", "-q"])
+        assert res.exit_code == 0, res.output
+        block = json.loads(res.stdout)["input"]
+        assert "the month-level rows" in block["sha256_of"]
+        return str(block["sha256"])
+
+    first = digest()
+    assert len(first) == 64
+    assert digest() == first  # same data, same options: same identity
+    write_table(
+        tmp_path / "d.duckdb", [*SNAPSHOTS[:-1], ("d", "2025-02-28", "10.02")], Shape.snapshots
+    )
+    assert digest() != first  # one cent changed
+    # never a credential: the user and password are not part of it
+    rows = pl.DataFrame({"period": [1]})
+    src = Source("t", Shape.snapshots)
+    assert input_digest("postgresql://me:s3cret@h:5432/db", src, rows) == input_digest(
+        "postgresql://other@h:5432/db", src, rows
+    )
+    assert input_digest("postgresql://h:5432/db", src, rows) != input_digest(
+        "postgresql://h:5432/db2", src, rows
+    )
+
+
+def test_check_takes_an_engine_baseline(tmp_path: Path) -> None:
+    """The definitions hash leaves the input out: a baseline written by an engine run
+    checks a file of the same data, and the numbers agree."""
+    csv = Path(__file__).parent.parent / "examples" / "saas_movements.csv"
+    db = tmp_path / "m.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"CREATE TABLE m AS SELECT * FROM read_csv('{csv}', all_varchar = true)")
+    base = tmp_path / "base.json"
+    res = runner.invoke(
+        app, ["nrr", "--engine", f"duckdb://{db}", "--table", "m", "-f", "json", "-o", str(base)]
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["check", str(csv), "--baseline", str(base)])
+    assert res.exit_code == 0, res.output
+    assert "PASS" in res.output

@@ -210,7 +210,7 @@ def test_unknown_by_column_is_refused(tmp_path: Path) -> None:
     from retention_cli.sql.run import engine_result
 
     uri = write_table(tmp_path / "d.duckdb", SNAPSHOTS, columns(Shape.snapshots, 1))
-    for name in ("Segment", "arr"):
+    for name in ("segments", "arr", "ARR"):
         with pytest.raises(UsageError, match="--by"):
             engine_result("bridge", uri, "t", Config(), RunOptions(by=[name]))
 

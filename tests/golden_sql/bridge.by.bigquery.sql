@@ -112,7 +112,8 @@ WITH spine AS (
 ), dated AS (
   SELECT
     period,
-    CAST(COUNT(*) AS INT64) AS dated_rows
+    CAST(COUNT(*) AS INT64) AS dated_rows,
+    CAST(SUM(cents) AS INT64) AS dated_cents
   FROM placed
   GROUP BY
     period
@@ -276,6 +277,14 @@ WITH spine AS (
   CROSS JOIN bounds AS b
   WHERE
     p.period >= b.first_period AND p.period <= b.last_period
+), ledger_ends AS (
+  SELECT
+    period,
+    CAST(SUM(arr) AS INT64) AS ledger_arr,
+    CAST(COUNT(*) AS INT64) AS ledger_accounts
+  FROM ledger
+  GROUP BY
+    period
 ), steps AS (
   SELECT
     period,
@@ -432,6 +441,9 @@ SELECT
   sn.dim_ties,
   mo.period,
   d.dated_rows,
+  d.dated_cents,
+  le.ledger_arr,
+  le.ledger_accounts,
   CAST(0 AS INT64) AS part,
   CAST(NULL AS STRING) AS seg_0,
   CAST(NULL AS STRING) AS seg_1,
@@ -459,6 +471,8 @@ CROSS JOIN segment_notes AS sn
 CROSS JOIN months AS mo
 LEFT JOIN dated AS d
   ON d.period = mo.period
+LEFT JOIN ledger_ends AS le
+  ON le.period = mo.period
 LEFT JOIN bridge_sums AS m
   ON m.period = mo.period
 UNION ALL
@@ -474,6 +488,9 @@ SELECT
   sn.dim_ties,
   x.period,
   CAST(NULL AS INT64) AS dated_rows,
+  CAST(NULL AS INT64) AS dated_cents,
+  CAST(NULL AS INT64) AS ledger_arr,
+  CAST(NULL AS INT64) AS ledger_accounts,
   CAST(1 AS INT64) AS part,
   x.seg_0,
   x.seg_1,
@@ -512,6 +529,9 @@ SELECT
   sn.dim_ties,
   CAST(NULL AS INT64) AS period,
   CAST(NULL AS INT64) AS dated_rows,
+  CAST(NULL AS INT64) AS dated_cents,
+  CAST(NULL AS INT64) AS ledger_arr,
+  CAST(NULL AS INT64) AS ledger_accounts,
   CAST(3 AS INT64) AS part,
   x.seg_0,
   x.seg_1,

@@ -95,7 +95,8 @@ WITH spine AS (
 ), dated AS (
   SELECT
     period,
-    CAST(COUNT(*) AS BIGINT) AS dated_rows
+    CAST(COUNT(*) AS BIGINT) AS dated_rows,
+    CAST(SUM(cents) AS BIGINT) AS dated_cents
   FROM placed
   GROUP BY
     period
@@ -134,6 +135,14 @@ WITH spine AS (
   CROSS JOIN bounds AS b
   WHERE
     p.period >= b.first_period AND p.period <= b.last_period
+), ledger_ends AS (
+  SELECT
+    period,
+    CAST(SUM(arr) AS BIGINT) AS ledger_arr,
+    CAST(COUNT(*) AS BIGINT) AS ledger_accounts
+  FROM ledger
+  GROUP BY
+    period
 ), steps AS (
   SELECT
     period,
@@ -185,6 +194,9 @@ SELECT
   g.grace_gaps,
   mo.period,
   d.dated_rows,
+  d.dated_cents,
+  le.ledger_arr,
+  le.ledger_accounts,
   m.start_arr,
   m.new_arr,
   m.reactivation_arr,
@@ -203,6 +215,8 @@ CROSS JOIN grace_notes AS g
 CROSS JOIN months AS mo
 LEFT JOIN dated AS d
   ON d.period = mo.period
+LEFT JOIN ledger_ends AS le
+  ON le.period = mo.period
 LEFT JOIN bridge_sums AS m
   ON m.period = mo.period
 ORDER BY

@@ -101,7 +101,8 @@ WITH spine AS (
 ), dated AS (
   SELECT
     p0 AS period,
-    CAST(COUNT(*) AS BIGINT) AS dated_rows
+    CAST(COUNT(*) AS BIGINT) AS dated_rows,
+    CAST(SUM(cents) AS BIGINT) AS dated_cents
   FROM placed
   GROUP BY
     p0
@@ -257,6 +258,14 @@ WITH spine AS (
   CROSS JOIN bounds AS b
   WHERE
     p.period >= b.first_period AND p.period <= b.last_period
+), ledger_ends AS (
+  SELECT
+    period,
+    CAST(SUM(arr) AS BIGINT) AS ledger_arr,
+    CAST(COUNT(*) AS BIGINT) AS ledger_accounts
+  FROM ledger
+  GROUP BY
+    period
 ), steps AS (
   SELECT
     period,
@@ -479,6 +488,9 @@ SELECT
   sn.dim_ties,
   mo.period,
   d.dated_rows,
+  d.dated_cents,
+  le.ledger_arr,
+  le.ledger_accounts,
   CAST(0 AS BIGINT) AS part,
   CAST(NULL AS STRING) AS seg_0,
   CAST(NULL AS STRING) AS seg_1,
@@ -511,6 +523,8 @@ CROSS JOIN segment_notes AS sn
 CROSS JOIN months AS mo
 LEFT JOIN dated AS d
   ON d.period = mo.period
+LEFT JOIN ledger_ends AS le
+  ON le.period = mo.period
 LEFT JOIN bridge_sums AS m
   ON m.period = mo.period
 LEFT JOIN retention_sums AS r
@@ -528,6 +542,9 @@ SELECT
   sn.dim_ties,
   x.period,
   CAST(NULL AS BIGINT) AS dated_rows,
+  CAST(NULL AS BIGINT) AS dated_cents,
+  CAST(NULL AS BIGINT) AS ledger_arr,
+  CAST(NULL AS BIGINT) AS ledger_accounts,
   CAST(1 AS BIGINT) AS part,
   x.seg_0,
   x.seg_1,
@@ -571,6 +588,9 @@ SELECT
   sn.dim_ties,
   x.period,
   CAST(NULL AS BIGINT) AS dated_rows,
+  CAST(NULL AS BIGINT) AS dated_cents,
+  CAST(NULL AS BIGINT) AS ledger_arr,
+  CAST(NULL AS BIGINT) AS ledger_accounts,
   CAST(2 AS BIGINT) AS part,
   x.seg_0,
   x.seg_1,
@@ -614,6 +634,9 @@ SELECT
   sn.dim_ties,
   CAST(NULL AS BIGINT) AS period,
   CAST(NULL AS BIGINT) AS dated_rows,
+  CAST(NULL AS BIGINT) AS dated_cents,
+  CAST(NULL AS BIGINT) AS ledger_arr,
+  CAST(NULL AS BIGINT) AS ledger_accounts,
   CAST(3 AS BIGINT) AS part,
   x.seg_0,
   x.seg_1,

@@ -87,7 +87,8 @@ WITH spine AS (
 ), dated AS (
   SELECT
     period,
-    CAST(COUNT(*) AS BIGINT) AS dated_rows
+    CAST(COUNT(*) AS BIGINT) AS dated_rows,
+    CAST(SUM(cents) AS BIGINT) AS dated_cents
   FROM placed
   GROUP BY
     period
@@ -230,6 +231,14 @@ WITH spine AS (
   CROSS JOIN bounds AS b
   WHERE
     p.period >= b.first_period AND p.period <= b.last_period
+), ledger_ends AS (
+  SELECT
+    period,
+    CAST(SUM(arr) AS BIGINT) AS ledger_arr,
+    CAST(COUNT(*) AS BIGINT) AS ledger_accounts
+  FROM ledger
+  GROUP BY
+    period
 ), losses AS (
   SELECT
     account_id,
@@ -309,6 +318,9 @@ SELECT
   sn.dim_ties,
   mo.period,
   d.dated_rows,
+  d.dated_cents,
+  le.ledger_arr,
+  le.ledger_accounts,
   CAST(0 AS BIGINT) AS part,
   CAST(NULL AS VARCHAR) AS seg_0,
   CAST(NULL AS VARCHAR) AS seg_1,
@@ -324,6 +336,8 @@ CROSS JOIN segment_notes AS sn
 CROSS JOIN months AS mo
 LEFT JOIN dated AS d
   ON d.period = mo.period
+LEFT JOIN ledger_ends AS le
+  ON le.period = mo.period
 LEFT JOIN retention_sums AS m
   ON m.period = mo.period
 UNION ALL
@@ -339,6 +353,9 @@ SELECT
   sn.dim_ties,
   x.period,
   CAST(NULL AS BIGINT) AS dated_rows,
+  CAST(NULL AS BIGINT) AS dated_cents,
+  CAST(NULL AS BIGINT) AS ledger_arr,
+  CAST(NULL AS BIGINT) AS ledger_accounts,
   CAST(2 AS BIGINT) AS part,
   x.seg_0,
   x.seg_1,
@@ -365,6 +382,9 @@ SELECT
   sn.dim_ties,
   CAST(NULL AS BIGINT) AS period,
   CAST(NULL AS BIGINT) AS dated_rows,
+  CAST(NULL AS BIGINT) AS dated_cents,
+  CAST(NULL AS BIGINT) AS ledger_arr,
+  CAST(NULL AS BIGINT) AS ledger_accounts,
   CAST(3 AS BIGINT) AS part,
   x.seg_0,
   x.seg_1,

@@ -71,7 +71,12 @@ movement type, two snapshots of one account and date without ``combine: sum``: t
 engine path refuses a result with any), and the counts behind the local path's
 warnings (account-months with several snapshots, subscriptions ending after the last
 month, open end dates, grace gaps).
-Each row also has ``period`` and ``dated_rows`` (rows dated in that month)."""
+Each row also has ``period`` and :data:`MONTH_SUMS`."""
+
+MONTH_SUMS = ("dated_rows", "dated_cents", "ledger_arr", "ledger_accounts")
+"""Columns on every month's row: the rows dated in the month and their amounts (cents),
+and the ledger at its end (ARR in cents, accounts). They make the fetched rows an
+identity of the data (:func:`retention_cli.sql.run.input_digest`)."""
 
 TRANSFER_SUMS = (
     "transfer_in_arr", "transfer_out_arr", "transfer_in_logos", "transfer_out_logos", "members",
@@ -255,9 +260,14 @@ def metric_sql(
         "months AS (\n  SELECT p.period\n  FROM spine AS p\n  CROSS JOIN bounds AS b\n"
         "  WHERE p.period >= b.first_period AND p.period <= b.last_period\n)"
     )
+    ctes.append(
+        "ledger_ends AS (\n  SELECT period, CAST(SUM(arr) AS BIGINT) AS ledger_arr, "
+        "CAST(COUNT(*) AS BIGINT) AS ledger_accounts\n  FROM ledger\n  GROUP BY period\n)"
+    )
     select = [
         "b.first_period", "b.last_period", "b.rows_read", "b.unplaced", "n.several",
         "n.later_ends", "n.open_ends", "g.grace_gaps", "mo.period", "d.dated_rows",
+        "d.dated_cents", "le.ledger_arr", "le.ledger_accounts",
     ]  # fmt: skip
     joins = []
     if metric in ("bridge", "churn"):
@@ -335,6 +345,7 @@ def metric_sql(
         f"SELECT\n  {columns}\n"
         "FROM bounds AS b\nCROSS JOIN shape_notes AS n\nCROSS JOIN grace_notes AS g\n"
         "CROSS JOIN months AS mo\nLEFT JOIN dated AS d ON d.period = mo.period\n"
+        "LEFT JOIN ledger_ends AS le ON le.period = mo.period\n"
         f"LEFT JOIN {base} AS m ON m.period = mo.period{joined}\n"
         "ORDER BY mo.period ASC NULLS LAST\n"
     )
@@ -390,7 +401,7 @@ def _segmented(
     segment rows of the bridge and of retention, and the list of segments; every row
     with the bounds, ``part`` and the segment columns (:data:`PARTS`)."""
     bridge, retention = metric in ("bridge", "churn"), metric in ("nrr", "churn")
-    names = [*BOUNDS, "dim_ties", "period", "dated_rows", "part", *seg]
+    names = [*BOUNDS, "dim_ties", "period", *MONTH_SUMS, "part", *seg]
     if bridge:
         names += [*BRIDGE_SUMS, *TRANSFER_SUMS]
     if retention:
@@ -406,6 +417,7 @@ def _segmented(
     heads = "FROM bounds AS b\nCROSS JOIN shape_notes AS n\nCROSS JOIN grace_notes AS g\nCROSS JOIN segment_notes AS sn"
     parts = [
         (total, f"{heads}\nCROSS JOIN months AS mo\nLEFT JOIN dated AS d ON d.period = mo.period\n"
+         "LEFT JOIN ledger_ends AS le ON le.period = mo.period\n"
          f"LEFT JOIN {base} AS m ON m.period = mo.period" + "".join(f"\n{j}" for j in joins))
     ]  # fmt: skip
     common = {s.split(".")[1]: s for s in bounds} | {"dim_ties": "sn.dim_ties"}
@@ -511,6 +523,7 @@ __all__ = [
     "BRIDGE_SUMS",
     "DIALECTS",
     "METRICS",
+    "MONTH_SUMS",
     "RETENTION_SUMS",
     "SHAPE_COLUMNS",
     "Source",

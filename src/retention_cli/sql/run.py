@@ -13,6 +13,8 @@ refused, naming it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,6 +34,7 @@ from retention_cli.sql import (
     BOUNDS,
     BRIDGE_SUMS,
     DATE_COLUMNS,
+    MONTH_SUMS,
     PARTS,
     RETENTION_SUMS,
     SHAPE_COLUMNS,
@@ -42,7 +45,7 @@ from retention_cli.sql import (
     quote_table,
     unsupported,
 )
-from retention_cli.sql.engine import mask, query
+from retention_cli.sql.engine import location, mask, query
 
 ENGINE_COMMANDS = ("bridge", "nrr", "churn")
 """The commands ``--engine`` runs."""
@@ -348,6 +351,7 @@ class EngineRun(MetricRun):
         self.span = span
         metric = "churn" if command == "churn" else command
         rows = self._run(metric)
+        self.sha256 = input_digest(uri, source, rows)
         head = rows.row(0, named=True)
         if head["unplaced"]:
             msg = (
@@ -455,7 +459,7 @@ class EngineRun(MetricRun):
         seg = [f"seg_{i}" for i in range(len(self.by))]
         keep = [
             c
-            for c in (*BOUNDS, "dim_ties", "period", "dated_rows", "part", *BRIDGE_SUMS,
+            for c in (*BOUNDS, "dim_ties", "period", *MONTH_SUMS, "part", *BRIDGE_SUMS,
                       *TRANSFER_SUMS, *RETENTION_SUMS)
             if c in rows.columns
         ]  # fmt: skip
@@ -465,15 +469,46 @@ class EngineRun(MetricRun):
 
     @property
     def input(self) -> dict[str, Any]:
-        """The engine (password masked), table and shape instead of a file."""
+        """The engine (password masked), table and shape instead of a file; ``sha256``
+        is :func:`input_digest` (what it covers is said in ``sha256_of``)."""
         return {
             "path": f"{mask(self.uri)} table {self.source.table}",
-            "sha256": None,
+            "sha256": self.sha256,
+            "sha256_of": DIGEST_OF,
             "rows_read": self.rows_read,
             "rows_used": self.rows_used,
             "rows_skipped": 0,
             "shape": self.source.shape.value,
         }
+
+
+DIGEST_OF = (
+    "the engine's location (kind, host and port or file, database; no user or credential), "
+    "the table, its columns as read, and the month-level rows the query returned"
+)
+"""What the ``sha256`` of an engine run's ``input`` covers (said in its JSON)."""
+
+
+def input_digest(uri: str, source: Source, rows: pl.DataFrame) -> str:
+    """A stable identity of an engine run's input, in place of a file's sha256.
+
+    sha256 over the canonical JSON of the engine's :func:`~retention_cli.sql.engine.location`
+    (never a user name, password or parameter), the table, the shape and the column
+    mapping, then the fetched month-level rows as CSV (in the query's order). Equal
+    for the same command and options on unchanged data; any change to the data that
+    reaches a month-level sum changes it. It differs between commands and options,
+    since each fetches its own rows.
+    """
+    ident = {
+        "engine": location(uri),
+        "table": source.table,
+        "shape": source.shape.value,
+        "columns": dict(sorted(source.columns.items())),
+    }
+    digest = hashlib.sha256(json.dumps(ident, sort_keys=True, separators=(",", ":")).encode())
+    digest.update(b"\n")
+    digest.update(rows.write_csv().encode())
+    return digest.hexdigest()
 
 
 def engine_result(
@@ -507,6 +542,7 @@ __all__ = [
     "data_span",
     "detect_source",
     "engine_result",
+    "input_digest",
     "retention_frame",
     "table_columns",
 ]

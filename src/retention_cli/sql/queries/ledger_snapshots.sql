@@ -46,7 +46,7 @@ ledger_raw AS (
   LEFT JOIN points AS pt ON pt.account_id = f.account_id AND pt.period = p.period
 ),
 dated AS (
-  SELECT period, CAST(COUNT(*) AS BIGINT) AS dated_rows FROM placed GROUP BY period
+  SELECT period, CAST(COUNT(*) AS BIGINT) AS dated_rows, CAST(SUM(cents) AS BIGINT) AS dated_cents FROM placed GROUP BY period
 ),
 shape_notes AS (
   SELECT

@@ -38,7 +38,7 @@ ledger_raw AS (
   GROUP BY f.account_id, p.period
 ),
 dated AS (
-  SELECT p0 AS period, CAST(COUNT(*) AS BIGINT) AS dated_rows FROM placed GROUP BY p0
+  SELECT p0 AS period, CAST(COUNT(*) AS BIGINT) AS dated_rows, CAST(SUM(cents) AS BIGINT) AS dated_cents FROM placed GROUP BY p0
 ),
 shape_notes AS (
   SELECT
