@@ -366,8 +366,10 @@ SHARED: tuple[Shared, ...] = (
         "--debug", panel=OUTPUT, help="Show a traceback on errors.")], False, "all"),
     Shared("engine", Annotated[str | None, _opt(
         "--engine", panel=INPUT, metavar="URI",
-        help="Compute in this database instead of from FILE: duckdb:///path.duckdb or "
-        "postgresql://user@host/db (the password is never shown).")], None, "engine"),
+        help="Compute in this database instead of from FILE: duckdb:///path.duckdb, "
+        "postgresql://user@host/db, snowflake://, bigquery:// or sc://host:port (Spark "
+        "Connect; the last three need an extra and are untested against live services). "
+        "The password is never shown.")], None, "engine"),
     Shared("table", Annotated[str | None, _opt(
         "--table", panel=INPUT, metavar="TABLE",
         help="With --engine: the table (or schema.table) holding snapshots, movements or "
