@@ -28,6 +28,7 @@ from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs.checks import (
     MAX_PROBLEMS_KEPT,
     MAX_SETTLE_ROUNDS,
+    STATE_CHECKS,
     STATE_HINT,
     Row,
     applied_row_checks,
@@ -326,14 +327,22 @@ def _frame_checks(loaded: Loaded, *, skip: bool, rules: Rules) -> list[pl.DataFr
     """
     path = loaded.source.path
     if loaded.shape is Shape.movements:
+        if _states_agree(loaded.frame):
+            return []
         loaded.frame, dropped = settle_movement_states(loaded.frame, path, skip=skip)
         return dropped
     if loaded.shape is Shape.snapshots:
+        if _runs(loaded.frame, "date", strict=True):  # no account twice on one date
+            loaded.frame = loaded.frame.drop("_item_id", strict=False)
+            return []
         loaded.frame, dropped = snapshot_duplicates(
             loaded.frame, path, skip=skip, combine=rules.combine
         )
         return dropped
-    loaded.frame, dropped = subscription_duplicates(loaded.frame, path, skip=skip)
+    if _runs(loaded.frame, "start_date", strict=True):  # no account starts twice on one date
+        loaded.frame, dropped = loaded.frame.drop("_item_id", strict=False), []
+    else:
+        loaded.frame, dropped = subscription_duplicates(loaded.frame, path, skip=skip)
     same_day = loaded.frame.select((pl.col("end_date") == pl.col("start_date")).sum()).item()
     if same_day:
         loaded.frame = loaded.frame.filter(
@@ -345,6 +354,53 @@ def _frame_checks(loaded: Loaded, *, skip: bool, rules: Rules) -> list[pl.DataFr
             "any period end and are excluded"
         )
     return dropped
+
+
+def _account_key(frame: pl.DataFrame) -> pl.Expr:
+    """The account column to group by: a category's code (the fast reader's), else the id."""
+    key = pl.col("account_id")
+    return key.to_physical() if frame.schema["account_id"] == pl.Categorical else key
+
+
+def _runs(frame: pl.DataFrame, date: str, *, strict: bool) -> bool:
+    """Whether each account's rows are together and in ``date`` order.
+
+    ``strict``: no date twice. Most files are so: one cheap pass, no sort and no hash
+    (a null date is never in order).
+    """
+    if frame.height == 0:
+        return True
+    key = _account_key(frame)
+    new = (key != key.shift(1)).fill_null(True)
+    later = (
+        pl.col(date) > pl.col(date).shift(1) if strict else pl.col(date) >= pl.col(date).shift(1)
+    )
+    return bool(
+        frame.select((new.sum() == key.n_unique()) & (new | later.fill_null(False)).all()).item()
+    )
+
+
+def _states_agree(frame: pl.DataFrame) -> bool:
+    """Whether no movement contradicts its account's running ARR.
+
+    The conditions of :data:`~retention_cli.inputs.checks.STATE_CHECKS` in one pass,
+    to one bool: only when one fires does :func:`settle_movement_states` locate and report them.
+    The running ARR is a sum over the file in account, date (rank) and line order
+    less the sum before the account's first row (``Int64`` wraps like a sum per account).
+    """
+    rank = ["_rank"] if "_rank" in frame.columns else []
+    lf = frame.lazy().select(_account_key(frame).alias("_key"), "date", *rank, LINE, "type",
+                             "amount")  # fmt: skip
+    if rank or not _runs(frame, "date", strict=False):  # else the file order is that order
+        lf = lf.sort("_key", "date", *rank, LINE)
+    first = (pl.col("_key") != pl.col("_key").shift(1)).fill_null(True)
+    total = pl.col("amount").cum_sum()
+    before_all = total - pl.col("amount")
+    base = pl.when(first).then(before_all).forward_fill()
+    row = Row({"type": pl.col("type"), "before": before_all - base, "after": total - base,
+               "seen": ~first})  # fmt: skip
+    fires = pl.any_horizontal(c.when(row, c.on[0]) for c in STATE_CHECKS).any()
+    return not lf.select(fires).collect().item()
 
 
 def load_frame(

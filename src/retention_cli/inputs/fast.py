@@ -94,6 +94,120 @@ FALLBACK_KINDS: dict[Kind, str] = {
 """The column kinds the fast path declines, and why: a file with one takes the full parser."""
 
 
+DISTINCT_KINDS = frozenset({"id", "date", "optional_date"})
+"""Column kinds the fast path reads as categories (with the dimensions): their texts
+repeat (an id or a date on many rows), so each distinct text is parsed and checked once."""
+
+_TEMP = "_plain:"
+"""Prefix of the fast path's working columns (a file with such a header is declined)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How :func:`read_plain` reads a layout.
+
+    ``distinct``: the headers read as categories, each with the checks that read
+    that column alone (run once per distinct text) and its value over the text
+    (``values``; a dimension's is its stripped text). ``staged``: the other
+    fields' values, one working column each (parsed once per row), and
+    ``per_row``: the checks run on every row.
+    """
+
+    distinct: dict[str, list[pl.Expr]]
+    values: dict[str, pl.Expr]
+    staged: dict[str, pl.Expr]
+    per_row: list[pl.Expr]
+
+
+def _temp(name: str, *, header: bool = False) -> str:
+    """A working column: a field's staged value, or (``header``) a category column's value."""
+    return f"{_TEMP}{'#' if header else ''}{name}"
+
+
+def _plan(layout: Layout, headers: list[str]) -> Plan:
+    """Split the plain parse of ``layout`` into per-distinct-text and per-row work.
+
+    Every condition is built once from the same declarations (:func:`row_checks`,
+    the ``odd`` texts, a short last row); a condition that reads one column of a
+    :data:`DISTINCT_KINDS` field or a dimension alone runs on its distinct texts,
+    any other on every row (so a column a condition reads with another is not a
+    category).
+    """
+    parsed = {
+        f.canonical: PLAIN_PARSERS[f.kind](pl.col(f.header), multiplier_of(f.canonical))
+        for f in layout.fields
+    }
+
+    def conditions(values: Mapping[str, pl.Expr]) -> list[pl.Expr]:
+        row = Row(
+            values=values,
+            blanks={c: v.blank for c, v in parsed.items()},
+            oks={c: pl.lit(True) for c in parsed},  # plain money is well formed
+        )
+        conds = [v.odd for v in parsed.values() if v.odd is not None]
+        conds += [cond for _, _, cond in row_checks(layout.fields, row)]
+        # a row missing its last field(s) reads as blank there: the full parser counts its fields
+        conds.append(is_blank(pl.col(headers[-1])))
+        return conds
+
+    raw = conditions({c: v.value for c, v in parsed.items()})
+    roots = [frozenset(c.meta.root_names()) for c in raw]
+    candidates = {f.header for f in layout.fields if f.kind in DISTINCT_KINDS}
+    candidates |= set(layout.dimensions)
+    for r in roots:
+        if len(r) > 1:
+            candidates -= r
+    values = {f.header: parsed[f.canonical].value for f in layout.fields if f.header in candidates}
+    values |= {d: pl.col(d).str.strip_chars() for d in layout.dimensions if d in candidates}
+    staged = {
+        _temp(f.canonical): parsed[f.canonical].value
+        for f in layout.fields
+        if f.header not in candidates
+    }
+    staged |= {
+        _temp(d, header=True): pl.col(d).str.strip_chars().cast(pl.Categorical)
+        for d in layout.dimensions
+        if d not in candidates
+    }
+    staged_row = conditions(
+        {c: pl.col(_temp(c)) if _temp(c) in staged else v.value for c, v in parsed.items()}
+    )
+    distinct: dict[str, list[pl.Expr]] = {h: [] for h in values}
+    per_row: list[pl.Expr] = []
+    for cond, r, row_cond in zip(raw, roots, staged_row, strict=True):
+        if len(r) == 1 and r <= candidates:
+            distinct[next(iter(r))].append(cond)
+        else:
+            per_row.append(row_cond)
+    return Plan(distinct, values, staged, per_row)
+
+
+def _distinct_values(frame: pl.DataFrame, header: str, plan: Plan) -> pl.Series | None:
+    """The value of a categorical column for every row (its checks run on each distinct
+    text), or ``None`` when a check flags one."""
+    col = frame.get_column(header)
+    keys = col.unique()
+    texts = keys.cast(pl.String).to_frame(header)
+    conds = plan.distinct[header]
+    if conds and texts.select(pl.any_horizontal(conds).any()).item():
+        return None
+    expr = plan.values[header]
+    value = texts.select(expr).to_series()
+    name = _temp(header, header=True)
+    if value.dtype == pl.String:  # an id or a dimension: a category of its stripped text
+        if value.eq_missing(texts.get_column(header)).all():
+            return col.alias(name)
+        strings = frame.select(pl.col(header).cast(pl.String))
+        return strings.select(expr.cast(pl.Categorical)).to_series().alias(name)
+    # a date: each row's value looked up by its category's code
+    codes = keys.to_physical()
+    known = codes.is_not_null()
+    size = int(codes.max() or 0) + 1  # type: ignore[arg-type]
+    lookup = pl.select(pl.repeat(None, size, dtype=value.dtype)).to_series()
+    lookup = lookup.scatter(codes.filter(known), value.filter(known))
+    return lookup.gather(col.to_physical()).alias(name)
+
+
 @dataclass(frozen=True)
 class PlainRead:
     """What the fast path read: the canonical frame, its layout and its source."""
@@ -123,7 +237,8 @@ def read_plain(
     if lower.endswith((".xlsx", ".xlsm", ".gz")) or not p.is_file():
         return None
     try:
-        if lower.endswith(".parquet"):
+        parquet = lower.endswith(".parquet")
+        if parquet:
             lf = pl.scan_parquet(p).select(pl.all().cast(pl.String))
         else:
             with p.open("rb") as f:
@@ -140,31 +255,27 @@ def read_plain(
         layout = Layout.of(headers, columns, shape, path, preset=preset)
     except Exception:  # the full parser says what is wrong
         return None
-    if LINE in headers or any(
-        f.kind not in PLAIN_PARSERS or f.canonical in RULE_COLUMNS for f in layout.fields
+    if (
+        LINE in headers
+        or any(h.startswith(_TEMP) for h in headers)
+        or any(f.kind not in PLAIN_PARSERS or f.canonical in RULE_COLUMNS for f in layout.fields)
     ):
         return None  # a rule column (line items, interval, status, ...): the full parser
-    parsed = {
-        f.canonical: PLAIN_PARSERS[f.kind](pl.col(f.header), multiplier_of(f.canonical))
-        for f in layout.fields
-    }
-    row = Row(
-        values={c: v.value for c, v in parsed.items()},
-        blanks={c: v.blank for c, v in parsed.items()},
-        oks={c: pl.lit(True) for c in parsed},  # plain money is well formed
-    )
-    suspect = [v.odd for v in parsed.values() if v.odd is not None]
-    suspect += [cond for _, _, cond in row_checks(layout.fields, row)]
-    # a row missing its last field(s) reads as blank there: the full parser counts its fields
-    suspect.append(is_blank(pl.col(headers[-1])))
-    out = canonical_exprs(layout.fields, row.values)
-    out["account_id"] = out["account_id"].cast(pl.Categorical)
-    for d in layout.dimensions:
-        out[d] = pl.col(d).str.strip_chars().cast(pl.Categorical)
-    query = lf.with_row_index(LINE, offset=2).select(
-        *(e.alias(k) for k, e in out.items()),
-        pl.col(LINE).cast(pl.Int64),
-        pl.any_horizontal(suspect).alias("_suspect"),
+    plan = _plan(layout, headers)
+    if parquet:
+        lf = lf.with_columns(pl.col(h).cast(pl.Categorical) for h in plan.distinct)
+    else:  # read as categories: no string per row, and the checks run on each distinct text
+        lf = pl.scan_csv(p, separator=separator, infer_schema=False, has_header=True,
+                         schema_overrides=dict.fromkeys(plan.distinct, pl.Categorical))  # fmt: skip
+    query = (
+        lf.with_row_index(LINE, offset=2)
+        .with_columns(**plan.staged)  # each value parsed once; the checks read it
+        .select(
+            *plan.distinct,
+            *plan.staged,
+            pl.col(LINE).cast(pl.Int64),
+            pl.any_horizontal(plan.per_row or [pl.lit(False)]).alias("_suspect"),
+        )
     )
     digest: list[str] = []
     hasher = threading.Thread(target=lambda: digest.append(sha256_file(p)))
@@ -177,4 +288,20 @@ def read_plain(
         hasher.join()
     if frame.height == 0 or frame["_suspect"].any():
         return None
-    return PlainRead(frame.drop("_suspect"), layout, Source(path, digest[0], frame.height))
+    for header in plan.distinct:
+        mapped = _distinct_values(frame, header, plan)
+        if mapped is None:
+            return None
+        frame = frame.with_columns(mapped)
+    values = {
+        f.canonical: pl.col(
+            _temp(f.header, header=True) if f.header in plan.distinct else _temp(f.canonical)
+        )
+        for f in layout.fields
+    }
+    out = canonical_exprs(layout.fields, values)
+    out["account_id"] = out["account_id"].cast(pl.Categorical)
+    for d in layout.dimensions:
+        out[d] = pl.col(_temp(d, header=True))
+    frame = frame.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
+    return PlainRead(frame, layout, Source(path, digest[0], frame.height))

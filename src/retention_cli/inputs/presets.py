@@ -58,10 +58,15 @@ def _norm(header: str) -> str:
 
 @functools.cache
 def _signatures() -> tuple[tuple[str, frozenset[str]], ...]:
-    return tuple(
-        (name, frozenset(_norm(h) for h in data(name).get("columns", {}).values()))
-        for name in names()
-    )
+    # every load asks, so the shipped files' columns are read with the C YAML parser
+    # (the full check of a preset, :func:`data`, runs when one is used)
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    columns = {
+        name: (yaml.load(text(name), Loader=loader) or {}).get("columns", {}) for name in names()
+    }
+    return tuple((name, frozenset(_norm(h) for h in columns[name].values())) for name in names())
 
 
 def looks_like(headers: list[str]) -> tuple[str, str] | None:
