@@ -375,9 +375,9 @@ def _runs(frame: pl.DataFrame, date: str, *, strict: bool) -> bool:
     later = (
         pl.col(date) > pl.col(date).shift(1) if strict else pl.col(date) >= pl.col(date).shift(1)
     )
-    return bool(
-        frame.select((new.sum() == key.n_unique()) & (new | later.fill_null(False)).all()).item()
-    )
+    # together: the accounts starting the runs are all different (counted on the runs only)
+    together = key.filter(new).n_unique() == new.sum()
+    return bool(frame.select(together & (new | later.fill_null(False)).all()).item())
 
 
 def _states_agree(frame: pl.DataFrame) -> bool:

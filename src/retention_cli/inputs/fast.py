@@ -186,7 +186,7 @@ def _distinct_values(frame: pl.DataFrame, header: str, plan: Plan) -> pl.Series 
     """The value of a categorical column for every row (its checks run on each distinct
     text), or ``None`` when a check flags one."""
     col = frame.get_column(header)
-    keys = col.unique()
+    keys = col.unique(maintain_order=True)  # faster than unordered on categories
     texts = keys.cast(pl.String).to_frame(header)
     conds = plan.distinct[header]
     if conds and texts.select(pl.any_horizontal(conds).any()).item():
