@@ -28,13 +28,10 @@ history in three shapes) and ``examples/spend.csv``.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("retention-cli")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    __version__: str
 
 _EXPORTS = {
     "BridgeMode": "retention_cli.options",
@@ -74,7 +71,24 @@ _EXPORTS = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 
+def _version() -> str:
+    """The installed package's version.
+
+    Read on first use: ``importlib.metadata`` is slow to import, and a table on the
+    terminal never shows the version.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("retention-cli")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         msg = f"module 'retention_cli' has no attribute {name!r}"

@@ -11,6 +11,7 @@ that ``retention --help`` and ``--version`` start fast.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import inspect
 import os
@@ -27,7 +28,6 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.models import OptionInfo
 
-from retention_cli import __version__
 from retention_cli.errors import ExitCode, RetentionError
 from retention_cli.options import BridgeMode, Grain, Method, OutputFormat, Shape
 
@@ -153,6 +153,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:  # noqa: FBT001 - typer callback signature
     if value:
+        from retention_cli import __version__
+
         typer.echo(f"retention {__version__}")
         raise typer.Exit
 
@@ -1372,8 +1374,33 @@ after 0.1 s instead of 10 s. On 11M rows, `report` peaks at 1.10 GB instead of
 1.40 GB for about 4% more time. Set ``_RJEM_MALLOC_CONF`` yourself to override."""
 
 
+def command_app(argv: list[str]) -> typer.Typer:
+    """The app to run ``argv`` with: only the command it names, when it names one.
+
+    Typer builds every command's parameters from its signature on each run (about
+    a tenth of a second for all of them); the command run parses and behaves the
+    same in an app of its own, under the same group. Shell completion, the group's
+    options and anything that is not a command name get the whole app.
+    """
+    name = argv[1] if len(argv) > 1 else ""
+    if app.registered_callback is None or any(k.endswith("_COMPLETE") for k in os.environ):
+        return app
+    chosen = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None
+        and (c.name or typer.main.get_command_name(c.callback.__name__)) == name
+    ]
+    if len(chosen) != 1:
+        return app
+    only = copy.copy(app)
+    only.registered_commands = chosen
+    only.registered_groups = []
+    return only
+
+
 def main() -> None:
     """Console-script entry point."""
     if "polars" not in sys.modules:  # read once, when polars loads
         os.environ.setdefault("_RJEM_MALLOC_CONF", ALLOCATOR)
-    app()
+    command_app(sys.argv)()

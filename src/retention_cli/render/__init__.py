@@ -8,9 +8,6 @@ prints a Rich table.
 from __future__ import annotations
 
 from retention_cli.options import OutputFormat
-from retention_cli.render.csv import to_csv
-from retention_cli.render.json import to_json
-from retention_cli.render.markdown import to_markdown
 
 FORMAT_BY_SUFFIX = {
     ".json": OutputFormat.json,
@@ -27,11 +24,18 @@ FORMAT_BY_SUFFIX = {
 def render_text(result, fmt: OutputFormat, *, meta: bool = False) -> str:  # type: ignore[no-untyped-def]
     """Text of ``result`` in a machine format (json, csv, markdown, html); ``meta``
     adds the CSV's ``#`` header lines (definitions sha256, input)."""
+    # each renderer is imported when used: a table on the terminal needs none of them
     if fmt is OutputFormat.json:
+        from retention_cli.render.json import to_json
+
         return to_json(result)
     if fmt is OutputFormat.csv:
+        from retention_cli.render.csv import to_csv
+
         return to_csv(result, meta=meta)
     if fmt is OutputFormat.markdown:
+        from retention_cli.render.markdown import to_markdown
+
         return to_markdown(result)
     if fmt is OutputFormat.html:
         from retention_cli.render.html import to_html

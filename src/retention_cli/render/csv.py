@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from retention_cli import __version__
+import retention_cli
 from retention_cli.keys import Kind, spec_for
 from retention_cli.money import cents_text
 from retention_cli.render.values import safe_text, visible
@@ -33,7 +33,10 @@ def meta_lines(result: Result | Report) -> str:
     """``# key: value`` comment lines: the version, command, input file and its
     sha256, the definitions sha256 and (with ``--stamp``) the time of the run."""
     info = result.input or {}
-    pairs = [("generated_by", f"retention {__version__}"), ("command", result.command)]
+    pairs = [
+        ("generated_by", f"retention {retention_cli.__version__}"),
+        ("command", result.command),
+    ]
     pairs += [(f"input_{k}", str(info[k])) for k in ("path", "sha256") if info.get(k) is not None]
     pairs.append(("definitions_sha256", result.definitions_sha256))
     if result.stamp:

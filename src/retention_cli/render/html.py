@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from retention_cli import __version__
+import retention_cli
 from retention_cli.commands import display_spec
 from retention_cli.keys import KEYS, Direction, Kind, spec_for
 from retention_cli.render.table import (
@@ -625,7 +625,7 @@ def _page(title: str, body: list[str]) -> str:
 
 def _meta(result: Result | Report) -> str:
     info = result.input or {}
-    parts = [f"retention {__version__}"]
+    parts = [f"retention {retention_cli.__version__}"]
     if info:
         parts.append(f"input {info.get('path')} (sha256 {str(info.get('sha256', ''))[:12]}…, "
                      f"{info.get('rows_used', 0):,} of {info.get('rows_read', 0):,} rows used)")  # fmt: skip

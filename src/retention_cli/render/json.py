@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from retention_cli import __version__
+import retention_cli
 from retention_cli.render.values import VISIBLE, rows
 from retention_cli.result import SCHEMA_VERSION, Report, Result
 
@@ -24,7 +24,7 @@ def document(result: Result | Report) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "command": result.command,
-        "generated_by": f"retention {__version__}",
+        "generated_by": f"retention {retention_cli.__version__}",
         **stamp,
         "input": result.input,
         "options": result.options,

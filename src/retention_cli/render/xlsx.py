@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 import polars as pl
 
-from retention_cli import __version__
+import retention_cli
 from retention_cli.commands import display_spec
 from retention_cli.errors import UsageError
 from retention_cli.keys import spec_for
@@ -256,7 +256,7 @@ def _definition_lines(result: Result | Report) -> list[tuple[str, Any]]:
     info = result.input or {}
     lines: list[tuple[str, Any]] = [
         ("command", result.command),
-        ("generated_by", f"retention {__version__}"),
+        ("generated_by", f"retention {retention_cli.__version__}"),
         *((("generated_at", result.stamp),) if result.stamp else ()),
         *((f"input.{k}", v) for k, v in info.items()),
         *_entries("definitions", result.definitions),
