@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from typing import Any
 
 from retention_cli.keys import Kind, spec_for
@@ -46,6 +45,8 @@ def to_junit(result: Result) -> str:
     Control characters in data (which XML 1.0 forbids even escaped) are written as
     visible escapes, so the file always parses.
     """
+    import xml.etree.ElementTree as ET  # here: the table renderer imports this module too
+
     result = visible_result(result)
     rows = result.frame.to_dicts()
     failures = sum(r["status"] == "fail" for r in rows)
