@@ -7,6 +7,7 @@ take one cheap pass and run the detailed check only when it fires.
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -117,3 +118,6 @@ def test_preset_signatures_are_the_presets_columns() -> None:
         for name in presets.names()
     )
     assert presets._signatures() == full
+    # the shipped index is what the YAML says (regenerate: write presets.column_index())
+    index = json.loads(presets._dir().joinpath(presets.INDEX).read_text(encoding="utf-8"))
+    assert index == presets.column_index(), "inputs/presets/index.json is stale"

@@ -31,7 +31,7 @@ NOT_FOR_A_TABLE = (
     "pyarrow", "numpy", "retention_cli.sql", "retention_cli.render.xlsx",
     "retention_cli.render.html", "retention_cli.render.csv", "retention_cli.render.json",
     "retention_cli.render.markdown", "retention_cli.check", "retention_cli.validate",
-    "xml.etree.ElementTree",
+    "xml.etree.ElementTree", "yaml", "retention_cli.safeyaml",
 )  # fmt: skip
 
 

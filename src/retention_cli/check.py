@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from retention_cli.config import load_yaml, read_small_text
+from retention_cli.config import read_small_text
 from retention_cli.errors import ExitCode, RetentionError
 from retention_cli.keys import CHECKABLE, DEFAULT_COMPARED, Direction, Kind, spec_for
 from retention_cli.options import BridgeMode, Grain, Method
 from retention_cli.result import SCHEMA_VERSION, Result
+from retention_cli.safeyaml import load_yaml
 
 if TYPE_CHECKING:
     from retention_cli.config import Config

@@ -11,11 +11,12 @@ key by key, other sections key by key).
 from __future__ import annotations
 
 import functools
+import json
 import re
 from importlib import resources
 from typing import Any
 
-from retention_cli.config import Config, load_yaml, parse_config
+from retention_cli.config import Config, parse_config
 from retention_cli.errors import UsageError
 
 
@@ -47,6 +48,8 @@ def summary(name: str) -> tuple[str, str]:
 @functools.cache
 def data(name: str) -> dict[str, Any]:
     """The preset's keys as read from its YAML (validated as a config)."""
+    from retention_cli.safeyaml import load_yaml
+
     raw = load_yaml(text(name)) or {}
     parse_config(raw, source=f"preset {name}")
     return dict(raw)
@@ -56,17 +59,21 @@ def _norm(header: str) -> str:
     return re.sub(r"[\s_\-]+", "", header.strip().lower())
 
 
+INDEX = "index.json"
+"""Each preset's ``columns:`` values, so that asking whether a file looks like an
+export needs no YAML parser at start-up (tests/test_presets.py keeps it equal to
+the YAML files; regenerate it with :func:`column_index`)."""
+
+
+def column_index() -> dict[str, list[str]]:
+    """Each shipped preset's mapped headers, read from its YAML."""
+    return {name: sorted(set((data(name).get("columns") or {}).values())) for name in names()}
+
+
 @functools.cache
 def _signatures() -> tuple[tuple[str, frozenset[str]], ...]:
-    # every load asks, so the shipped files' columns are read with the C YAML parser
-    # (the full check of a preset, :func:`data`, runs when one is used)
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    columns = {
-        name: (yaml.load(text(name), Loader=loader) or {}).get("columns", {}) for name in names()
-    }
-    return tuple((name, frozenset(_norm(h) for h in columns[name].values())) for name in names())
+    index = json.loads(_dir().joinpath(INDEX).read_text(encoding="utf-8"))
+    return tuple((name, frozenset(_norm(h) for h in index[name])) for name in names())
 
 
 def looks_like(headers: list[str]) -> tuple[str, str] | None:
