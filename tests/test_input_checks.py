@@ -144,6 +144,7 @@ CHECK_CASES: dict[str, str] = {
     "decimal_comma": MOVES + '2025-01-05,a,new,"1.234,56",S\n',
     "nul_in_id": MOVES + "2025-01-05,a\x00b,new,100,S\n",
     "mixed_currency_markers": MOVES + "2025-01-05,a,new,$100,S\n2025-01-05,b,new,£5,S\n",
+    "several_currency_markers": MOVES + "2025-01-05,a,new,$€100,S\n",
 }
 
 # the checks of the reading rules: (file, config) that only that check rejects

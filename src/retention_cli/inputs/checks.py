@@ -31,6 +31,8 @@ from retention_cli.inputs.parse import (
     DECIMAL_COMMA,
     MARKER_PAIRS,
     MOVEMENT_TYPES,
+    several_markers,
+    utc_day_shift,
 )
 from retention_cli.inputs.read import LINE
 from retention_cli.inputs.rules import MAX_PRICE_CENTS, MAX_QUANTITY, Rules
@@ -158,6 +160,13 @@ def _decimal_comma(row: Row, col: str) -> pl.Expr:
     return ~row.blank(col) & ~row.ok(col) & text.str.contains(DECIMAL_COMMA).fill_null(False)
 
 
+def _several_markers(row: Row, col: str) -> pl.Expr:
+    text = row.texts.get(col)
+    if text is None:
+        return pl.lit(False)
+    return ~row.blank(col) & several_markers(text).fill_null(False)
+
+
 def _marker_mismatch(row: Row, col: str) -> pl.Expr | None:
     marker = row.markers.get(col)
     if marker is None or row.currency is None:
@@ -178,7 +187,12 @@ ROW_CHECKS: tuple[Check, ...] = (
         "bad_date",
         ("date", "optional_date"),
         lambda r, c: ~r.blank(c) & r.value(c).is_null(),
-        lambda r, _: f"not a date (expected {r.date_format or 'YYYY-MM-DD'})",
+        lambda r, _: (
+            f"not a date (expected {r.date_format})"
+            if r.date_format
+            else "not a date (expected YYYY-MM-DD, or a datetime with a valid time of day "
+            "such as 2024-01-31T09:30)"
+        ),
     ),
     Check(
         "end_before_start",
@@ -204,9 +218,16 @@ ROW_CHECKS: tuple[Check, ...] = (
         "`decimal: comma` in the config to read 1.234,56",
     ),
     Check(
+        "several_currency_markers",
+        ("money", "optional_money"),
+        lambda r, c: _several_markers(r, c) if r.texts.get(c) is not None else None,
+        "more than one currency marker in one amount: its currency cannot be read "
+        "(give each amount one marker, or none)",
+    ),
+    Check(
         "bad_money",
         ("money", "optional_money"),
-        lambda r, c: ~r.blank(c) & ~r.ok(c) & ~_decimal_comma(r, c),
+        lambda r, c: ~r.blank(c) & ~r.ok(c) & ~_decimal_comma(r, c) & ~_several_markers(r, c),
         "not a number (expected e.g. 1234.50, 1,234.50, $1,234.50 or (1,234.50))",
     ),
     Check(
@@ -861,6 +882,39 @@ def marker_currency(frame: pl.DataFrame, markers: Mapping[str, str], path: str) 
         problems,
         hint="add a currency column (and an fx section to convert), or give every amount "
         "in one currency",
+    )
+
+
+DATE_KINDS = ("date", "optional_date")
+
+
+def utc_offset_warning(frame: pl.DataFrame, fields: Sequence[Field]) -> str | None:
+    """A warning when ISO datetimes carry a UTC offset that puts them on another day
+    in UTC (``2024-01-31T23:30:00-05:00`` is Feb 1 in UTC), else ``None``.
+
+    Such a value is read as the date written, its local date (SPEC §2.2: the date
+    part is used); the other reading could land it in another month, so the count
+    and the first one are said. ``frame`` holds the raw text under each field's header.
+    """
+    found = []
+    for f in fields:
+        if f.kind not in DATE_KINDS:
+            continue
+        text = pl.col(f.header)
+        moved = frame.filter(
+            text.str.contains(r"[+-][0-9]{2}:?[0-9]{2}\s*$").fill_null(False)
+        ).filter((utc_day_shift(text) != 0).fill_null(False))
+        if moved.height:
+            first = moved.sort(LINE).row(0, named=True)
+            found.append((first[LINE], f.header, first[f.header], moved.height))
+    if not found:
+        return None
+    line, header, value, _ = min(found)
+    n = sum(x[3] for x in found)
+    return (
+        f"{n:,} datetime(s) carry a UTC offset that puts them on another day in UTC "
+        f"(first: line {line}, {header} {value.strip()!r}): each is read as the date written "
+        "(its local date); if you count in UTC, convert them to UTC dates first"
     )
 
 

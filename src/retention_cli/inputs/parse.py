@@ -16,8 +16,14 @@ MOVEMENT_TYPES = ("new", "expansion", "contraction", "churn", "reactivation")
 ADDING_TYPES = ("new", "expansion", "reactivation")
 """The movement types that add ARR (their amount is positive)."""
 
-_ISO_DAY = (
-    r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+_TIME = r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?"
+"""A time of day: ``H:MM`` or ``HH:MM[:SS[.fff]]``, hours 0-23 (``24:00`` is the next
+day, so it is not a time of this date)."""
+_OFFSET = r"(?:Z|[+-](?:0[0-9]|1[0-4]):?[0-5][0-9])"
+_ISO_DAY = rf"^(\d{{4}}-\d{{2}}-\d{{2}})(?:[T ]{_TIME}{_OFFSET}?)?$"
+_UTC_OFFSET = (
+    r"^\d{4}-\d{2}-\d{2}[T ]([01]?[0-9]|2[0-3]):([0-5][0-9])(?::[0-5][0-9](?:\.[0-9]+)?)?"
+    r"([+-])(0[0-9]|1[0-4]):?([0-5][0-9])$"
 )
 _ISO_MONTH = r"^(\d{4}-\d{2})$"
 PLAIN_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -25,6 +31,8 @@ PLAIN_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 PLAIN_MONEY = r"^-?[0-9]{1,15}(?:\.[0-9]{1,2})?$"
 """Plain amount text (``-digits[.d[d]]``): what an exact decimal cast parses."""
 _CURRENCY = r"^(?:[A-Z]{3}\s*)?[$€£¥]?\s*|\s*(?:[$€£¥]|\s[A-Z]{3})$"
+_SYMBOLS = r"[$€£¥]"
+_CODES = r"[A-Z]{3}"
 _NUMBER = r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]*)?$"
 
 
@@ -40,6 +48,21 @@ def parse_date(col: pl.Expr, *, date_format: str | None = None) -> pl.Expr:
     day = s.str.extract(_ISO_DAY, 1).str.to_date("%Y-%m-%d", strict=False)
     month = (s.str.extract(_ISO_MONTH, 1) + "-01").str.to_date("%Y-%m-%d", strict=False)
     return pl.coalesce(day, month)
+
+
+def utc_day_shift(col: pl.Expr) -> pl.Expr:
+    """Days (-1, 0 or 1) from an ISO datetime's written date to its date in UTC, by its
+    numeric UTC offset (``2024-01-31T23:30:00-05:00`` is Feb 1 in UTC: 1); null when the
+    text carries no such offset (a plain date, ``Z``, or no offset)."""
+    s = col.str.strip_chars()
+    hour, minute, sign, off_h, off_m = (
+        s.str.extract(_UTC_OFFSET, i).cast(pl.Int32, strict=False) if i != 3 else
+        s.str.extract(_UTC_OFFSET, i)
+        for i in range(1, 6)
+    )  # fmt: skip
+    offset = off_h * 60 + off_m
+    utc = hour * 60 + minute - pl.when(sign == "-").then(-offset).otherwise(offset)
+    return utc // (24 * 60)
 
 
 def plain_date(col: pl.Expr) -> pl.Expr:
@@ -74,22 +97,43 @@ _FRACTION_DIGITS = 36
 """Digits past the cent read exactly (as a 128-bit integer) when rounding to the cent."""
 
 
-def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
-    """(digits text, is_negative, well_formed, currency marker) of a money text.
-
-    The marker is the three-letter code or the symbol the text carries (the code
-    when it has both), null when none.
-    """
+def _unwrapped(col: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(text without its accounting parentheses, had parentheses) of a money text."""
     s = col.str.strip_chars()
     paren = s.str.contains(r"^\(.*\)$")
     s = pl.when(paren).then(s.str.slice(1, s.str.len_chars() - 2).str.strip_chars()).otherwise(s)
-    code = pl.coalesce(s.str.extract(r"^([A-Z]{3})", 1), s.str.extract(r"\s([A-Z]{3})$", 1))
-    marker = pl.coalesce(code, s.str.extract(r"([$€£¥])", 1))
+    return s, paren
+
+
+def several_markers(col: pl.Expr) -> pl.Expr:
+    """True where a money text carries more than one currency marker (``$€100``,
+    ``USD EUR 100``, ``€100 $``, ``USD $100``): which currency it is in cannot be read
+    (null where the text is null)."""
+    s = col.str.strip_chars()
+    return s.str.count_matches(_SYMBOLS) + s.str.count_matches(_CODES) > 1
+
+
+def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """(digits text, is_negative, well_formed, currency marker) of a money text.
+
+    The marker is the three-letter code or the symbol the text carries, null when
+    none; a text with more than one marker is not well formed (:func:`several_markers`).
+    """
+    s, paren = _unwrapped(col)
+    several = several_markers(col).fill_null(False)
+    code = pl.coalesce(s.str.extract(r"^[+-]?\s*([A-Z]{3})", 1), s.str.extract(r"\s([A-Z]{3})$", 1))
+    # several markers: none is the amount's currency (the row is an error)
+    marker = pl.when(~several).then(pl.coalesce(code, s.str.extract(f"({_SYMBOLS})", 1)))
     s = s.str.replace_all(_CURRENCY, "")
     sign = s.str.extract(r"^([+-])", 1)
     s = s.str.replace(r"^[+-]\s*", "").str.replace_all(_CURRENCY, "")
     neg = (sign == "-").fill_null(False) ^ paren
-    ok = s.str.contains(_NUMBER) & s.str.contains(r"[0-9]") & ~(paren & sign.is_not_null())
+    ok = (
+        s.str.contains(_NUMBER)
+        & s.str.contains(r"[0-9]")
+        & ~(paren & sign.is_not_null())
+        & ~several
+    )
     return s.str.replace_all(",", ""), neg, ok, marker
 
 
