@@ -25,9 +25,10 @@ from retention_cli.inputs import LINE, Loaded
 def read_parents(path: str | Path) -> pl.DataFrame:
     """The accounts file as ``account, parent`` (child name → parent name).
 
-    Headers match ``account_id`` and ``parent_id`` ignoring case; blank parents
-    are left out. A child given two parents, or a parent that is itself a
-    child, is an :class:`InputError` naming the lines.
+    Headers match ``account_id`` and ``parent_id`` ignoring case; a row with a
+    blank parent says the account has none (it stands for itself). A row with a
+    blank account id (its parent would be lost), a child given two parents, or a
+    parent that is itself a child, is an :class:`InputError` naming the lines.
     """
     name = str(path)
     try:
@@ -50,8 +51,25 @@ def read_parents(path: str | Path) -> pl.DataFrame:
         pl.int_range(2, raw.height + 2, dtype=pl.Int64).alias("_line"),
         pl.col(found["account_id"]).str.strip_chars().alias("account"),
         pl.col(found["parent_id"]).str.strip_chars().alias("parent"),
-    ).filter(pl.col("account").fill_null("") != "", pl.col("parent").fill_null("") != "")
-    return check_parents(pairs, name)
+    )
+    blank = pairs.filter(pl.col("account").fill_null("") == "")
+    if blank.height:
+        raise InputError(
+            name,
+            [
+                Problem(
+                    "blank account_id"
+                    + (f" (parent {p!r})" if p else "")
+                    + ": the row names no child account",
+                    line,
+                    "account_id",
+                )
+                for line, p in blank.select("_line", "parent").head(20).rows()
+            ],
+            total=blank.height,
+            hint="give each row the child's account_id, or delete the rows that have none",
+        )
+    return check_parents(pairs.filter(pl.col("parent").fill_null("") != ""), name)
 
 
 def check_parents(pairs: pl.DataFrame, name: str) -> pl.DataFrame:
