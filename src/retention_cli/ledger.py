@@ -344,8 +344,18 @@ def build_ledger(
         hi = pl.col("_p0").max()
         if as_of is not None:
             hi = pl.max_horizontal(hi, pl.col("_p1").max())
-        span = rows.select(pl.col("_p0").min().alias("lo"), hi.alias("hi")).collect()
+        inside = pl.col("_p1") == pl.col("_p0")  # ends in its start month: no month-end ARR
+        span = rows.select(
+            pl.col("_p0").min().alias("lo"), hi.alias("hi"), inside.sum().alias("n"),
+            pl.col(LINE).filter(inside).min().alias("line"),
+        ).collect()  # fmt: skip
         first, last = span["lo"][0], span["hi"][0]
+        if span["n"][0]:
+            warnings.append(
+                f"{span['n'][0]:,} subscription(s) start and end inside one month (first: "
+                f"line {span['line'][0]}): they hold no ARR at any month end, so no metric "
+                "shows their revenue (their accounts still count as seen)"
+            )
         last = max(last, cap) if cap is not None else last
         _check_bounds(source, dated, path, first, last, config, as_of, calendar)
         if as_of is None:
