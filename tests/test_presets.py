@@ -325,7 +325,7 @@ def test_salesforce(tmp_path: Path) -> None:
     path = write(tmp_path / "opportunities.csv", [SALESFORCE_HEADER, *SALESFORCE_ROWS])
     loaded = read(path, preset="salesforce")
     assert arr_by_month(loaded) == SALESFORCE_EXPECTED
-    assert loaded.excluded == {"false": 2}
+    assert loaded.excluded == {"IsWon false": 2}  # the boolean status named with its column
 
 
 def test_salesforce_rejects_are_the_rows_as_read(tmp_path: Path) -> None:
@@ -418,7 +418,7 @@ def test_hubspot(tmp_path: Path) -> None:
     loaded = read(path, preset="hubspot", columns={"account_id": "Associated Company IDs"})
     assert arr_by_month(loaded) == HUBSPOT_EXPECTED
     assert loaded.excluded == {
-        "closedlost": 1, "contractsent": 1, "1234567": 1, "blank hs_arr": 1,
+        "closedlost": 1, "contractsent": 1, "dealstage 1234567": 1, "blank hs_arr": 1,
     }  # fmt: skip
 
 

@@ -41,6 +41,7 @@ from retention_cli.inputs.checks import (
     settle_movement_states,
     snapshot_duplicates,
     subscription_duplicates,
+    utc_offset_warning,
 )
 from retention_cli.inputs.columns import (
     REQUIRED,
@@ -580,7 +581,7 @@ def parse_table(
     staged_frame = lf.collect()
     excluded: dict[str, int] = {}
     if "status" in canon:  # excluded statuses are left out before any check (and counted)
-        staged_frame, excluded = exclude_statuses(staged_frame, rules)
+        staged_frame, excluded = exclude_statuses(staged_frame, rules, layout)
     staged_frame, no_value = exclude_blank_values(staged_frame, layout, rules)
     excluded.update(no_value)
     if "currency" not in values:
@@ -598,6 +599,8 @@ def parse_table(
         rejected.append(found)
         staged_frame = staged_frame.filter(~pl.col(LINE).is_in(found[LINE].unique().implode()))
     frame = staged_frame.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
+    if date_format is None and (moved := utc_offset_warning(staged_frame, layout.fields)):
+        warnings.append(moved)
     n_rounded = staged_frame.select(pl.sum_horizontal(pl.col(c).sum() for c in rounded_cols)).item()
     if n_rounded:
         warnings.append(

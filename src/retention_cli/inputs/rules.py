@@ -15,6 +15,7 @@ to the cent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -340,8 +341,27 @@ def rule_exprs(
     return out
 
 
-def exclude_statuses(frame: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Leave out the rows whose status is excluded; their counts by status."""
+NOT_A_LABEL = frozenset({"true", "false", "yes", "no"})
+"""Status values that say nothing on their own in the accounting line (a boolean column
+such as Salesforce's ``IsWon``): they are named with their column."""
+
+
+def status_label(value: str | None, header: str) -> str:
+    """How the accounting line names rows left out for their status: the status when it
+    reads as one (``trialing``, ``closed lost``), else with its column (``IsWon false``,
+    ``dealstage 1234567``; blank: ``blank Status``, like ``blank hs_arr``)."""
+    if value is None or not value.strip():
+        return f"blank {header}"
+    if value in NOT_A_LABEL or re.fullmatch(r"[^\W\d_][\w .-]+", value) is None:
+        return f"{header} {value}"
+    return value
+
+
+def exclude_statuses(
+    frame: pl.DataFrame, rules: Rules, layout: Any = None
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Leave out the rows whose status is excluded; their counts by
+    :func:`status_label` (``layout`` gives the status column's header)."""
     assert rules.statuses is not None  # check_rules
     st = rules.statuses
     status = pl.col("_status")
@@ -351,12 +371,15 @@ def exclude_statuses(frame: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, d
     gone = frame.filter(out)
     if gone.height == 0:
         return frame, {}
-    counts = (
-        gone.group_by(pl.col("_status").fill_null("(blank)"))
-        .len()
-        .sort(["len", "_status"], descending=[True, False])
-    )
-    return frame.filter(~out), {str(k): int(n) for k, n in counts.iter_rows()}
+    header = "status"
+    if layout is not None:
+        header = next(f.header for f in layout.fields if f.canonical == "status")
+    counts = gone.group_by("_status").len().sort(["len", "_status"], descending=[True, False])
+    labels: dict[str, int] = {}
+    for value, n in counts.iter_rows():
+        label = status_label(value, header)
+        labels[label] = labels.get(label, 0) + int(n)
+    return frame.filter(~out), labels
 
 
 def exclude_blank_values(
