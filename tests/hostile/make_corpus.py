@@ -1107,6 +1107,65 @@ def cases() -> list[Case]:
             stderr=("t.csv:13", "decimal"),
         )
     )
+
+    # ---- session 3: values of real exports that read as a wrong number, silently
+    for i, amount in enumerate(("$€1000", "USD EUR 1000", "€1000 $")):
+        add(
+            Case(
+                f"several_currency_markers_{i}",
+                "s3",
+                {T: csv(*ROWS, f"2025-12-01,Z,new,{amount},SMB")},
+                (("bridge", T), ("validate", T)),
+                stderr=("t.csv:13", "more than one currency marker", amount),
+            )
+        )
+    add(
+        Case(
+            "datetime_bad_time",
+            "s3",
+            {"s.csv": subscriptions("A,2024-02-29T99:99,,1200,SMB", "B,2024-01-05,,100,SMB")},
+            (("bridge", "s.csv"),),
+            stderr=("s.csv:2", "2024-02-29T99:99"),
+        )
+    )
+    add(
+        Case(
+            "datetime_utc_offset",
+            "s3",
+            {
+                "s.csv": subscriptions(
+                    "A,2024-01-31T23:30:00-05:00,,1200,SMB", "B,2024-02-05,,100,SMB"
+                )
+            },
+            (("bridge", "s.csv", "-f", "json"),),
+            exit=(0,),
+            warn=("UTC offset", "line 2"),
+            check=end_arr_is("2024-01", 120000),  # the date written: in January
+        )
+    )
+    add(
+        Case(
+            "accounts_blank_child",
+            "s3",
+            {
+                "s.csv": subscriptions("A,2024-01-05,,1200,SMB", "B,2024-01-05,,100,SMB"),
+                "accounts.csv": b"account_id,parent_id\nA,P\n,P\nB,P\n",
+            },
+            (("bridge", "s.csv", "--accounts", "accounts.csv"),),
+            stderr=("accounts.csv:3", "blank account_id"),
+        )
+    )
+    add(
+        Case(
+            "subscription_inside_one_month",
+            "s3",
+            {"s.csv": subscriptions("A,2024-01-05,2024-01-20,1200,SMB", "B,2024-01-05,,100,SMB")},
+            (("bridge", "s.csv", "-f", "json"),),
+            exit=(0,),
+            warn=("1 subscription(s) start and end inside one month (first: line 2)",),
+            check=end_arr_is("2024-01", 10000),
+        )
+    )
     return out
 
 
