@@ -31,3 +31,74 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in an empty directory (no stray retention.yaml)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# ----------------------------------------------------------------------------- the quick suite
+# `pytest -m "not slow"` is the quick suite; CI runs everything. A test is slow when
+# it is marked so in its file, or listed here: subprocess-heavy, a server to start,
+# or many examples, and each concern keeps a quick sibling or a sample in the quick set
+# (tests/test_quick_suite.py checks that every entry still names a collected test).
+HOSTILE = "tests/test_hostile.py::test_hostile"
+SLOW: frozenset[str] = frozenset(
+    # ---- real processes (about 1-7 s each); quick siblings: the in-process cases, the
+    # dev_zero and disk_full_json cases, tests/test_bounds.py, tests/test_output_safety.py
+    [f"{HOSTILE}[{case}]" for case in (
+        "date_0000", "date_0001", "date_9999", "date_9999_nrf", "dates_1900_9999",
+        "sentinel_end_9999", "gzip_bomb", "sigint_stdin", "window_huge", "yaml_alias_bomb",
+        "disk_full_csv", "disk_full_xlsx",
+    )]
+    # every command and format on terminal control text (ansi_colour stays quick) and on
+    # Rich markup in data (markup_close_tag and markup_in_error stay quick)
+    + [f"{HOSTILE}[{case}]" for case in (
+        "osc_clipboard", "clear_screen", "rtl_override", "osc_title",
+        "markup_red", "markup_link", "markup_legacy",
+    )]
+    + [
+        "tests/test_output_safety.py::test_kill_during_an_xlsx_write_keeps_the_previous_file",
+        "tests/test_cli.py::test_broken_pipe_is_a_quiet_exit[table]",  # [csv] stays quick
+        "tests/test_config_safety.py::test_the_auto_loaded_config_bomb_through_the_cli",
+        # ---- headless chromium (the HTML itself is checked in-process)
+        "tests/test_report_outputs.py::test_printed_report_shows_every_column_header",
+        "tests/test_outputs.py::test_html_renders_in_headless_chromium",
+        # ---- a PostgreSQL server per module; the DuckDB differential tests stay quick
+        "tests/test_sql.py::test_postgres_equals_the_core",
+        "tests/test_sql.py::test_postgres_cli_output_equals_the_file",
+        "tests/test_sql.py::test_postgres_failure_masks_the_password",
+        # ---- Hypothesis properties with hand-made siblings in the same file
+        "tests/test_sql.py::test_generated_snapshot_histories_equal_the_core",
+        "tests/test_fx.py::test_bridge_identity_with_fx_holds_to_the_cent",
+        "tests/test_fx.py::test_roll_up_never_creates_churn_when_only_the_child_changes",
+        "tests/test_fx.py::test_credit_split_sums_exactly_to_the_bridge",
+        "tests/test_fuzz_load.py::test_random_csv",  # test_random_bytes, test_known stay
+        "tests/test_paths.py::test_a_huge_reactivation_window_is_no_window",
+        "tests/test_fast_reader.py::test_random_plain_snapshots_agree",
+        "tests/test_reads.py::test_exact_cents_matches_decimal_half_up",
+    ]
+)  # fmt: skip
+"""Tests (``file::function``, or one parametrization) the quick suite leaves to CI."""
+
+SAMPLED: dict[str, int] = {
+    "tests/test_sql.py::test_hand_made_cases_equal_the_core": 6,
+    "tests/test_sql.py::test_longer_grains_equal_the_core": 6,
+    "tests/test_sql.py::test_windows_and_methods_equal_the_core": 3,
+    "tests/test_check.py::test_weakened_baseline_fails_with_exit_2": 5,
+    "tests/test_terminal.py::test_no_line_is_wider_than_the_terminal": 3,
+    "tests/test_escaping.py::test_human_formats_show_escapes": 3,
+}
+"""Parametrized sweeps the quick suite samples: every n-th case (the first included)
+stays quick, the rest are slow."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the :data:`SLOW` tests and the unsampled cases of :data:`SAMPLED` as slow."""
+    seen: dict[str, int] = {}
+    for item in items:
+        function = item.nodeid.split("[", 1)[0]
+        if item.nodeid in SLOW or function in SLOW:
+            item.add_marker(pytest.mark.slow)
+        elif function in SAMPLED:
+            n = seen.get(function, 0)
+            seen[function] = n + 1
+            if n % SAMPLED[function]:
+                item.add_marker(pytest.mark.slow)
