@@ -17,6 +17,7 @@ from retention_cli.config import Config, Policies
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.fx import LedgerFx, account_currency, restate_ledger
 from retention_cli.inputs import LINE, Loaded
+from retention_cli.inputs.rules import sub_month_warning
 from retention_cli.options import Grain, Shape
 from retention_cli.rollup import frame_parents, roll_up
 
@@ -346,16 +347,9 @@ def build_ledger(
             hi = pl.max_horizontal(hi, pl.col("_p1").max())
         inside = pl.col("_p1") == pl.col("_p0")  # ends in its start month: no month-end ARR
         span = rows.select(
-            pl.col("_p0").min().alias("lo"), hi.alias("hi"), inside.sum().alias("n"),
-            pl.col(LINE).filter(inside).min().alias("line"),
-        ).collect()  # fmt: skip
+            pl.col("_p0").min().alias("lo"), hi.alias("hi"), inside.sum().alias("inside")
+        ).collect()
         first, last = span["lo"][0], span["hi"][0]
-        if span["n"][0]:
-            warnings.append(
-                f"{span['n'][0]:,} subscription(s) start and end inside one month (first: "
-                f"line {span['line'][0]}): they hold no ARR at any month end, so no metric "
-                "shows their revenue (their accounts still count as seen)"
-            )
         last = max(last, cap) if cap is not None else last
         _check_bounds(source, dated, path, first, last, config, as_of, calendar)
         if as_of is None:
@@ -366,6 +360,8 @@ def build_ledger(
                     "the month of the latest start date: those ends are not reported as churn "
                     "(pass a later as-of date to see them)"
                 )
+        if span["inside"][0]:
+            warnings.append(sub_month_warning(span["inside"][0]))
         # active on the last day of p  <=>  start <= end(p) < end_date
         #                              <=>  p0 <= p <= p1 - 1   (p1 = period of end_date)
         # and no month after `last` is built

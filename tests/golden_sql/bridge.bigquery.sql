@@ -131,7 +131,8 @@ WITH spine AS (
       ) AS x
     ) AS INT64) AS several,
     CAST(0 AS INT64) AS later_ends,
-    CAST(0 AS INT64) AS open_ends
+    CAST(0 AS INT64) AS open_ends,
+    CAST(0 AS INT64) AS inside_month
 ), ledger AS (
   SELECT
     account_id,
@@ -204,6 +205,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   mo.period,
   d.dated_rows,

@@ -132,7 +132,16 @@ WITH spine AS (
       SELECT
         SUM(open_end)
       FROM src
-    ) AS INT64) AS open_ends
+    ) AS INT64) AS open_ends,
+    CAST((
+      SELECT
+        COUNT(*)
+      FROM placed AS p
+      JOIN spine AS s
+        ON s.period = p.p0
+      WHERE
+        p.d1 > p.d0 AND p.d1 <= s.month_end
+    ) AS INT64) AS inside_month
 ), ledger AS (
   SELECT
     account_id,
@@ -241,6 +250,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   mo.period,
   d.dated_rows,

@@ -119,7 +119,16 @@ WITH spine AS (
       SELECT
         SUM(open_end)
       FROM src
-    ) AS BIGINT) AS open_ends
+    ) AS BIGINT) AS open_ends,
+    CAST((
+      SELECT
+        COUNT(*)
+      FROM placed AS p
+      JOIN spine AS s
+        ON s.period = p.p0
+      WHERE
+        p.d1 > p.d0 AND p.d1 <= s.month_end
+    ) AS BIGINT) AS inside_month
 ), ledger AS (
   SELECT
     account_id,
@@ -228,6 +237,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   mo.period,
   d.dated_rows,

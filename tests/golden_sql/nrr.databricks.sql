@@ -91,7 +91,8 @@ WITH spine AS (
   SELECT
     CAST(0 AS BIGINT) AS several,
     CAST(0 AS BIGINT) AS later_ends,
-    CAST(0 AS BIGINT) AS open_ends
+    CAST(0 AS BIGINT) AS open_ends,
+    CAST(0 AS BIGINT) AS inside_month
 ), ledger AS (
   SELECT
     account_id,
@@ -161,6 +162,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   mo.period,
   d.dated_rows,

@@ -409,3 +409,12 @@ def exclude_ended_early(loaded: Any, *, trial: bool) -> None:
     if n:
         label = "canceled in trial" if trial else "canceled before start"
         loaded.excluded[label] = loaded.excluded.get(label, 0) + n
+
+
+def sub_month_warning(n: int) -> str:
+    """The warning for ``n`` subscriptions that start and end inside one fiscal month
+    (not on one day): read and used, but they hold no ARR at any month end."""
+    return (
+        f"{n:,} subscription(s) start and end inside one month: they hold no ARR at any "
+        "month end, so no metric shows their revenue (their accounts still count as seen)"
+    )

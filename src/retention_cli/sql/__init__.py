@@ -63,14 +63,14 @@ NRR, GRR and logo retention, per window end."""
 
 BOUNDS = (
     "first_period", "last_period", "rows_read", "unplaced", "several", "later_ends", "open_ends",
-    "grace_gaps",
+    "inside_month", "grace_gaps",
 )  # fmt: skip
 """Columns on every row: the data's first and last fiscal month, the rows read, the
 rows left out (no account, date or amount, a date outside the spine, an unknown
 movement type, two snapshots of one account and date without ``combine: sum``: the
 engine path refuses a result with any), and the counts behind the local path's
 warnings (account-months with several snapshots, subscriptions ending after the last
-month, open end dates, grace gaps).
+month, open end dates, subscriptions inside one month, grace gaps).
 Each row also has ``period`` and :data:`MONTH_SUMS`."""
 
 MONTH_SUMS = ("dated_rows", "dated_cents", "ledger_arr", "ledger_accounts")
@@ -266,8 +266,8 @@ def metric_sql(
     )
     select = [
         "b.first_period", "b.last_period", "b.rows_read", "b.unplaced", "n.several",
-        "n.later_ends", "n.open_ends", "g.grace_gaps", "mo.period", "d.dated_rows",
-        "d.dated_cents", "le.ledger_arr", "le.ledger_accounts",
+        "n.later_ends", "n.open_ends", "n.inside_month", "g.grace_gaps", "mo.period",
+        "d.dated_rows", "d.dated_cents", "le.ledger_arr", "le.ledger_accounts",
     ]  # fmt: skip
     joins = []
     if metric in ("bridge", "churn"):

@@ -23,6 +23,7 @@ import polars as pl
 from retention_cli.calendar import FiscalCalendar
 from retention_cli.config import Config
 from retention_cli.errors import UsageError
+from retention_cli.inputs.rules import sub_month_warning
 from retention_cli.ledger import Ledger
 from retention_cli.metrics import BRIDGE_KEYS, reporting_periods
 from retention_cli.metrics.frames import is_total, order_rows, ratio, with_every_segment
@@ -418,6 +419,8 @@ class EngineRun(MetricRun):
                 "the month of the latest start date: those ends are not reported as churn "
                 "(pass a later as-of date to see them)"
             )
+        if head["inside_month"]:
+            out.append(sub_month_warning(int(head["inside_month"])))
         if head["several"]:
             out.append(
                 f"{head['several']:,} account-period(s) have several snapshots; the latest date in "

@@ -54,5 +54,6 @@ dated AS (
   SELECT period, CAST(COUNT(*) AS BIGINT) AS dated_rows, CAST(SUM(cents) AS BIGINT) AS dated_cents FROM placed GROUP BY period
 ),
 shape_notes AS (
-  SELECT CAST(0 AS BIGINT) AS several, CAST(0 AS BIGINT) AS later_ends, CAST(0 AS BIGINT) AS open_ends
+  SELECT CAST(0 AS BIGINT) AS several, CAST(0 AS BIGINT) AS later_ends, CAST(0 AS BIGINT) AS open_ends,
+    CAST(0 AS BIGINT) AS inside_month
 )

@@ -59,5 +59,6 @@ shape_notes AS (
       ) AS x
     ) AS BIGINT) AS several,
     CAST(0 AS BIGINT) AS later_ends,
-    CAST(0 AS BIGINT) AS open_ends
+    CAST(0 AS BIGINT) AS open_ends,
+    CAST(0 AS BIGINT) AS inside_month
 )

@@ -50,5 +50,11 @@ shape_notes AS (
       JOIN spine AS s ON s.period = b.last_period
       WHERE p.d1 > s.month_end
     ) AS BIGINT) AS later_ends,
-    CAST((SELECT SUM(open_end) FROM src) AS BIGINT) AS open_ends
+    CAST((SELECT SUM(open_end) FROM src) AS BIGINT) AS open_ends,
+    CAST((
+      SELECT COUNT(*)
+      FROM placed AS p
+      JOIN spine AS s ON s.period = p.p0
+      WHERE p.d1 > p.d0 AND p.d1 <= s.month_end
+    ) AS BIGINT) AS inside_month
 )
