@@ -132,7 +132,7 @@ def test_subscriptions_inside_one_month_are_counted_in_a_warning(tmp_path: Path)
     # no line is named: the SQL path (--engine) says the same words from its counts
     assert inside == [
         "2 subscription(s) start and end inside one month: they hold no ARR at any month end, "
-        "so no metric shows their revenue (their accounts still count as seen)"
+        "so no metric shows their revenue"
     ]
     assert "read 4 rows: 3 used, 1 same-day excluded" in result.stderr
 

@@ -416,5 +416,5 @@ def sub_month_warning(n: int) -> str:
     (not on one day): read and used, but they hold no ARR at any month end."""
     return (
         f"{n:,} subscription(s) start and end inside one month: they hold no ARR at any "
-        "month end, so no metric shows their revenue (their accounts still count as seen)"
+        "month end, so no metric shows their revenue"
     )
