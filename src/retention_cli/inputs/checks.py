@@ -31,7 +31,7 @@ from retention_cli.inputs.parse import (
     DECIMAL_COMMA,
     MARKER_PAIRS,
     MOVEMENT_TYPES,
-    several_markers,
+    SEVERAL_MARKERS,
     utc_day_shift,
 )
 from retention_cli.inputs.read import LINE
@@ -161,17 +161,15 @@ def _decimal_comma(row: Row, col: str) -> pl.Expr:
 
 
 def _several_markers(row: Row, col: str) -> pl.Expr:
-    text = row.texts.get(col)
-    if text is None:
-        return pl.lit(False)
-    return ~row.blank(col) & several_markers(text).fill_null(False)
+    marker = row.markers.get(col)  # none: plain amounts, which carry no marker
+    return pl.lit(False) if marker is None else (marker == SEVERAL_MARKERS).fill_null(False)
 
 
 def _marker_mismatch(row: Row, col: str) -> pl.Expr | None:
     marker = row.markers.get(col)
     if marker is None or row.currency is None:
         return None
-    return (~marker_agrees(marker, row.currency)).fill_null(False)
+    return (~marker_agrees(marker, row.currency) & (marker != SEVERAL_MARKERS)).fill_null(False)
 
 
 ROW_CHECKS: tuple[Check, ...] = (
@@ -220,7 +218,7 @@ ROW_CHECKS: tuple[Check, ...] = (
     Check(
         "several_currency_markers",
         ("money", "optional_money"),
-        lambda r, c: _several_markers(r, c) if r.texts.get(c) is not None else None,
+        lambda r, c: _several_markers(r, c) if r.markers.get(c) is not None else None,
         "more than one currency marker in one amount: its currency cannot be read "
         "(give each amount one marker, or none)",
     ),
@@ -851,6 +849,7 @@ def marker_currency(frame: pl.DataFrame, markers: Mapping[str, str], path: str) 
         [
             frame.select(pl.col(m).alias("marker"), pl.col(LINE), pl.lit(c).alias("column"))
             .drop_nulls("marker")
+            .filter(pl.col("marker") != SEVERAL_MARKERS)  # those rows are errors
             .group_by("marker")
             .agg(pl.col(LINE).min(), pl.col("column").first())
             for c, m in markers.items()

@@ -32,7 +32,10 @@ PLAIN_MONEY = r"^-?[0-9]{1,15}(?:\.[0-9]{1,2})?$"
 """Plain amount text (``-digits[.d[d]]``): what an exact decimal cast parses."""
 _CURRENCY = r"^(?:[A-Z]{3}\s*)?[$€£¥]?\s*|\s*(?:[$€£¥]|\s[A-Z]{3})$"
 _SYMBOLS = r"[$€£¥]"
-_CODES = r"[A-Z]{3}"
+_MARKER = r"(?:[$€£¥]|[A-Z]{3})"
+_TWO_MARKERS = f"{_MARKER}.*{_MARKER}"
+"""Two currency markers (symbols or three-letter codes) anywhere in one text: one
+regex pass (counting each kind took four times as long on a 960k-row file)."""
 _NUMBER = r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]*)?$"
 
 
@@ -105,25 +108,29 @@ def _unwrapped(col: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return s, paren
 
 
+SEVERAL_MARKERS = "several"
+"""The marker of a money text that carries more than one (``$€100``): no currency."""
+
+
 def several_markers(col: pl.Expr) -> pl.Expr:
     """True where a money text carries more than one currency marker (``$€100``,
     ``USD EUR 100``, ``€100 $``, ``USD $100``): which currency it is in cannot be read
     (null where the text is null)."""
-    s = col.str.strip_chars()
-    return s.str.count_matches(_SYMBOLS) + s.str.count_matches(_CODES) > 1
+    return col.str.contains(_TWO_MARKERS)
 
 
 def _money_parts(col: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
     """(digits text, is_negative, well_formed, currency marker) of a money text.
 
     The marker is the three-letter code or the symbol the text carries, null when
-    none; a text with more than one marker is not well formed (:func:`several_markers`).
+    none; a text with more than one (:func:`several_markers`) is not well formed and
+    its marker is :data:`SEVERAL_MARKERS`.
     """
     s, paren = _unwrapped(col)
     several = several_markers(col).fill_null(False)
     code = pl.coalesce(s.str.extract(r"^[+-]?\s*([A-Z]{3})", 1), s.str.extract(r"\s([A-Z]{3})$", 1))
-    # several markers: none is the amount's currency (the row is an error)
-    marker = pl.when(~several).then(pl.coalesce(code, s.str.extract(f"({_SYMBOLS})", 1)))
+    marker = pl.when(several).then(pl.lit(SEVERAL_MARKERS))
+    marker = marker.otherwise(pl.coalesce(code, s.str.extract(f"({_SYMBOLS})", 1)))
     s = s.str.replace_all(_CURRENCY, "")
     sign = s.str.extract(r"^([+-])", 1)
     s = s.str.replace(r"^[+-]\s*", "").str.replace_all(_CURRENCY, "")
