@@ -346,14 +346,17 @@ def build_ledger(
         if as_of is not None:
             hi = pl.max_horizontal(hi, pl.col("_p1").max())
         inside = pl.col("_p1") == pl.col("_p0")  # ends in its start month: no month-end ARR
+        # one pass: the span, the ends after it (without as_of, `last` is `hi`) and those
+        # inside their start month
         span = rows.select(
-            pl.col("_p0").min().alias("lo"), hi.alias("hi"), inside.sum().alias("inside")
-        ).collect()
+            pl.col("_p0").min().alias("lo"), hi.alias("hi"), inside.sum().alias("inside"),
+            (pl.col("_p1") > hi).sum().alias("later"),
+        ).collect()  # fmt: skip
         first, last = span["lo"][0], span["hi"][0]
         last = max(last, cap) if cap is not None else last
         _check_bounds(source, dated, path, first, last, config, as_of, calendar)
         if as_of is None:
-            later = rows.filter(pl.col("_p1") > last).select(pl.len()).collect().item()
+            later = span["later"][0]
             if later:
                 warnings.append(
                     f"{later:,} subscription(s) end after {calendar.label(last, Grain.month)}, "
