@@ -135,7 +135,8 @@ WITH spine AS (
       ) AS x
     ) AS INT64) AS several,
     CAST(0 AS INT64) AS later_ends,
-    CAST(0 AS INT64) AS open_ends
+    CAST(0 AS INT64) AS open_ends,
+    CAST(0 AS INT64) AS inside_month
 ), ledger_flat AS (
   SELECT
     account_id,
@@ -437,6 +438,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   mo.period,
@@ -484,6 +486,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   x.period,
@@ -525,6 +528,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   CAST(NULL AS INT64) AS period,

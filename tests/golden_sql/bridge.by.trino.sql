@@ -122,7 +122,8 @@ WITH spine AS (
       ) AS x
     ) AS BIGINT) AS several,
     CAST(0 AS BIGINT) AS later_ends,
-    CAST(0 AS BIGINT) AS open_ends
+    CAST(0 AS BIGINT) AS open_ends,
+    CAST(0 AS BIGINT) AS inside_month
 ), ledger_flat AS (
   SELECT
     account_id,
@@ -424,6 +425,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   mo.period,
@@ -471,6 +473,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   x.period,
@@ -512,6 +515,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   CAST(NULL AS BIGINT) AS period,

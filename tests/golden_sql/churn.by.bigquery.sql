@@ -136,7 +136,16 @@ WITH spine AS (
       SELECT
         SUM(open_end)
       FROM src
-    ) AS INT64) AS open_ends
+    ) AS INT64) AS open_ends,
+    CAST((
+      SELECT
+        COUNT(*)
+      FROM placed AS p
+      JOIN spine AS s
+        ON s.period = p.p0
+      WHERE
+        p.d1 > p.d0 AND p.d1 <= s.month_end
+    ) AS INT64) AS inside_month
 ), ledger_flat AS (
   SELECT
     account_id,
@@ -497,6 +506,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   mo.period,
@@ -551,6 +561,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   x.period,
@@ -597,6 +608,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   x.period,
@@ -643,6 +655,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   CAST(NULL AS INT64) AS period,

@@ -123,7 +123,16 @@ WITH spine AS (
       SELECT
         SUM(open_end)
       FROM src
-    ) AS BIGINT) AS open_ends
+    ) AS BIGINT) AS open_ends,
+    CAST((
+      SELECT
+        COUNT(*)
+      FROM placed AS p
+      JOIN spine AS s
+        ON s.period = p.p0
+      WHERE
+        p.d1 > p.d0 AND p.d1 <= s.month_end
+    ) AS BIGINT) AS inside_month
 ), ledger_flat AS (
   SELECT
     account_id,
@@ -484,6 +493,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   mo.period,
@@ -538,6 +548,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   x.period,
@@ -584,6 +595,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   x.period,
@@ -630,6 +642,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   CAST(NULL AS BIGINT) AS period,

@@ -109,7 +109,8 @@ WITH spine AS (
   SELECT
     CAST(0 AS INT64) AS several,
     CAST(0 AS INT64) AS later_ends,
-    CAST(0 AS INT64) AS open_ends
+    CAST(0 AS INT64) AS open_ends,
+    CAST(0 AS INT64) AS inside_month
 ), ledger_flat AS (
   SELECT
     account_id,
@@ -327,6 +328,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   mo.period,
@@ -362,6 +364,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   x.period,
@@ -391,6 +394,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   CAST(NULL AS INT64) AS period,

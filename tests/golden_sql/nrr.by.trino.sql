@@ -96,7 +96,8 @@ WITH spine AS (
   SELECT
     CAST(0 AS BIGINT) AS several,
     CAST(0 AS BIGINT) AS later_ends,
-    CAST(0 AS BIGINT) AS open_ends
+    CAST(0 AS BIGINT) AS open_ends,
+    CAST(0 AS BIGINT) AS inside_month
 ), ledger_flat AS (
   SELECT
     account_id,
@@ -314,6 +315,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   mo.period,
@@ -349,6 +351,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   x.period,
@@ -378,6 +381,7 @@ SELECT
   n.several,
   n.later_ends,
   n.open_ends,
+  n.inside_month,
   g.grace_gaps,
   sn.dim_ties,
   CAST(NULL AS BIGINT) AS period,
