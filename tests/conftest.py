@@ -48,10 +48,10 @@ SLOW: frozenset[str] = frozenset(
         "disk_full_csv", "disk_full_xlsx",
     )]
     # every command and format on terminal control text (ansi_colour stays quick) and on
-    # Rich markup in data (markup_close_tag and markup_in_error stay quick)
+    # Rich markup in data (markup_in_error stays quick)
     + [f"{HOSTILE}[{case}]" for case in (
         "osc_clipboard", "clear_screen", "rtl_override", "osc_title",
-        "markup_red", "markup_link", "markup_legacy",
+        "markup_red", "markup_link", "markup_legacy", "markup_close_tag",
     )]
     + [
         "tests/test_output_safety.py::test_kill_during_an_xlsx_write_keeps_the_previous_file",
@@ -64,6 +64,8 @@ SLOW: frozenset[str] = frozenset(
         "tests/test_sql.py::test_postgres_equals_the_core",
         "tests/test_sql.py::test_postgres_cli_output_equals_the_file",
         "tests/test_sql.py::test_postgres_failure_masks_the_password",
+        "tests/test_sql_segments.py::test_postgres_segments_equal_the_core",
+        "tests/test_sql_segments.py::test_postgres_generated_segment_histories_equal_the_core",
         # ---- Hypothesis properties with hand-made siblings in the same file
         "tests/test_sql.py::test_generated_snapshot_histories_equal_the_core",
         "tests/test_fx.py::test_bridge_identity_with_fx_holds_to_the_cent",
@@ -73,6 +75,12 @@ SLOW: frozenset[str] = frozenset(
         "tests/test_paths.py::test_a_huge_reactivation_window_is_no_window",
         "tests/test_fast_reader.py::test_random_plain_snapshots_agree",
         "tests/test_reads.py::test_exact_cents_matches_decimal_half_up",
+        "tests/test_sql_segments.py::test_generated_segment_histories_equal_the_core",
+        "tests/test_owners.py::test_distribution_invariants",  # test_distribution_by_hand
+        "tests/test_owners.py::test_summary_split_sums_to_net_new_exactly",  # test_summary_by_hand
+        "tests/test_owners2.py::test_report_credit_section_sums_to_the_bridge",
+        "tests/test_bands.py::test_distribution_lists_every_segment_and_keeps_its_intervals",
+        "tests/test_bands.py::test_band_order_holds_for_any_history",
     ]
 )  # fmt: skip
 """Tests (``file::function``, or one parametrization) the quick suite leaves to CI."""
@@ -81,6 +89,9 @@ SAMPLED: dict[str, int] = {
     "tests/test_sql.py::test_hand_made_cases_equal_the_core": 5,
     "tests/test_sql.py::test_longer_grains_equal_the_core": 5,
     "tests/test_sql.py::test_windows_and_methods_equal_the_core": 5,
+    "tests/test_sql_segments.py::test_segment_moves_equal_the_core": 5,
+    "tests/test_sql_segments.py::test_segment_transfers_at_longer_grains_equal_the_core": 5,
+    "tests/test_sql_engines.py::test_engine_runs_end_to_end_through_its_dialect": 3,
     "tests/test_check.py::test_weakened_baseline_fails_with_exit_2": 5,
     "tests/test_terminal.py::test_no_line_is_wider_than_the_terminal": 3,
     "tests/test_escaping.py::test_human_formats_show_escapes": 4,
