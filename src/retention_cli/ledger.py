@@ -570,33 +570,33 @@ def _bridge_gaps(dense: pl.LazyFrame, grace: int) -> tuple[pl.LazyFrame, int]:
 
     A gap is a run of at most ``grace`` zero months that ends with the account
     back. Returns the filled frame and the number of gaps.
+
+    The frame is dense and sorted by account and period, so rows stand for
+    months: the nearest month with ARR before and after a row are found by row
+    number (no per-account windows).
     """
     pos = pl.col("value") > 0
-    last_p = (
-        pl.when(pos).then(pl.col("period")).forward_fill().over("account_id", order_by="period")
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    last_row = (pl.col("account_id") != pl.col("account_id").shift(-1)).fill_null(True)
+    first = pl.when(first_row()).then(row).forward_fill()  # the account's first row
+    end = pl.when(last_row).then(row).backward_fill()  # and its last
+    before = pl.when(pos).then(row).forward_fill()  # the latest row with ARR so far
+    after = pl.when(pos).then(row).backward_fill()  # the next row with ARR from here
+    gap = (
+        (pl.col("value") == 0) & (before >= first) & (after <= end) & (after - before - 1 <= grace)
     )
-    last_v = pl.when(pos).then(pl.col("value")).forward_fill().over("account_id", order_by="period")
-    next_p = (
-        pl.when(pos).then(pl.col("period")).backward_fill().over("account_id", order_by="period")
-    )
-    marked = dense.with_columns(
-        _fill=(pl.col("value") == 0)
-        & last_p.is_not_null()
-        & next_p.is_not_null()
-        & (next_p - last_p - 1 <= grace),
-        _last_v=last_v,
-        _run=last_p,
-    )
-    runs = (
-        marked.filter(pl.col("_fill"))
-        .select(pl.struct("account_id", "_run").n_unique())
+    filled = (
+        dense.with_columns(_fill=gap.fill_null(False), _before=before)
+        .with_columns(
+            value=pl.when(pl.col("_fill"))
+            .then(pl.col("value").gather(pl.col("_before").fill_null(0)))
+            .otherwise(pl.col("value"))
+        )
         .collect()
-        .item()
     )
-    filled = marked.with_columns(
-        value=pl.when(pl.col("_fill")).then(pl.col("_last_v")).otherwise(pl.col("value"))
-    ).drop("_fill", "_last_v", "_run")
-    return filled, int(runs)
+    # a gap is a run of filled rows (one account's: each run starts after a month with ARR)
+    runs = filled.select((pl.col("_fill") & ~pl.col("_fill").shift(1).fill_null(False)).sum())
+    return filled.drop("_fill", "_before").lazy(), int(runs.item())
 
 
 def _known_on(df: pl.LazyFrame, loaded: Loaded, as_of: dt.date) -> pl.LazyFrame:

@@ -141,47 +141,50 @@ def _first_arr(ledger: Ledger) -> pl.LazyFrame:
     )
 
 
-def _late_returns(ledger: Ledger, window: int) -> pl.LazyFrame:
-    """Per account and month with ARR: whether its current run of ARR began with a late return.
+def _late_return(window: int) -> pl.Expr:
+    """Whether the row's current run of ARR began with a late return (false without ARR).
 
     Late means after more than ``window`` months at zero (``reactivation_window``).
+
+    The ledger is dense and sorted by account and period, so rows stand for
+    months: the last month with ARR before a return is found by row number.
     """
     pos = pl.col("arr") > 0
-    last_pos_before = (
-        pl.when(pos)
-        .then(pl.col("period"))
-        .forward_fill()
-        .shift(1)
-        .over("account_id", order_by="period")
-    )
-    prev = pl.col("arr").shift(1).over("account_id", order_by="period").fill_null(0)
-    starts = pos & (prev == 0)
-    late = pl.when(starts).then(
-        last_pos_before.is_not_null() & (pl.col("period") - last_pos_before - 1 > window)
-    )
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    first = pl.when(first_row()).then(row).forward_fill()  # the account's first row
+    before = pl.when(pos).then(row).forward_fill().shift(1)  # the latest row with ARR before
+    starts = pos & (previous_arr() == 0)
+    late = pl.when(starts).then((before >= first).fill_null(False) & (row - before - 1 > window))
+    # an account's first row with ARR starts a run, so every row with ARR has a value
+    return pos & late.forward_fill().fill_null(False)
+
+
+def _late_returns(ledger: Ledger, window: int) -> pl.LazyFrame:
+    """Per account and month with ARR: :func:`_late_return` as ``_late``."""
     return (
         ledger.frame.select("account_id", "period", "arr")
-        .with_columns(_late=late)
-        .with_columns(pl.col("_late").forward_fill().over("account_id", order_by="period"))
-        .filter(pos)
+        .with_columns(_late=_late_return(window))
+        .filter(pl.col("arr") > 0)
         .select("account_id", "period", "_late")
     )
 
 
 def _month_steps(
-    ledger: Ledger, *cols: str, prior: list[str] | tuple[str, ...] = ()
+    ledger: Ledger, *cols: str, prior: list[str] | tuple[str, ...] = (), late: int | None = None
 ) -> pl.LazyFrame:
     """Every account's step into each fiscal month ``period``, straight from the dense ledger.
 
     The ledger is sorted by account and period, so an account's previous row is
     its previous month (no joins). Columns: ``cols``, ``_a`` and ``_b`` (ARR
-    before and after), ``_had`` (ARR in some month before), and the ``prior``
+    before and after), ``_had`` (ARR in some month before), the ``prior``
     dimensions as of the month before (:func:`~retention_cli.metrics.transfers.was`;
-    null on the account's first row).
+    null on the account's first row), and with ``late`` (a ``reactivation_window``)
+    ``_late`` (:func:`_late_return`).
     """
     before = (pl.when(~first_row()).then(pl.col(d).shift(1)).alias(was(d)) for d in prior)
+    extra = {"_late": _late_return(late)} if late is not None else {}
     return ledger.frame.select(
-        *cols, *before, _a=previous_arr(), _b=pl.col("arr"), _had=had_arr_before()
+        *cols, *before, _a=previous_arr(), _b=pl.col("arr"), _had=had_arr_before(), **extra
     )
 
 
@@ -194,8 +197,9 @@ def _classified(
     """
     had_before = pl.col("_had")
     if policies.reactivation_window is not None:
-        late = _late_returns(ledger, policies.reactivation_window).rename({"period": to})
-        steps = steps.join(late, on=["account_id", to], how="left")
+        if "_late" not in steps.collect_schema().names():  # (the month steps carry it)
+            late = _late_returns(ledger, policies.reactivation_window).rename({"period": to})
+            steps = steps.join(late, on=["account_id", to], how="left")
         had_before = had_before & ~pl.col("_late").fill_null(False)
     moves = classify(pl.col("_a"), pl.col("_b"), had_arr_before=had_before, policies=policies)
     return steps, moves
@@ -228,7 +232,9 @@ def account_steps(
         # one step per fiscal month: every account present then is present now
         keyed = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
         both = (
-            _month_steps(ledger, "account_id", "period", *by, prior=prior)
+            _month_steps(
+                ledger, "account_id", "period", *by, prior=prior, late=policies.reactivation_window
+            )
             .filter(pl.col("period").is_in(list(keyed)))
             .select(
                 pl.col("period").replace_strict(keyed, return_dtype=pl.String).alias("_key"),
@@ -241,6 +247,7 @@ def account_steps(
                 "_had",
                 *by,
                 *(was(d) for d in prior),
+                *(["_late"] if policies.reactivation_window is not None else []),
             )
         )
     else:
@@ -426,9 +433,8 @@ def _monthly_sums(
     The per-account movements are never materialised (the sums stream through them).
     """
     keys = {int(k): v for k, v in zip(pairs["_to"], pairs["_key"], strict=True)}
-    late = policies.reactivation_window is not None
-    cols = ["account_id", "period", *by] if late else ["period", *by]
-    frame = _month_steps(ledger, *cols, prior=by).collect().lazy()
+    late = policies.reactivation_window
+    frame = _month_steps(ledger, "period", *by, prior=by, late=late).collect().lazy()
     frame, moves = _classified(frame, ledger, policies, "period")
     if not by:
         return per_month(frame, keys, by, [moves[k].sum().alias(k) for k in BRIDGE_KEYS])
