@@ -17,7 +17,7 @@ from retention_cli.commands import (
 )
 from retention_cli.config import CANONICAL_COLUMNS, Config
 from retention_cli.errors import InputError, Problem, UsageError
-from retention_cli.inputs import Loaded, ReadLimits, Rules, load, load_frame
+from retention_cli.inputs import LINE, Loaded, ReadLimits, Rules, load, load_frame
 from retention_cli.inputs.checks import check_segment_values
 from retention_cli.inputs.columns import AUTO_COLUMNS
 from retention_cli.keys import AGE_PATTERN, KEYS
@@ -274,7 +274,7 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     cal = FiscalCalendar(config.fiscal_year)
     as_of = cal.resolve(opts.as_of, param="as_of")[1] if opts.as_of else None
     from_file = [d for d in opts.by if d not in computed]
-    check_segment_values(loaded.frame, from_file, loaded.source.path)
+    check_segment_values(loaded.frame, _with_reserved(loaded, from_file), loaded.source.path)
     parents = read_parents(opts.accounts) if opts.accounts else None
     led = build_ledger(
         loaded, cal, config=config, dimensions=from_file, as_of=as_of, parents=parents
@@ -293,6 +293,23 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
         rows = credit_rows(loaded, cal, column=opts.credit, path=opts.credits, parents=parents)
         led = replace(led, credits=rows, warnings=(*led.warnings, *credit_warnings(rows, led)))
     return led
+
+
+def _with_reserved(loaded: Loaded, dims: list[str]) -> list[str]:
+    """The dimensions among ``dims`` with a value outputs reserve for a label.
+
+    The check runs on each column's distinct values first (it looks at one
+    value at a time); the row-level check then runs only where it finds one,
+    to name the lines (on every row it cost 0.6 s a column on 9M rows).
+    """
+    found = []
+    for d in dims:
+        distinct = loaded.frame.select(pl.col(d).unique(), pl.lit(0, dtype=pl.Int64).alias(LINE))
+        try:
+            check_segment_values(distinct, [d], loaded.source.path)
+        except InputError:
+            found.append(d)
+    return found
 
 
 class MetricRun:
