@@ -17,6 +17,7 @@ from retention_cli.config import Policies
 from retention_cli.metrics import BRIDGE_KEYS, bridge, reporting_periods
 from retention_cli.metrics.bridge import account_steps
 from retention_cli.metrics.explain import explain
+from retention_cli.metrics.transfers import was
 from retention_cli.options import BridgeMode, Grain
 
 MOVES = [k for k in BRIDGE_KEYS if k not in ("start_arr", "end_arr", "start_logos", "end_logos")]
@@ -104,6 +105,39 @@ def test_steps_without_joins_match_the_join_path(h: dict) -> None:
             slow = slow.filter((pl.col("_a") > 0) | (pl.col("_b") > 0))
             fast = fast.filter((pl.col("_a") > 0) | (pl.col("_b") > 0))
             assert fast.sort("_key", "account_id").equals(slow.sort("_key", "account_id"))
+
+
+@SETTINGS
+@given(histories())
+def test_quarter_and_year_steps_without_joins_match_the_join_path(h: dict) -> None:
+    """Per account and quarter (year): the positional steps of several months give
+    the same amounts, prior segments and late returns as the join path."""
+    for led in _ledgers(h):
+        for policies in (led.policies, Policies(reactivation_window=1)):
+            for grain in (Grain.quarter, Grain.year):
+                periods = reporting_periods(led, grain).filter(
+                    pl.col("_prev") >= (led.first_period if led.opening_balance else -(2**31))
+                )
+                pairs = periods.select(
+                    pl.col("period").alias("_key"),
+                    pl.col("_prev").alias("_from"),
+                    pl.col("_last").alias("_to"),
+                    pl.col("_last").alias("_dim_at"),
+                )
+                twice = pl.concat([pairs, pairs.with_columns(pl.col("_key") + "*")])
+                cols = ["_key", "_from", "_to", "account_id", "segment", "_segment_was",
+                        "_a", "_b", "_had", *BRIDGE_KEYS]  # fmt: skip
+                steps = account_steps(led, pairs, ["segment"], policies, prior=["segment"])
+                fast = steps.rename({was("segment"): "_segment_was"}).select(cols).collect()
+                slow = (
+                    account_steps(led, twice, ["segment"], policies, prior=["segment"])
+                    .rename({was("segment"): "_segment_was"})
+                    .filter(~pl.col("_key").str.ends_with("*"))
+                    .select(cols)
+                    .collect()
+                )
+                key = ["_key", "account_id"]
+                assert fast.sort(key).equals(slow.sort(key)), (grain, policies)
 
 
 @SETTINGS

@@ -6,7 +6,7 @@ import polars as pl
 
 from retention_cli.config import Policies
 from retention_cli.fx import FX_IMPACT, with_restated_start
-from retention_cli.ledger import Ledger, first_row, had_arr_before, previous_arr
+from retention_cli.ledger import Ledger, first_row, had_arr_before, positive_months, previous_arr
 from retention_cli.metrics.frames import (
     aggregate,
     is_total,
@@ -188,6 +188,67 @@ def _month_steps(
     )
 
 
+def _positional_steps(
+    ledger: Ledger,
+    pairs: pl.DataFrame,
+    by: list[str],
+    prior: list[str] | tuple[str, ...],
+    late: int | None,
+) -> pl.LazyFrame:
+    """:func:`account_steps` for steps of several months (a quarter, a year), without joins.
+
+    Each step ends in its own month ``_to``, with segments as of ``_to``, and no
+    step's month lies inside another step. The ledger is dense and sorted, and
+    every account runs to its last month: of the rows at the steps' months, the
+    one before an account's row at ``_to`` is its month ``_from`` when it is the
+    same account's and at that month (else the account starts inside the step:
+    ARR 0 before, no segment).
+    """
+    keyed = {int(t): v for t, v in zip(pairs["_to"], pairs["_key"], strict=True)}
+    start = {int(t): int(f) for t, f in zip(pairs["_to"], pairs["_from"], strict=True)}
+    months = sorted(set(keyed) | set(start.values()))
+    extra = {"_late": _late_return(late)} if late is not None else {}
+    was_dims = [was(d) for d in prior]
+    ok = (pl.col("account_id").shift(1) == pl.col("account_id")) & (
+        pl.col("period").shift(1)
+        == pl.col("period").replace_strict(start, default=None, return_dtype=pl.Int32)
+    )
+    return (
+        ledger.frame.select(
+            "account_id",
+            "period",
+            "arr",
+            *dict.fromkeys([*by, *prior]),
+            _seen=positive_months(),
+            **extra,
+        )
+        .filter(pl.col("period").is_in(months))
+        .with_columns(_ok=ok.fill_null(False))
+        .with_columns(
+            pl.when("_ok").then(pl.col("arr").shift(1)).otherwise(0).alias("_a"),
+            (pl.col("_ok") & (pl.col("_seen").shift(1) > 0)).alias("_had"),
+            *(
+                pl.when("_ok").then(pl.col(d).shift(1)).alias(w)
+                for d, w in zip(prior, was_dims, strict=True)
+            ),
+        )
+        .filter(pl.col("period").is_in(list(keyed)))
+        .select(
+            pl.col("period").replace_strict(keyed, return_dtype=pl.String).alias("_key"),
+            pl.col("period").replace_strict(start, return_dtype=pl.Int32).alias("_from"),
+            pl.col("period").alias("_to"),
+            pl.col("period").alias("_dim_at"),
+            "account_id",
+            "_a",
+            pl.col("arr").alias("_b"),
+            "_had",
+            *by,
+            *was_dims,
+            *(["_late"] if late is not None else []),
+        )
+    )
+
+
 def _classified(
     steps: pl.LazyFrame, ledger: Ledger, policies: Policies, to: str
 ) -> tuple[pl.LazyFrame, dict[str, pl.Expr]]:
@@ -250,6 +311,20 @@ def account_steps(
                 *(["_late"] if policies.reactivation_window is not None else []),
             )
         )
+    elif (
+        pairs.height > 0
+        and pairs["_to"].is_unique().all()
+        and pairs.sort("_to")
+        .select(
+            (
+                (pl.col("_from") < pl.col("_to"))
+                & (pl.col("_dim_at") == pl.col("_to"))
+                & (pl.col("_from") >= pl.col("_to").shift(1)).fill_null(True)
+            ).all()
+        )
+        .item()
+    ):
+        both = _positional_steps(ledger, pairs, by, prior, policies.reactivation_window)
     else:
         lf = pairs.lazy()
         start = lf.join(
