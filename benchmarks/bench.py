@@ -80,7 +80,12 @@ sys.argv = ["retention", *sys.argv[1:]]
 try:
     runpy.run_module("retention_cli", run_name="__main__")
 finally:
-    sys.stderr.write(f"\\npeak_rss_kib {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # survives exec on Linux
+    try:  # VmHWM: this program's own high-water mark (reset by exec)
+        peak = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        pass
+    sys.stderr.write(f"\\npeak_rss_kib {peak}\\n")
 """
 
 

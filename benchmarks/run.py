@@ -80,7 +80,13 @@ try:
     exec(compile(code, sys.argv[0], "exec"), {"__name__": "__main__"})
 finally:
     u = resource.getrusage(resource.RUSAGE_SELF)
-    sys.stderr.write(f"\\nbench_usage {u.ru_utime + u.ru_stime} {u.ru_maxrss}\\n")
+    peak = u.ru_maxrss  # KiB; on Linux it survives exec, so it can carry the parent's peak
+    try:  # VmHWM is this program's own high-water mark (reset by exec)
+        status = open("/proc/self/status").read()
+        peak = int(status.split("VmHWM:")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        pass
+    sys.stderr.write(f"\\nbench_usage {u.ru_utime + u.ru_stime} {peak}\\n")
 """
 
 
