@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from retention_cli.cli import app, command_app
 
@@ -32,6 +33,7 @@ NOT_FOR_A_TABLE = (
     "retention_cli.render.html", "retention_cli.render.csv", "retention_cli.render.json",
     "retention_cli.render.markdown", "retention_cli.check", "retention_cli.validate",
     "xml.etree.ElementTree", "yaml", "retention_cli.safeyaml",
+    "typer._adapters",  # option values are converted by cli._Coercion, not Pydantic adapters
 )  # fmt: skip
 
 
@@ -62,3 +64,49 @@ def test_only_the_named_command_is_built() -> None:
     assert len(app.registered_commands) > 1  # the app itself is left whole
     for argv in (["retention"], ["retention", "--version"], ["retention", "nrrr"]):
         assert command_app(argv) is app
+
+
+SAMPLES = (
+    "", "0", "1", "12", "012", " 12", "12 ", "+3", "-1", "1_000", "1e3", "12.0", "१२", "0x1",
+    "99999999999999999999", "1200", "month", "MONTH", "Month", " month", "quarter", "week",
+    "json", "JSON", "table", "error", "skip", "net", "cohort", "nrr", "logos", "duckdb",
+    "x.csv", "-", ".", "..", "a//b", "./x/", "~", "/", "/tmp", "/dev/null", "é.csv",
+    "with space.csv", "tests", "examples/tiny_movements.csv", "a\x00b", 12, 0, True, None,
+    ["a=b"], ("a=b", "c=d"), (), ["x", 1], [None],
+)  # fmt: skip
+
+
+def _outcome(runtime: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
+    """What ``runtime.coerce`` makes of ``value``: the value and its type, or the error."""
+    try:
+        out = runtime.coerce(value, param, ctx)
+    except Exception as exc:  # the error is the outcome compared
+        return "error", (type(exc).__name__, str(exc))
+    return "value", (type(out), out)
+
+
+def test_quick_coercion_is_typers_own_for_every_option_and_value() -> None:
+    """Every option of every command: each sample value converts to the same object
+    (or the same error) through ``cli._Coercion`` as through Typer's Pydantic adapter."""
+    import typer.main
+    from typer._coercion import build_runtime_param
+
+    from retention_cli.cli import _SLOW, _Coercion
+
+    group = typer.main.get_command(app)
+    ctx = group.make_context("retention", ["nrr", "x.csv"], resilient_parsing=True)
+    checked = quick = 0
+    for command in [group, *group.commands.values()]:  # type: ignore[attr-defined]
+        for param in command.get_params(ctx):
+            if not hasattr(param, "type_descriptor"):
+                continue
+            assert isinstance(param._runtime_param, _Coercion), param.name
+            typer_param = build_runtime_param(param.type_descriptor)
+            for value in SAMPLES:
+                ours = _outcome(param._runtime_param, value, param, ctx)
+                theirs = _outcome(typer_param, value, param, ctx)
+                assert ours == theirs, (command.name, param.name, value)
+                checked += 1
+                quick += _Coercion.quick(value, param, ctx) is not _SLOW
+    assert checked > 1000
+    assert quick > 300  # the quick path is taken

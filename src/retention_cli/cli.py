@@ -55,7 +55,7 @@ class OnInvalid(str, Enum):
 
 class _Plain:
     """Help without type metavars: a flag shows no ``<bool>``, an argument with a
-    metavar (``FILE``) no ``<str>``."""
+    metavar (``FILE``) no ``<str>``; values converted by :class:`_Coercion`."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         """The parameters, with their help-type display fixed as above."""
@@ -65,7 +65,95 @@ class _Plain:
                 param.metavar = ""
             elif param.param_type_name == "argument" and param.metavar:
                 param.display_type_rich = lambda ctx: None
+            if getattr(param, "_runtime_param", False) is None and hasattr(
+                param, "type_descriptor"
+            ):
+                param._runtime_param = _Coercion()
         return params
+
+
+_SLOW = object()
+""":meth:`_Coercion.quick`'s answer for a value it leaves to Typer."""
+
+
+class _Coercion:
+    """Typer's conversion of one option's value, without Pydantic for the usual values.
+
+    Typer converts every value through a Pydantic ``TypeAdapter`` built on first use
+    (importing Pydantic and building an adapter per option is most of a tenth of a
+    second). The values a command line usually holds are converted here with the very
+    functions Typer's adapters call (a choice, a path) or the same plain rule (a str,
+    a list of str, a whole number in range), so the result is the same object; any
+    other value, and every value that fails, goes to Typer's own adapter, so each
+    error message is Typer's word for word.
+    """
+
+    __slots__ = ("_typer",)
+
+    def __init__(self) -> None:
+        self._typer: Any = None
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        """The parameter's value as the command receives it (Typer's ``RuntimeParam.coerce``)."""
+        if value is None:
+            return () if param.multiple or param.nargs == -1 else None
+        if (quick := self.quick(value, param, ctx)) is not _SLOW:
+            return quick
+        if self._typer is None:
+            from typer._coercion import build_runtime_param
+
+            self._typer = build_runtime_param(param.type_descriptor)
+        return self._typer.coerce(value, param, ctx)
+
+    @staticmethod
+    def quick(value: Any, param: Any, ctx: Any) -> Any:
+        """``value`` converted as Typer's adapter would, or :data:`_SLOW`."""
+        from typer._param_types import coerce_cli_choice, coerce_cli_path, routes_to_path
+
+        desc = param.type_descriptor
+        kind, info = desc.annotation, desc.parameter_info
+        if info.parser is not None or desc.file_annotation is not None:
+            return _SLOW
+        if param.multiple or param.nargs == -1:
+            if (
+                kind == list[str]
+                and isinstance(value, list | tuple)
+                and all(type(v) is str for v in value)
+            ):
+                return list(value)
+            return _SLOW
+        try:
+            if isinstance(kind, type) and issubclass(kind, Enum):
+                return coerce_cli_choice(
+                    value, choices=tuple(kind), case_sensitive=info.case_sensitive, ctx=ctx
+                )
+            if kind is str:
+                return value if type(value) is str else _SLOW
+            if kind is int and not info.clamp:
+                number = value if type(value) is int else _whole(value)
+                low, high = info.min, info.max
+                if number is None or (low is not None and number < low):
+                    return _SLOW
+                return _SLOW if high is not None and number > high else number
+            if routes_to_path(kind, info) and type(value) is str and value and "\0" not in value:
+                path_type = info.path_type or kind
+                if not (isinstance(path_type, type) and issubclass(path_type, Path)):
+                    return _SLOW
+                return coerce_cli_path(
+                    path_type(value), info, path_type=path_type, param=param, ctx=ctx
+                )
+        except Exception:  # Typer's adapter says what is wrong
+            return _SLOW
+        return _SLOW
+
+
+def _whole(value: Any) -> int | None:
+    """``"12"`` → 12: a plain decimal whole number (no sign, space or leading zero), else None."""
+    if type(value) is not str or not 0 < len(value) <= 18 or not value.isascii():
+        return None
+    if not value.isdigit() or (value[0] == "0" and value != "0"):
+        return None
+    return int(value)
 
 
 class RetentionCommand(_Plain, TyperCommand):
