@@ -34,6 +34,7 @@ NOT_FOR_A_TABLE = (
     "retention_cli.render.markdown", "retention_cli.check", "retention_cli.validate",
     "xml.etree.ElementTree", "yaml", "retention_cli.safeyaml",
     "typer._adapters",  # option values are converted by cli._Coercion, not Pydantic adapters
+    "pydantic", "retention_cli.config",  # no config file: defaults.default_config()
 )  # fmt: skip
 
 
@@ -110,3 +111,65 @@ def test_quick_coercion_is_typers_own_for_every_option_and_value() -> None:
                 quick += _Coercion.quick(value, param, ctx) is not _SLOW
     assert checked > 1000
     assert quick > 300  # the quick path is taken
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    """Equal values of equal types, element by element (``5`` is not ``5.0``, a list not a tuple)."""
+    return type(ours) is type(theirs) and repr(ours) == repr(theirs) and ours == theirs
+
+
+def _outcome_of(fn: Any, *args: Any) -> tuple[str, Any]:
+    try:
+        return "value", fn(*args)
+    except TypeError as exc:
+        return "error", str(exc)
+
+
+def test_the_default_config_without_pydantic_is_the_models_default() -> None:
+    """``defaults.default_config()`` answers every field, description and recorded
+    dump exactly as ``Config()`` does, and hands anything else to the model."""
+    from pydantic import BaseModel
+
+    from retention_cli.config import Config
+    from retention_cli.defaults import METHODS, Defaults, default_config
+    from retention_cli.service import RULE_KEYS
+
+    real, ours = Config(), default_config()
+    sections = [("", real, ours)]
+    sections += [
+        (name, getattr(real, name), getattr(ours, name))
+        for name in Config.model_fields
+        if isinstance(getattr(real, name), BaseModel)
+    ]
+    assert {name for name, _, _ in sections[1:]} == {
+        name
+        for name, v in ours._values.items()
+        if isinstance(v, Defaults)  # type: ignore[attr-defined]
+    }
+    for name, model, stand in sections:
+        assert isinstance(stand, Defaults), name
+        fields = type(model).model_fields
+        assert set(fields) <= set(stand._values), f"{name}: a field without its default value"
+        for key, value in stand._values.items():
+            theirs = getattr(model, key)
+            if key in METHODS:
+                assert getattr(stand, key)() == theirs(), (name, key)
+            elif isinstance(value, Defaults):
+                assert value.model_dump() == theirs.model_dump(), (name, key)
+            else:
+                assert _same(getattr(stand, key), theirs), (name, key)
+        for kwargs in ({}, {"mode": "json"}, {"mode": "json", "exclude_defaults": True}):
+            dumped, expected = stand.model_dump(**kwargs), model.model_dump(**kwargs)
+            assert json.dumps(dumped, default=str) == json.dumps(expected, default=str), name
+        assert stand == model
+        assert repr(stand) == repr(model)
+        assert _outcome_of(hash, stand) == _outcome_of(hash, model), name
+    rules = {"mode": "json", "exclude_defaults": True, "include": set(RULE_KEYS)}
+    assert ours.model_dump(**rules) == real.model_dump(**rules) == {}  # type: ignore[arg-type]
+    assert ours.fiscal_year.weeks is None
+    assert ours.display_currency is None
+    copied = ours.model_copy(update={"window": 3})  # anything else: the model's own answer
+    assert type(copied) is Config
+    assert copied.window == 3
+    assert ours.window is None
+    assert default_config().columns is not default_config().columns  # fresh, like the model's

@@ -13,12 +13,15 @@ import calendar as _stdcal
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from retention_cli.config import FiscalYear
 from retention_cli.errors import UsageError
 from retention_cli.options import Grain
+
+if TYPE_CHECKING:
+    from retention_cli.config import FiscalYear
 
 _MONTH_LABEL = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER_LABEL = re.compile(r"^FY(\d{4})-?Q([1-4])$", re.IGNORECASE)
@@ -28,6 +31,13 @@ EARLIEST = dt.date(1000, 1, 1)
 before the first reach back from it, so it keeps well inside what Python's dates
 can hold. The last day depends on the calendar (:attr:`FiscalCalendar.latest`)."""
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _fiscal_year() -> FiscalYear:
+    """The default fiscal year (Pydantic imported only when a calendar is built without one)."""
+    from retention_cli.config import FiscalYear
+
+    return FiscalYear()
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class FiscalCalendar:
         The ``fiscal_year`` section of the config (start month and label style).
     """
 
-    fiscal_year: FiscalYear = field(default_factory=FiscalYear)
+    fiscal_year: FiscalYear = field(default_factory=_fiscal_year)
 
     @property
     def _offset(self) -> int:

@@ -521,10 +521,17 @@ class Run:
 
     @cached_property
     def config(self) -> Config:
-        """The config of ``--config`` (or ``retention.yaml``, or the defaults)."""
+        """The config of ``--config`` (or ``retention.yaml``, or the defaults, read
+        without Pydantic: :func:`retention_cli.defaults.default_config`)."""
+        path = self.values.get("config")
+        if path is None:
+            from retention_cli.defaults import DEFAULT_CONFIG_NAME, default_config
+
+            if not Path(DEFAULT_CONFIG_NAME).is_file():
+                return default_config()
         from retention_cli.config import load_config
 
-        return load_config(self.values.get("config"))
+        return load_config(path)
 
     def guard(self, own: dict[str, Any]) -> None:
         """Before any work: note the files this command reads (``protected``) and

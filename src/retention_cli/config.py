@@ -22,34 +22,13 @@ from pydantic import (
     model_validator,
 )
 
+from retention_cli.defaults import CANONICAL_COLUMNS as CANONICAL_COLUMNS
+from retention_cli.defaults import DEFAULT_CONFIG_NAME as DEFAULT_CONFIG_NAME
+from retention_cli.defaults import OPEN_END_DATES as OPEN_END_DATES
+from retention_cli.defaults import PER_YEAR as PER_YEAR
+from retention_cli.defaults import band_labels as band_labels
 from retention_cli.errors import ConfigError
 
-CANONICAL_COLUMNS = (
-    "account_id",
-    "date",
-    "type",
-    "amount",
-    "arr",
-    "mrr",
-    "start_date",
-    "end_date",
-    "currency",
-    "item_id",
-    "parent_id",
-    "quantity",
-    "interval",
-    "interval_count",
-    "status",
-    "trial_end",
-    "canceled_at",
-    "period_end",
-    "discount_amount",
-    "discount_percent",
-    "discount_duration",
-    "rank",
-    "credit",
-)
-DEFAULT_CONFIG_NAME = "retention.yaml"
 MAX_ALIAS_NODES = 10_000
 """Values that YAML aliases (``*name``) may add to a document when expanded: a
 few repeated blocks are fine, an alias bomb ("billion laughs") is refused."""
@@ -187,10 +166,6 @@ class Amount(_Strict):
     )
 
 
-PER_YEAR = {"day": 365, "week": 52, "month": 12, "quarter": 4, "year": 1}
-"""Billing intervals in one year: ARR = amount x quantity x per_year / interval_count."""
-
-
 class Billing(_Strict):
     """How a price per billing interval becomes ARR."""
 
@@ -262,20 +237,6 @@ class Statuses(_Strict):
         return set(self.count) & set(self.exclude)
 
 
-OPEN_END_DATES = (
-    dt.date(9999, 12, 31),
-    dt.date(9999, 12, 30),
-    dt.date(9999, 12, 1),
-    dt.date(9999, 1, 1),
-    dt.date(4712, 12, 31),
-    dt.date(3000, 1, 1),
-    dt.date(2999, 12, 31),
-    dt.date(2099, 12, 31),
-)
-"""The "no end" markers billing systems and databases write into an end date
-(9999-12-31 and its kin, Oracle's 4712-12-31, 2999-12-31, 3000-01-01, 2099-12-31)."""
-
-
 class Subscriptions(_Strict):
     """How subscription files are read."""
 
@@ -332,27 +293,6 @@ class Economics(_Strict):
         le=1,
         description="gross margin (fraction) for periods the spend file gives none for",
     )
-
-
-def _money_label(value: int) -> str:
-    """``12000`` → ``12k``, ``5000000`` → ``5M``: a band edge as a short label."""
-    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
-        if value >= size and value % (size // 10 or 1) == 0:
-            return f"{value / size:g}{suffix}"
-    return f"{value:,}"
-
-
-def band_labels(edges: list[int]) -> list[str]:
-    """Labels of the bands that ``edges`` cut.
-
-    Each band includes its lower edge and excludes its upper one:
-    ``[12000, 25000]`` → ``<12k``, ``12k-25k``, ``25k+``.
-    """
-    if not edges:
-        return ["all"]
-    names = [f"<{_money_label(edges[0])}"]
-    names += [f"{_money_label(a)}-{_money_label(b)}" for a, b in itertools.pairwise(edges)]
-    return [*names, f"{_money_label(edges[-1])}+"]
 
 
 class Bands(_Strict):

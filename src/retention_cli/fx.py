@@ -34,12 +34,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from retention_cli.bounds import MAX_TOTAL_CENTS, cents_text
-from retention_cli.config import Fx
 from retention_cli.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from retention_cli.config import Fx
 
 FX_IMPACT = "fx_impact_arr"
 """The bridge key of the FX impact (SPEC §12.1)."""

@@ -8,18 +8,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from retention_cli.bounds import check_dates, check_exact_sums, check_span, money_column, open_ended
 from retention_cli.calendar import EARLIEST, FiscalCalendar
-from retention_cli.config import Config, Policies
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.fx import LedgerFx, account_currency, restate_ledger
 from retention_cli.inputs import LINE, Loaded
 from retention_cli.inputs.rules import sub_month_warning
 from retention_cli.options import Grain, Shape
 from retention_cli.rollup import frame_parents, roll_up
+
+if TYPE_CHECKING:
+    from retention_cli.config import Config, Policies
+
+
+def _policies() -> Policies:
+    """The default policies (Pydantic imported only when a ledger is built without any)."""
+    from retention_cli.config import Policies
+
+    return Policies()
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,7 @@ class Ledger:
     opening_balance: bool
     dimensions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
-    policies: Policies = field(default_factory=Policies)
+    policies: Policies = field(default_factory=_policies)
     """The config's definition policies (``churn_grace`` is already applied to
     ``frame``); metrics use them unless given others."""
     accounts: pl.DataFrame | None = None
@@ -333,7 +343,10 @@ def build_ledger(
     at 0; C came back with 800.00.
     """
     calendar = calendar or FiscalCalendar()
-    config = config or Config()
+    if config is None:
+        from retention_cli.config import Config
+
+        config = Config()
     dims = list(loaded.dimensions if dimensions is None else dimensions)
     path = loaded.source.path
     warnings: list[str] = []

@@ -76,7 +76,7 @@ def protected_paths(
     ``default_config`` set, ``./retention.yaml`` is protected too (it is read
     automatically when it exists). ``others`` adds ``(role, path)`` pairs.
     """
-    from retention_cli.config import DEFAULT_CONFIG_NAME
+    from retention_cli.defaults import DEFAULT_CONFIG_NAME
 
     if config is None and default_config:
         config = DEFAULT_CONFIG_NAME

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -15,7 +15,7 @@ from retention_cli.commands import (
     command_spec,
     section_command,
 )
-from retention_cli.config import CANONICAL_COLUMNS, Config
+from retention_cli.defaults import CANONICAL_COLUMNS
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs import LINE, Loaded, ReadLimits, Rules, load, load_frame
 from retention_cli.inputs.checks import check_segment_values
@@ -33,6 +33,9 @@ from retention_cli.options import MAX_WINDOW, BridgeMode, Grain, Method, Shape
 from retention_cli.result import Report, Result
 from retention_cli.rollup import read_parents
 from retention_cli.spend import Spend
+
+if TYPE_CHECKING:
+    from retention_cli.config import Config
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,10 @@ def ledger_from_frame(
     >>> ledger.collect()["arr"].to_list(), ledger.opening_balance
     ([10000, 8000], True)
     """
-    config = config or Config()
+    if config is None:
+        from retention_cli.config import Config
+
+        config = Config()
     loaded = load_frame(
         data, shape=shape, columns={**config.columns, **(columns or {})}, fx=config.fx,
         rules=Rules.of(config),

@@ -20,10 +20,10 @@ import io
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from retention_cli.config import Fx
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs.checks import (
     MAX_PROBLEMS_KEPT,
@@ -84,6 +84,9 @@ from retention_cli.inputs.rules import (
 )
 from retention_cli.money import cents_text
 from retention_cli.options import Shape
+
+if TYPE_CHECKING:
+    from retention_cli.config import Fx
 
 __all__ = [
     "ADDING_TYPES",

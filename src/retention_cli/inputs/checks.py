@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
-from retention_cli.config import Statuses
 from retention_cli.errors import InputError, Problem
 from retention_cli.inputs.columns import Field
 from retention_cli.inputs.parse import (
@@ -37,6 +36,9 @@ from retention_cli.inputs.parse import (
 from retention_cli.inputs.read import LINE
 from retention_cli.inputs.rules import MAX_PRICE_CENTS, MAX_QUANTITY, Rules
 from retention_cli.money import cents_text
+
+if TYPE_CHECKING:
+    from retention_cli.config import Statuses
 
 MAX_PROBLEMS_KEPT = 1000
 """How many problems an :class:`~retention_cli.errors.InputError` keeps (the total is counted)."""

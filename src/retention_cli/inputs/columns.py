@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from retention_cli.config import CANONICAL_COLUMNS
+from retention_cli.defaults import CANONICAL_COLUMNS
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.options import Shape
 

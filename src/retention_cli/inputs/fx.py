@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from retention_cli.bounds import cents_text
-from retention_cli.config import Fx
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.fx import RATE, rates_on, read_rates
 from retention_cli.fx import convert as converted
 from retention_cli.inputs.read import LINE
 from retention_cli.options import Shape
+
+if TYPE_CHECKING:
+    from retention_cli.config import Fx
 
 
 def convert_currency(

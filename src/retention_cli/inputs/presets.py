@@ -14,10 +14,12 @@ import functools
 import json
 import re
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from retention_cli.config import Config, parse_config
 from retention_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from retention_cli.config import Config
 
 
 def _dir() -> Any:
@@ -48,6 +50,7 @@ def summary(name: str) -> tuple[str, str]:
 @functools.cache
 def data(name: str) -> dict[str, Any]:
     """The preset's keys as read from its YAML (validated as a config)."""
+    from retention_cli.config import parse_config
     from retention_cli.safeyaml import load_yaml
 
     raw = load_yaml(text(name)) or {}
@@ -120,6 +123,8 @@ def with_preset(config: Config, name: str | None = None) -> Config:
     name = name or config.preset
     if name is None:
         return config
+    from retention_cli.config import parse_config
+
     own = config.model_dump(exclude_unset=True)
     merged = merge(data(name), own)
     merged["preset"] = name

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from retention_cli.config import PER_YEAR
+from retention_cli.defaults import PER_YEAR
 
 if TYPE_CHECKING:
     from retention_cli.config import Config, Statuses

@@ -23,11 +23,15 @@ Band segments are listed by their lower edge (``<12k``, ``12k-25k``, ...,
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from retention_cli.config import Bands, band_labels
+from retention_cli.defaults import band_labels
 from retention_cli.ledger import Ledger
+
+if TYPE_CHECKING:
+    from retention_cli.config import Bands
 
 COMPUTED_DIMENSIONS = ("acv_band", "arr_stage")
 """Dimension names the tool computes when the file has no column of that name."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-from retention_cli.config import Policies
 from retention_cli.fx import FX_IMPACT, with_restated_start
 from retention_cli.ledger import Ledger, first_row, had_arr_before, positive_months, previous_arr
 from retention_cli.metrics.frames import (
@@ -16,6 +17,9 @@ from retention_cli.metrics.frames import (
 )
 from retention_cli.metrics.transfers import TRANSFER_KEYS, segment_sums, was
 from retention_cli.options import BridgeMode, Grain
+
+if TYPE_CHECKING:
+    from retention_cli.config import Policies
 
 BRIDGE_KEYS = (
     "start_arr",

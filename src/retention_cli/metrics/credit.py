@@ -19,11 +19,11 @@ have is named in a warning (:func:`credit_warnings`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from retention_cli.calendar import FiscalCalendar
-from retention_cli.config import Policies
 from retention_cli.errors import InputError, Problem, UsageError
 from retention_cli.inputs import LINE, Loaded
 from retention_cli.ledger import Ledger
@@ -31,6 +31,9 @@ from retention_cli.metrics.bridge import account_steps, reporting_periods
 from retention_cli.metrics.frames import ratio
 from retention_cli.options import BridgeMode, Grain
 from retention_cli.rollup import frame_parents
+
+if TYPE_CHECKING:
+    from retention_cli.config import Policies
 
 MAPPED = "_credit"
 """The frame column of the canonical ``credit`` column, when the mapping names one."""

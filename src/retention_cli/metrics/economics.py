@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-from retention_cli.config import Economics, Policies
 from retention_cli.ledger import Ledger
 from retention_cli.metrics.bridge import bridge, reporting_periods
 from retention_cli.metrics.frames import divide_cents, is_total
 from retention_cli.metrics.retention import retention
 from retention_cli.options import BridgeMode, Grain, Method
 from retention_cli.spend import Spend, spend_by_period
+
+if TYPE_CHECKING:
+    from retention_cli.config import Economics, Policies
 
 ECONOMICS_KEYS = (
     "cac",
@@ -167,7 +171,10 @@ def economics_from(
     reactivation - contraction - churn) / customer-success spend. Money is in
     cents, rounded half away from zero.
     """
-    settings = settings or Economics()
+    if settings is None:
+        from retention_cli.config import Economics
+
+        settings = Economics()
     by = list(by or [])
     keys = ["period", *by]
     step = grain.months

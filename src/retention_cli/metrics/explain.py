@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from retention_cli.config import Policies
 from retention_cli.errors import UsageError
 from retention_cli.ledger import Ledger
 from retention_cli.metrics.bridge import (
@@ -19,6 +18,9 @@ from retention_cli.metrics.bridge import (
 from retention_cli.metrics.frames import NONE_SEGMENT, kept_arr
 from retention_cli.metrics.transfers import TRANSFER_CLASSES, segment_rows
 from retention_cli.options import BridgeMode, Grain, Method
+
+if TYPE_CHECKING:
+    from retention_cli.config import Policies
 
 RETENTION_EXPLAIN_KEYS = (
     "class",

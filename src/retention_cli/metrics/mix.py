@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-from retention_cli.config import Policies
 from retention_cli.ledger import Ledger
 from retention_cli.metrics.bridge import BRIDGE_KEYS, bridge, reporting_periods
 from retention_cli.metrics.frames import divide_cents, is_total, order_rows, per_month, ratio
 from retention_cli.metrics.retention import retention
 from retention_cli.options import BridgeMode, Grain, Method
+
+if TYPE_CHECKING:
+    from retention_cli.config import Policies
 
 MIX_KEYS = (
     "gross_new_arr",
