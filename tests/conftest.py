@@ -73,6 +73,11 @@ SLOW: frozenset[str] = frozenset(
         "tests/test_fx.py::test_credit_split_sums_exactly_to_the_bridge",
         "tests/test_fuzz_load.py::test_random_csv",  # test_random_bytes, test_known stay
         "tests/test_paths.py::test_a_huge_reactivation_window_is_no_window",
+        # test_paths: test_the_paths_agree_on_hand_made_histories runs each of these
+        "tests/test_paths.py::test_monthly_path_sums_to_the_join_path",
+        "tests/test_paths.py::test_steps_without_joins_match_the_join_path",
+        "tests/test_paths.py::test_quarter_and_year_steps_without_joins_match_the_join_path",
+        "tests/test_paths.py::test_explain_rows_sum_to_the_bridge",
         "tests/test_fast_reader.py::test_random_plain_snapshots_agree",
         "tests/test_reads.py::test_exact_cents_matches_decimal_half_up",
         "tests/test_sql_segments.py::test_generated_segment_histories_equal_the_core",

@@ -161,3 +161,28 @@ def test_explain_rows_sum_to_the_bridge(h: dict) -> None:
             )
             assert (named["has_new"] == named["new"]).all()
             assert (named["has_churn"] == named["churn"]).all()
+
+
+HAND_MADE = (
+    {  # 16 months: new, expansion, contraction, churn, a return within and after a year
+        "acc0": ("SMB", [100, 100, 250, 0, 0, 1_000, 1_001, 1_001, 0, 0, 0, 0, 0, 0, 5_000, 100]),
+        "acc1": ("ENT", [0, 0, 0, 5_000, 123_456, 123_456, 250, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        "acc2": ("=cmd", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 999]),
+        "acc3": ("SMB", [1_000, 0, 1_000, 0, 1_000, 0, 100, 100, 100, 250, 250, 0, 0, 0, 0, 0]),
+    },
+    {"acc0": ("ENT", [250, 250, 0, 100])},  # one account, under a quarter of history
+)
+"""Histories the quick suite pits the paths against each other on (the properties
+above run on random ones in the full suite)."""
+
+
+def test_the_paths_agree_on_hand_made_histories() -> None:
+    properties = (  # test_a_huge_reactivation_window_is_no_window was slow already
+        test_monthly_path_sums_to_the_join_path,
+        test_steps_without_joins_match_the_join_path,
+        test_quarter_and_year_steps_without_joins_match_the_join_path,
+        test_explain_rows_sum_to_the_bridge,
+    )
+    for h in HAND_MADE:
+        for prop in properties:
+            prop.hypothesis.inner_test(h)  # type: ignore[attr-defined]
