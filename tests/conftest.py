@@ -100,6 +100,7 @@ SAMPLED: dict[str, int] = {
     "tests/test_check.py::test_weakened_baseline_fails_with_exit_2": 5,
     "tests/test_terminal.py::test_no_line_is_wider_than_the_terminal": 3,
     "tests/test_escaping.py::test_human_formats_show_escapes": 4,
+    "tests/test_load_paths.py::test_running_arr_in_one_pass_agrees_with_the_detailed_check": 10,
 }
 """Parametrized sweeps the quick suite samples: every n-th case (the first included)
 stays quick, the rest are slow. Each n is coprime with the sweep's parameter counts
