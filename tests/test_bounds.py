@@ -84,6 +84,26 @@ def test_sums_near_the_limit_are_exact_or_refused(
     assert nrr["cohort_start_arr"].to_list()[-1] == (sum(values) if shrink else None)
 
 
+NEAR_THE_LIMIT = (  # (n, share, jitter, shrink): at, just under and past the bound
+    (1, 1.0, [0] * 40, False),
+    (1, 1.001, [0] * 40, False),
+    (40, 0.999, [10_000, -10_000] * 20, False),
+    (40, 0.999, [0] * 40, True),  # the contraction's size tips it over
+    (7, 0.5, [-10_000] * 40, True),
+    (3, 16.0, [0] * 40, False),  # past 2**63 in Python's sum
+)
+
+
+@pytest.mark.parametrize(("n", "share", "jitter", "shrink"), NEAR_THE_LIMIT)
+def test_hand_made_sums_near_the_limit(
+    n: int, share: float, jitter: list[int], shrink: bool
+) -> None:
+    """The quick sibling of the property above (which the full suite runs)."""
+    test_sums_near_the_limit_are_exact_or_refused.hypothesis.inner_test(  # type: ignore[attr-defined]
+        n=n, share=share, jitter=jitter, shrink=shrink
+    )
+
+
 def test_overflow_campaign_case_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
     """The campaign's 100 rows of 999,999,999,999,999.99 (it printed −84,467,…)."""
     rows = [f"2025-01-10,X{i:03d},new,999999999999999.99,SMB" for i in range(100)]
