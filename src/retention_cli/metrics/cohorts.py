@@ -6,7 +6,7 @@ from enum import Enum
 
 import polars as pl
 
-from retention_cli.ledger import Ledger, first_row, positive_months
+from retention_cli.ledger import Ledger, first_row
 from retention_cli.metrics.frames import NONE_SEGMENT, is_total, kept_arr, ratio
 from retention_cli.options import Grain
 
@@ -89,20 +89,24 @@ def cohorts(
     # data's last month, which closes an incomplete last period)
     at_first = pl.when(first_row()).then(pl.int_range(pl.len())).forward_fill()
     closes = cal.grain_last_expr(pl.col("period"), grain)
-    cells = (
-        ledger.frame.filter(positive_months() > 0)
-        .with_columns(_p0=cal.grain_last_expr(pl.col("period").gather(at_first), grain))
-        .filter(
+    # an account has started once a month so far (this one included) ends with ARR > 0:
+    # the latest such row, on rows sorted by account, is then the account's own
+    account = pl.col("account_id")
+    started = pl.when(pl.col("arr") > 0).then(account).forward_fill() == account
+    cells = ledger.frame.filter(started).with_columns(
+        _p0=cal.grain_last_expr(pl.col("period").gather(at_first), grain)
+    )
+    if step > 1:  # at month grain every month closes an age
+        cells = cells.filter(
             ((pl.col("period") >= pl.col("_p0")) & (closes == pl.col("period")))
             | (pl.col("period") == span)
         )
-        # an account's first cell is age 0: its ARR (and segment) at acquisition
-        .with_columns(pl.col(d).gather(at_first).fill_null(NONE_SEGMENT) for d in by)
-        .with_columns(
-            _age=((closes - pl.col("_p0")) // step).cast(pl.Int32),
-            _arr=pl.col("arr"),
-            _arr0=pl.col("arr").gather(at_first),
-        )
+    # an account's first cell is age 0: its ARR (and segment) at acquisition
+    cells = cells.with_columns(pl.col(d).gather(at_first).fill_null(NONE_SEGMENT) for d in by)
+    cells = cells.with_columns(
+        _age=((closes - pl.col("_p0")) // step).cast(pl.Int32),
+        _arr=pl.col("arr"),
+        _arr0=pl.col("arr").gather(at_first),
     )
     aggs = [
         pl.len().cast(pl.Int64).alias("_n"),
