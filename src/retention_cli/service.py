@@ -318,6 +318,18 @@ def _with_reserved(loaded: Loaded, dims: list[str]) -> list[str]:
     return found
 
 
+def _unused_dimensions(loaded: Loaded, opts: RunOptions) -> list[str]:
+    """The dimension columns of ``loaded`` no metric of this run reads.
+
+    Those not in ``by``; none when a credit column or file may name one. Dropping them
+    before the ledger is built lowers the peak memory (on a file with five dimensions,
+    20 of its 44 bytes a row).
+    """
+    if opts.credit or opts.credits or MAPPED in loaded.frame.columns:
+        return []
+    return [d for d in loaded.dimensions if d not in opts.by and d in loaded.frame.columns]
+
+
 class MetricRun:
     """One input under one set of options; each command's frame computed at most once."""
 
@@ -329,6 +341,8 @@ class MetricRun:
         self, loaded: Loaded, config: Config, opts: RunOptions, *, release_input: bool = False
     ) -> None:
         self.loaded, self.config, self.opts = loaded, config, opts
+        if release_input:  # the dimensions not split by go before the ledger is built
+            loaded.frame = loaded.frame.drop(_unused_dimensions(loaded, opts))
         self.ledger = prepare(loaded, config, opts)
         if release_input:  # every metric reads the ledger: the parsed rows can go
             loaded.frame = loaded.frame.clear()

@@ -210,6 +210,20 @@ def _distinct_values(frame: pl.DataFrame, header: str, plan: Plan) -> pl.Series 
     return lookup.gather(col.to_physical()).alias(name)
 
 
+def _aligned(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """The columns ``names`` of ``frame`` in one chunk each, copied one at a time.
+
+    The streamed columns come in many chunks and a looked-up date in one: a query on
+    such a frame first copies every column of it into one chunk at once (on 4.5M rows
+    of a five-dimension file, 240 MiB more at the peak).
+    """
+    columns = [frame.get_column(n) for n in dict.fromkeys(names)]
+    del frame  # the caller's frame goes too: each column's chunks are freed once copied
+    for i, col in enumerate(columns):
+        columns[i] = col.rechunk()
+    return pl.DataFrame(columns)
+
+
 @dataclass(frozen=True)
 class PlainRead:
     """What the fast path read: the canonical frame, its layout and its source."""
@@ -305,5 +319,6 @@ def read_plain(
     out["account_id"] = out["account_id"].cast(pl.Categorical)
     for d in layout.dimensions:
         out[d] = pl.col(_temp(d, header=True))
+    frame = _aligned(frame, [*(c for e in out.values() for c in e.meta.root_names()), LINE])
     frame = frame.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
     return PlainRead(frame, layout, Source(path, digest[0], frame.height))
