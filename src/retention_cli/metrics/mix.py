@@ -98,11 +98,12 @@ def concentration(
     periods = reporting_periods(ledger, grain)
     ends = {int(e): k for e, k in zip(periods["_last"], periods["period"], strict=True)}
     rows = ledger.frame.filter(pl.col("arr") > 0).select("period", "arr", *by)
-    top = pl.col("arr").top_k(max(TOP_N)).sort(descending=True)  # top_k is not ordered
-    aggs = [pl.col("arr").sum().alias("_total")] + [
-        top.head(n).sum().alias(f"_top{n}") for n in TOP_N
-    ]
-    agg = per_month(rows, ends, by, aggs).rename({"_key": "period"})
+    # the largest accounts once per group (top_k is not ordered), summed from the list
+    top = pl.col("arr").top_k(max(TOP_N)).sort(descending=True).alias("_top")
+    agg = per_month(rows, ends, by, [pl.col("arr").sum().alias("_total"), top])
+    agg = agg.rename({"_key": "period"}).with_columns(
+        pl.col("_top").list.head(n).list.sum().alias(f"_top{n}") for n in TOP_N
+    )
     return agg.with_columns(
         ratio(f"_top{n}", "_total").alias(f"top{n}_share") for n in TOP_N
     ).select("period", *by, *(f"top{n}_share" for n in TOP_N))
