@@ -1,45 +1,53 @@
 -- Month-grain ARR bridge and trailing-12-month NRR / GRR / logo retention in one
 -- statement (benchmarks/ref_duckdb.py runs it). Reads the view `input_rows`
--- (account_id, date, amount DECIMAL(18, 2)) and the parameter $movements (true for a
--- movement log, false for snapshots). Money stays exact: DECIMAL, then BIGINT cents.
+-- (account_id, date DATE, amount DECIMAL(18, 2)) and the variable movements (true for a
+-- movement log, false for snapshots; a constant when the statement is planned, so the
+-- branch not taken costs nothing). Money stays exact: DECIMAL, then BIGINT cents.
 -- Definitions: SPEC.md sections 3-5 / docs/definitions.md.
-WITH points AS (
-    -- one value per account and month: snapshots keep the latest date of the month,
-    -- movements sum their amounts
-    SELECT account_id,
+-- Two window passes: the input rows in date order per account (the month's last row, the
+-- month of the account's next row, a movement log's running sum), then the dense month
+-- spine (`lag` for the month before and the window start).
+WITH months AS (
+    -- each row's month, the month of the account's next row, and a movement log's ARR
+    -- (the running sum of its amounts; a day's rows count together)
+    SELECT account_id, date,
            year(date) * 12 + month(date) - 1 AS p,
-           CAST(CASE WHEN $movements THEN sum(amount) ELSE arg_max(amount, date) END * 100 AS BIGINT) AS cents
+           CASE WHEN getvariable('movements')
+                THEN sum(amount) OVER (PARTITION BY account_id ORDER BY date)
+                ELSE amount END AS arr,
+           lead(p) OVER (PARTITION BY account_id ORDER BY date) AS next_p
     FROM input_rows
-    GROUP BY ALL
+),
+points AS (
+    -- one value per account and month, the month's last row: the latest snapshot of the
+    -- month, or the running sum of a movement log at the month's end
+    SELECT account_id, p, CAST(arr * 100 AS BIGINT) AS cents, next_p
+    FROM months
+    WHERE next_p IS DISTINCT FROM p
 ),
 bounds AS (
-    -- a movement log starts from zero ARR, so its spine starts a month before the data;
+    -- a movement log starts from zero ARR, so its bridge starts a month before the data;
     -- a snapshot file's first month is an opening balance (no movements reported)
-    SELECT min(p) - CASE WHEN $movements THEN 1 ELSE 0 END AS lo, max(p) AS hi FROM points
-),
-spine AS (
-    -- the dense month spine: every account from its first month to the last of the data
-    SELECT account_id, unnest(range(min(p), any_value(hi) + 1)) AS p
-    FROM points, bounds
-    GROUP BY account_id
+    SELECT min(p) - CASE WHEN getvariable('movements') THEN 1 ELSE 0 END AS lo, max(p) AS hi
+    FROM points
 ),
 ledger AS (
-    -- ARR at each month end: a snapshot month without a row is 0 (churn); a movement
-    -- log is the running sum of its amounts
-    SELECT s.account_id, s.p,
-           CASE WHEN $movements
-                THEN sum(coalesce(x.cents, 0)) OVER (PARTITION BY s.account_id ORDER BY s.p)
-                ELSE coalesce(x.cents, 0) END AS b
-    FROM spine s LEFT JOIN points x USING (account_id, p)
+    -- the dense month spine: every month of the account from its first row to the end of
+    -- the data. A month without a row of its own has the ARR of the account's row before:
+    -- 0 for snapshots (an absent month is churned), the same ARR for a movement log
+    SELECT account_id,
+           unnest(range(p, coalesce(next_p, hi + 1))) AS m,
+           CASE WHEN getvariable('movements') OR m = p THEN cents ELSE 0 END AS b
+    FROM points, bounds
 ),
 pairs AS (
-    SELECT p, b,
+    SELECT m AS p, b,
            coalesce(lag(b) OVER w, 0) AS a,                        -- ARR a month before
            coalesce(lag(b, 12) OVER w, 0) AS s,                    -- ARR at the window start
-           coalesce(bool_or(b > 0) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
-                    false) AS seen                                 -- ARR > 0 in any earlier month
+           -- ARR > 0 in an earlier month: the account's first month with ARR > 0 is before
+           min(m) FILTER (WHERE b > 0) OVER (PARTITION BY account_id) < m AS seen
     FROM ledger
-    WINDOW w AS (PARTITION BY account_id ORDER BY p)
+    WINDOW w AS (PARTITION BY account_id ORDER BY m)
 )
 SELECT p,
        sum(a) AS start_cents,
