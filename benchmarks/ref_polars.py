@@ -69,22 +69,19 @@ def compute(path: str, kind: str) -> dict[str, list[list[int]]]:
     a, s, seen = pl.col("a"), pl.col("s"), pl.col("seen")
     arrive = (a == 0) & (b > 0)
     zero = pl.lit(0, pl.Int64)
-    sums = (
-        frame.group_by("m")
-        .agg(
-            a.sum().alias("start"),
-            pl.when(arrive & ~seen).then(b).otherwise(zero).sum().alias("new"),
-            pl.when(arrive & seen).then(b).otherwise(zero).sum().alias("reactivation"),
-            pl.when((a > 0) & (b > a)).then(b - a).otherwise(zero).sum().alias("expansion"),
-            pl.when((b > 0) & (b < a)).then(a - b).otherwise(zero).sum().alias("contraction"),
-            pl.when((a > 0) & (b == 0)).then(a).otherwise(zero).sum().alias("churned"),
-            b.sum().alias("end"),
-            (s > 0).sum().cast(pl.Int64).alias("cohort_logos"),
-            pl.when(s > 0).then(s).otherwise(zero).sum().alias("cohort_start"),
-            pl.when(s > 0).then(b).otherwise(zero).sum().alias("retained"),
-            pl.when(s > 0).then(pl.min_horizontal(b, s)).otherwise(zero).sum().alias("gross"),
-            ((s > 0) & (b > 0)).sum().cast(pl.Int64).alias("kept"),
-        )
+    sums = frame.group_by("m").agg(
+        a.sum().alias("start"),
+        pl.when(arrive & ~seen).then(b).otherwise(zero).sum().alias("new"),
+        pl.when(arrive & seen).then(b).otherwise(zero).sum().alias("reactivation"),
+        pl.when((a > 0) & (b > a)).then(b - a).otherwise(zero).sum().alias("expansion"),
+        pl.when((b > 0) & (b < a)).then(a - b).otherwise(zero).sum().alias("contraction"),
+        pl.when((a > 0) & (b == 0)).then(a).otherwise(zero).sum().alias("churned"),
+        b.sum().alias("end"),
+        (s > 0).sum().cast(pl.Int64).alias("cohort_logos"),
+        pl.when(s > 0).then(s).otherwise(zero).sum().alias("cohort_start"),
+        pl.when(s > 0).then(b).otherwise(zero).sum().alias("retained"),
+        pl.when(s > 0).then(pl.min_horizontal(b, s)).otherwise(zero).sum().alias("gross"),
+        ((s > 0) & (b > 0)).sum().cast(pl.Int64).alias("kept"),
     )
     out = (  # every month of the bridge, also one where every sum is 0
         pl.LazyFrame({"m": range(1, months)}, schema={"m": pl.Int64})
