@@ -1,7 +1,9 @@
 """pandas reference: the month bridge and 12-month NRR/GRR/logo retention, vectorised
-(no loop over rows or months): a pyarrow-backed read with money as decimal128(18, 2)
-then int64 cents, one account-by-month matrix (the dense month spine), and column-wise
-NumPy over it. ``python benchmarks/ref_pandas.py FILE OUT.json``."""
+(no loop over rows or months): a pyarrow-backed read (pyarrow engine and dtypes, money as
+decimal128(18, 2) then int64 cents), accounts factorized once to integer codes, the latest
+snapshot of each (account, month) by a sort and ``drop_duplicates`` on integer cells,
+then one account-by-month matrix (the dense month spine) and column-wise NumPy over it.
+``python benchmarks/ref_pandas.py FILE OUT.json``."""
 
 from __future__ import annotations
 
@@ -26,24 +28,26 @@ def compute(path: str, kind: str) -> dict[str, list[list[int]]]:
         parse_dates=["date"],
     )
     date = df["date"]
-    p = (date.dt.year * 12 + date.dt.month - 1).astype("int64[pyarrow]")
+    p = (date.dt.year * 12 + date.dt.month - 1).to_numpy("int64")
     cents = (df[value] * 100).astype("int64[pyarrow]")
     if kind == "movements":  # a contraction or churn given as a positive magnitude removes ARR
         negative = df["type"].isin(["contraction", "churn"])
         cents = cents.where(~negative, -cents.abs())
-    frame = pd.DataFrame({"account_id": df["account_id"], "p": p, "cents": cents, "date": date})
-    keys = ["account_id", "p"]
+    lo = int(p.min()) - (1 if kind == "movements" else 0)
+    hi = int(p.max())
+    months = hi - lo + 1
+    # the dense spine as a matrix: one row per account (its integer code), one column per
+    # month lo..hi; ``cell`` is the (account, month) position in it, flattened
+    codes, names = pd.factorize(df["account_id"])
+    cell = codes.astype("int64") * months + (p - lo)
+    day = date.dt.day.to_numpy("int64")
+    frame = pd.DataFrame({"cell": cell, "day": day, "cents": cents.to_numpy("int64")})
     if kind == "snapshots":  # the latest date of the month wins
-        points = frame.sort_values("date").drop_duplicates(keys, keep="last")
+        points = frame.sort_values("day", kind="stable").drop_duplicates("cell", keep="last")
     else:  # a month's movements add up
-        points = frame.groupby(keys, as_index=False, sort=False)["cents"].sum()
-    lo = int(points["p"].min()) - (1 if kind == "movements" else 0)
-    hi = int(points["p"].max())
-    # the dense spine as a matrix: one row per account, one column per month lo..hi
-    codes, _ = pd.factorize(points["account_id"])
-    col = points["p"].to_numpy("int64") - lo
-    m = np.zeros((codes.max() + 1, hi - lo + 1), dtype=np.int64)
-    m[codes, col] = points["cents"].to_numpy("int64")
+        points = frame.groupby("cell", as_index=False, sort=False)["cents"].sum()
+    m = np.zeros((len(names), months), dtype=np.int64)
+    m.flat[points["cell"].to_numpy()] = points["cents"].to_numpy()
     if kind == "movements":
         m = m.cumsum(axis=1)  # ARR = the running sum of the amounts
     # (a snapshot account's months before its first row and after its last are 0)
