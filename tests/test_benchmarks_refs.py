@@ -98,3 +98,48 @@ def test_the_oracle_notices_a_cent(tmp_path: Path) -> None:
     refs["ratios"][2][3] += 1
     with pytest.raises(SystemExit, match="retained ARR"):
         refs_common.compare(report, refs, "polars")
+
+
+CORNERS = {
+    # two snapshots in one month (the latest wins), a gap of more than 12 months, a month
+    # with no row at all (every account churned), ids with a comma and a quote
+    "snapshots": """date,account_id,arr,segment
+2023-01-31,A,100.00,SMB
+2023-01-31,"B,1",200.50,SMB
+2023-02-10,A,150.00,SMB
+2023-02-25,A,120.00,SMB
+2023-02-28,"B,1",200.50,SMB
+2023-03-31,A,120.00,SMB
+2023-05-31,A,90.00,SMB
+2023-05-31,C'x,10.01,SMB
+2023-06-30,C'x,0.00,SMB
+2024-08-31,"B,1",300.00,SMB
+2024-09-30,"B,1",300.00,SMB
+2024-09-30,A,5.00,SMB
+""",
+    # same-day movements, a contraction and a churn given as positive magnitudes, months
+    # where nothing moves (ARR carries), a return after churn
+    "movements": """date,account_id,type,amount,segment
+2023-01-05,A,new,100.00,SMB
+2023-01-05,A,expansion,50.00,SMB
+2023-01-20,B,new,200.00,SMB
+2023-03-03,A,contraction,30.00,SMB
+2023-06-30,B,churn,200.00,SMB
+2023-07-01,C,new,10.01,SMB
+2024-02-15,B,reactivation,250.00,SMB
+2024-04-30,A,churn,-120.00,SMB
+2024-05-02,C,expansion,0.99,SMB
+""",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CORNERS))
+def test_references_agree_on_corners(tmp_path: Path, kind: str) -> None:
+    """Months without a row, a month's several rows, gaps longer than the window: the
+    three references give the same integers, and retention's."""
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(CORNERS[kind])
+    refs = _references(path)
+    assert refs["duckdb"]["ratios"]
+    for command in ("report", "nrr"):
+        refs_common.compare(_retention(command, path), refs["duckdb"], f"{kind} {command}")
