@@ -40,7 +40,7 @@ def compute(path: str, kind: str) -> dict[str, list[list[int]]]:
     # month lo..hi; ``cell`` is the (account, month) position in it, flattened
     codes, names = pd.factorize(df["account_id"])
     cell = codes.astype("int64") * months + (p - lo)
-    day = date.dt.day.to_numpy("int64")
+    day = date.dt.day.to_numpy("int8")  # small: a stable sort of int8 is a radix sort
     frame = pd.DataFrame({"cell": cell, "day": day, "cents": cents.to_numpy("int64")})
     if kind == "snapshots":  # the latest date of the month wins
         points = frame.sort_values("day", kind="stable").drop_duplicates("cell", keep="last")
