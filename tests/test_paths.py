@@ -17,6 +17,7 @@ from retention_cli.config import Policies
 from retention_cli.metrics import BRIDGE_KEYS, bridge, reporting_periods
 from retention_cli.metrics.bridge import account_steps
 from retention_cli.metrics.explain import explain
+from retention_cli.metrics.retention import retention
 from retention_cli.metrics.transfers import was
 from retention_cli.options import BridgeMode, Grain
 
@@ -161,6 +162,50 @@ def test_explain_rows_sum_to_the_bridge(h: dict) -> None:
             )
             assert (named["has_new"] == named["new"]).all()
             assert (named["has_churn"] == named["churn"]).all()
+
+
+@SETTINGS
+@given(histories())
+def test_returns_excluded_without_per_account_windows_matches_the_join_path(h: dict) -> None:
+    """``count_returns=False`` (a rolling minimum over the whole sorted ledger) gives,
+    per period and segment, the cohort end ARR, kept ARR and logos that an explicit
+    per-account join over the window's months gives."""
+    for led in _ledgers(h):
+        df = led.collect()
+        for grain, window in ((Grain.month, 1), (Grain.month, 3), (Grain.month, 12),
+                              (Grain.quarter, 2), (Grain.year, 5)):  # fmt: skip
+            for by in ([], ["segment"]):
+                got = retention(led, grain=grain, window=window, by=by, count_returns=False)
+                periods = reporting_periods(led, grain)
+                for row in got.filter(pl.col("cohort_logos").is_not_null()).iter_rows(named=True):
+                    e = periods.filter(pl.col("period") == row["period"])["_last"].item()
+                    s = e - window
+                    cohort = df.filter((pl.col("period") == s) & (pl.col("arr") > 0)).select(
+                        "account_id", pl.col("arr").alias("a"), "segment"
+                    )
+                    if by and row["segment"] is not None:
+                        cohort = cohort.filter(pl.col("segment") == row["segment"])
+                    inside = (
+                        df.filter((pl.col("period") > s) & (pl.col("period") <= e))
+                        .group_by("account_id")
+                        .agg(
+                            low=pl.col("arr").min(),
+                            b=pl.col("arr").filter(pl.col("period") == e).first(),
+                        )
+                    )
+                    joined = cohort.join(inside, on="account_id", how="left").with_columns(
+                        b=pl.when(pl.col("low").fill_null(0) == 0).then(0).otherwise("b")
+                    )
+                    want = (
+                        joined.height,
+                        joined["a"].sum(),
+                        joined["b"].sum(),
+                        joined.select(pl.min_horizontal("a", "b")).to_series().sum(),
+                        int((joined["b"] > 0).sum()),
+                    )
+                    have = tuple(row[k] for k in ("cohort_logos", "cohort_start_arr",
+                                 "_cohort_end_arr", "_cohort_min_arr", "_retained_logos"))  # fmt: skip
+                    assert have == want, (grain, window, by, row["period"], row.get("segment"))
 
 
 HAND_MADE = (

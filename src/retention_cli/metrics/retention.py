@@ -118,11 +118,12 @@ def retention(
     if count_returns:
         lf = lf.with_columns(_end_arr=pl.col("arr"))
     else:  # ARR at the window end, or 0 if the account was at zero at any month end inside it
+        # over the whole sorted column, no per-account window: a cohort reads this on its
+        # account's row at e = s + window, whose last ``window`` rows (s, e] are all that
+        # account's (dense from its first month, present at s); other rows are not read
         low = pl.col("arr").rolling_min(window_size=window, min_samples=1)
         lf = lf.with_columns(
-            _end_arr=pl.when(low.over("account_id", order_by="period") == 0)
-            .then(pl.lit(0, pl.Int64))
-            .otherwise(pl.col("arr"))
+            _end_arr=pl.when(low == 0).then(pl.lit(0, pl.Int64)).otherwise(pl.col("arr"))
         )
     # the ledger is dense and sorted: the account's row ``window`` rows after one at
     # ``_s`` is the same account at ``_e = _s + window`` (every account runs to the end)
