@@ -29,6 +29,7 @@ from retention_cli.render.values import (
     is_factor,
     is_money,
     is_ratio,
+    output_frame,
     rows,
     safe_text,
 )
@@ -105,8 +106,15 @@ HEAT_SCALE = {
 
 
 def _write_table(book: Any, sheet: Any, result: Result, formats: dict[str, Any]) -> None:
+    """One table: the header row, then the cells column by column from Polars lists.
+
+    Text cells go first, row by row (XlsxWriter numbers shared strings in the
+    order they are first written, so the file is the same as writing each row in
+    turn); numbers and dates then column by column. Widths come from each column's
+    longest text (numbers: the printed min and max, the longest of their column).
+    """
     cols = result.columns
-    data = rows(result)
+    frame = output_frame(result)
     heads = labels(result)
     widths = [len(h) for h in heads]
     for j, (col, head) in enumerate(zip(cols, heads, strict=True)):
@@ -114,35 +122,84 @@ def _write_table(book: Any, sheet: Any, result: Result, formats: dict[str, Any])
         if head != col:
             sheet.write_comment(0, j, col, {"author": "retention", "x_scale": 0.6, "y_scale": 0.3})
     kinds = [_kind(result, c) for c in cols]
-    for i, row in enumerate(data, start=1):
-        total = bool(result.by) and all(row[d] is None for d in result.by)
-        for j, (col, kind) in enumerate(zip(cols, kinds, strict=True)):
-            value = TOTAL_SEGMENT if total and col in result.by else row[col]
-            if value is None:
-                sheet.write_blank(i, j, None)
-                continue
-            if kind == "date":
-                day = dt.date.fromisoformat(value)
-                sheet.write_datetime(
-                    i, j, dt.datetime(day.year, day.month, day.day), formats["date"]
-                )
-                text = value
-            elif kind in ("money", "ratio", "factor", "count", "number"):
-                sheet.write_number(i, j, value, formats[kind])
+    total = (
+        frame.select(pl.all_horizontal(pl.col(d).is_null() for d in result.by)).to_series()
+        if result.by
+        else pl.Series([False] * frame.height, dtype=pl.Boolean)
+    )
+    texts = [j for j, kind in enumerate(kinds) if kind == "text"]
+    values = [_text_cells(frame[cols[j]], total if cols[j] in result.by else None) for j in texts]
+    for j, cells in zip(texts, values, strict=True):
+        longest = max((len(v) for v in cells if v is not None), default=0)
+        widths[j] = max(widths[j], longest)
+    write_string = sheet.write_string
+    for i, row in enumerate(zip(*values, strict=True), start=1):
+        for j, text in zip(texts, row, strict=True):
+            if text is not None:
+                write_string(i, j, text)
+    write_number = sheet.write_number
+    for j, (col, kind) in enumerate(zip(cols, kinds, strict=True)):
+        if kind == "text":
+            continue
+        series = frame[col]
+        cells = series.to_list()
+        if kind == "date":
+            widths[j] = max(widths[j], max((len(v) for v in cells if v is not None), default=0))
+            serial = {v: _excel_day(v) for v in set(cells) if v is not None}
+            for i, value in enumerate(cells, start=1):
+                if value is None:
+                    continue
+                number = serial[value]
+                if number is None:  # before 1900-03-01: XlsxWriter's own conversion
+                    day = dt.date.fromisoformat(value)
+                    sheet.write_datetime(
+                        i, j, dt.datetime(day.year, day.month, day.day), formats["date"]
+                    )
+                else:
+                    write_number(i, j, number, formats["date"])
+            continue
+        fmt = formats[kind]
+        for i, value in enumerate(cells, start=1):
+            if value is not None:
+                write_number(i, j, value, fmt)
+        # the printed length grows with the magnitude: the longest is at the min or the max
+        for value in (series.min(), series.max()):
+            if value is not None:
                 text = f"{value:,.2f}" if kind != "count" else f"{value:,}"
-            else:
-                text = safe_cell(str(value))
-                sheet.write_string(i, j, text)
-            widths[j] = max(widths[j], len(text) + (4 if kind == "money" else 0))
+                widths[j] = max(widths[j], len(text) + (4 if kind == "money" else 0))
     for j, width in enumerate(widths):
         sheet.set_column(j, j, min(width + 2, MAX_WIDTH))
     sheet.freeze_panes(1, 0)
-    if data:
-        sheet.autofilter(0, 0, len(data), len(cols) - 1)
+    if frame.height:
+        sheet.autofilter(0, 0, frame.height, len(cols) - 1)
         if display_spec(result.command).heat_map:
             for j, col in enumerate(cols):
                 if spec_for(col).heat:
-                    sheet.conditional_format(1, j, len(data), j, HEAT_SCALE)
+                    sheet.conditional_format(1, j, frame.height, j, HEAT_SCALE)
+
+
+def _text_cells(series: pl.Series, total: pl.Series | None) -> list[str | None]:
+    """A text column's cells: formula-like text made inert; ``total`` marks the rows
+    whose segment cell reads :data:`TOTAL_SEGMENT`."""
+    if series.dtype == pl.String:
+        text = series.to_frame("v").select(safe_text(pl.col("v"))).to_series()
+    else:
+        text = pl.Series(
+            [None if v is None else safe_cell(str(v)) for v in series.to_list()], dtype=pl.String
+        )
+    if total is not None:
+        text = pl.select(pl.when(total).then(pl.lit(TOTAL_SEGMENT)).otherwise(text)).to_series()
+    return text.to_list()
+
+
+_EXCEL_EPOCH = dt.date(1899, 12, 31)
+
+
+def _excel_day(iso: str) -> float | None:
+    """The Excel serial number of an ISO date, as XlsxWriter's ``write_datetime``
+    stores it (1900 counted as a leap year); None before 1900-03-01."""
+    days = (dt.date.fromisoformat(iso) - _EXCEL_EPOCH).days
+    return float(days + 1) if days > 59 else None
 
 
 def money_format(currency: str | None) -> str:
