@@ -149,37 +149,6 @@ def account_codes(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     return accounts, codes
 
 
-def _densify(points: pl.LazyFrame, last: int, *, fill: str) -> pl.LazyFrame:
-    """One row per account per period from its first period to ``last``.
-
-    ``points`` holds ``account_id, period, value`` at some periods;
-    ``fill="zero"`` leaves missing periods at 0, ``fill="forward"`` carries the
-    last value forward.
-    """
-    firsts = (
-        points.group_by("account_id").agg(pl.col("period").min().alias("_first")).sort("account_id")
-    )
-    grid = (
-        firsts.with_columns(period=pl.int_ranges(pl.col("_first"), last + 1, dtype=pl.Int32))
-        .explode("period")
-        .drop("_first")
-    )
-    # one Int64 key instead of two columns: a much cheaper join
-    out = (
-        grid.with_columns(_k=account_period_key())
-        .join(
-            points.with_columns(_k=account_period_key()).drop("account_id", "period"),
-            on="_k",
-            how="left",
-            maintain_order="left",  # the grid is sorted by account and period: keep it so
-        )
-        .drop("_k")
-    )
-    if fill == "forward":
-        out = out.with_columns(pl.col("value").forward_fill().over("account_id", order_by="period"))
-    return out.with_columns(pl.col("value").fill_null(0))
-
-
 def _dense(
     points: pl.DataFrame, n_accounts: int, last: int, *, fill: str, dims: list[str]
 ) -> pl.LazyFrame | None:
@@ -271,19 +240,6 @@ def _periods(dates: pl.Series, calendar: FiscalCalendar) -> pl.Series:
     )
     offset: pl.Series = (days - lo).cast(pl.UInt32)
     return table.gather(offset).alias("period")
-
-
-def _dimension_track(rows: pl.LazyFrame, dims: list[str], order: list[str]) -> pl.LazyFrame:
-    """Each account's dimension values as of each period it has a row in.
-
-    The latest row (by ``order``) in a period wins; periods with no row carry
-    the previous value (done after the join to the dense grid).
-    """
-    return (
-        rows.sort(["account_id", "period", *order])
-        .group_by("account_id", "period", maintain_order=True)
-        .agg(pl.col(d).drop_nulls().last() for d in dims)
-    )
 
 
 def build_ledger(
@@ -418,30 +374,34 @@ def build_ledger(
             warnings.append(sub_month_warning(span["inside"][0]))
         # active on the last day of p  <=>  start <= end(p) < end_date
         #                              <=>  p0 <= p <= p1 - 1   (p1 = period of end_date)
-        # and no month after `last` is built
-        active = (
-            rows.with_columns(
-                period=pl.int_ranges(
-                    pl.col("_p0"), pl.min_horizontal(pl.col("_p1"), last + 1), dtype=pl.Int32
-                )
-            )
-            .explode("period")
-            .filter(pl.col("period").is_not_null())
+        # and no month after `last` is built: +ARR at p0 and -ARR at p1 (when p1 <= last),
+        # summed per account and month and run through the dense grid (no month-by-month
+        # expansion of each subscription). One that ends inside its start month adds 0 at
+        # p0: the account still counts as seen there, with zero ARR.
+        spans = pl.min_horizontal(pl.col("_p1"), last + 1) > pl.col("_p0")
+        starts = rows.select(
+            "account_id",
+            pl.col("_p0").cast(pl.Int32).alias("period"),
+            pl.when(spans).then(pl.col("arr")).otherwise(0).cast(pl.Int64).alias("value"),
+            "start_date",
+            pl.col(LINE),
+            *dims,
         )
-        points = active.group_by("account_id", "period").agg(pl.col("arr").sum().alias("value"))
-        # accounts whose every subscription ends inside its start month never show
-        # on a period end; they still count as seen, with zero ARR
-        seen = rows.group_by("account_id").agg(pl.col("_p0").min().alias("period"))
+        ends = rows.filter(spans & (pl.col("_p1") <= last)).select(
+            "account_id",
+            pl.col("_p1").cast(pl.Int32).alias("period"),
+            (-pl.col("arr")).cast(pl.Int64).alias("value"),
+        )
+        latest_dims = [pl.col(d).sort_by("start_date", LINE).drop_nulls().last() for d in dims]
         points = (
-            pl.concat(
-                [points, seen.with_columns(value=pl.lit(0, dtype=pl.Int64))], how="vertical_relaxed"
-            )
+            pl.concat([starts, ends], how="diagonal")
             .group_by("account_id", "period")
-            .agg(pl.col("value").sum())
+            .agg(pl.col("value").sum(), *latest_dims)
+            .collect()
         )
-        dense = _densify(points, last, fill="zero")
-        dim_rows = rows.with_columns(period=pl.col("_p0"))
-        order = ["start_date", LINE]
+        found = _dense(points, accounts.height, last, fill="cumulative", dims=dims)
+        assert found is not None  # grouped: one point per account-period
+        dense = found
         opening = False
     else:
         # each row's period once (the queries below all read it)
@@ -501,7 +461,6 @@ def build_ledger(
                     )
                 )
             opening = True
-        dim_rows = None
     if as_of is not None:
         last = min(last, calendar.period_of(as_of))
         dense = dense.filter(pl.col("period") <= last)
@@ -516,14 +475,9 @@ def build_ledger(
         "account_id",
         pl.col("period").cast(pl.Int32),
         pl.col("arr").cast(pl.Int64),
-        *(dims if dim_rows is None else []),
+        *dims,
     )
-    if dims and dim_rows is not None:
-        track = _dimension_track(dim_rows, dims, order)
-        frame = frame.join(
-            track, on=["account_id", "period"], how="left", maintain_order="left"
-        ).with_columns(pl.col(d).forward_fill().over("account_id", order_by="period") for d in dims)
-    # _dense and _densify build the grid in (account, period) order; every join keeps it
+    # _dense builds the grid in (account, period) order
     frame = frame.set_sorted("account_id").with_columns(pl.col(d).cast(pl.String) for d in dims)
     data = frame.collect()
     _check_non_negative(data, loaded, accounts)
