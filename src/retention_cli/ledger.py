@@ -387,14 +387,14 @@ def build_ledger(
             pl.col(LINE),
             *dims,
         )
-        ends = rows.filter(spans & (pl.col("_p1") <= last)).select(
+        stops = rows.filter(spans & (pl.col("_p1") <= last)).select(
             "account_id",
             pl.col("_p1").cast(pl.Int32).alias("period"),
             (-pl.col("arr")).cast(pl.Int64).alias("value"),
         )
         latest_dims = [pl.col(d).sort_by("start_date", LINE).drop_nulls().last() for d in dims]
         points = (
-            pl.concat([starts, ends], how="diagonal")
+            pl.concat([starts, stops], how="diagonal")
             .group_by("account_id", "period")
             .agg(pl.col("value").sum(), *latest_dims)
             .collect()
