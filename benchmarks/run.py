@@ -21,8 +21,9 @@ The references are oracles: the run stops unless the three give the same integer
 they equal retention's ``report`` and ``nrr`` (bridge to the cent, cohorts exactly,
 ratios as exact fractions; see ``refs_common.compare``). Then, on the snapshot file of
 each shape, the slow corners (quarter and year grain, the reactivation_window and
-churn_grace policies, ``nrr --variants`` (which adds the count_returns variant),
-subscriptions input of the same history, ``explain``), ``explain`` of 1M accounts to
+churn_grace policies, ``nrr --variants`` (four definitions side by side, one of them
+count_returns=False), that variant alone through the Python API (against the default
+through the same API), subscriptions input of the same history, ``explain``), ``explain`` of 1M accounts to
 CSV and XLSX, and the start-up time. Prints Markdown (for the README) and writes
 ``benchmarks/results.json`` (``--quick``: ``benchmarks/data/results-quick.json``).
 """
@@ -64,6 +65,13 @@ CLI = """
 import runpy, sys
 sys.argv = ["retention", *sys.argv[1:]]
 runpy.run_module("retention_cli", run_name="__main__")
+"""
+
+API = """
+import sys
+from retention_cli import build_ledger, load
+from retention_cli.metrics.retention import retention
+retention(build_ledger(load(sys.argv[1])), count_returns=sys.argv[2] == "returns")
 """
 
 REFERENCE = """
@@ -196,15 +204,22 @@ def corners(paths: dict[str, Path], repeat: int, last: str, tmp: Path) -> list[d
         "nrr --grain year": ["nrr", snap, "--grain", "year"],
         "nrr, reactivation_window: 3": ["nrr", snap, "-c", str(configs["reactivation_window"])],
         "nrr, churn_grace: 2": ["nrr", snap, "-c", str(configs["churn_grace"])],
-        "nrr --variants (adds count_returns)": ["nrr", snap, "--variants"],
+        "nrr --variants (four definitions)": ["nrr", snap, "--variants"],
         "nrr of the subscriptions file": ["nrr", str(paths["subscriptions"])],
         f"explain --period {last} (nrr cohort)": ["explain", snap, "--period", last],
     }
-    timings = {name: Timing() for name in cases}
+    # the count_returns variant alone has no command of its own: the Python API, both ways
+    api = {
+        "Python API: load, ledger, retention": "returns",
+        "Python API: the same, count_returns=False": "no-returns",
+    }
+    timings = {name: Timing() for name in (*cases, *api)}
     for _ in range(repeat):
         for name, argv in cases.items():
             out = tmp / "corner.json"
             timings[name].runs.append(measure(CLI, *argv, "-f", "json", "-q", "-o", str(out)))
+        for name, how in api.items():
+            timings[name].runs.append(measure(API, snap, how))
     base = timings["nrr (month grain)"]
     return [{"case": name, **t.as_dict(), "x_month": round(t.wall / base.wall, 2),
              "cpu_x_month": round(t.cpu / base.cpu, 2)} for name, t in timings.items()]  # fmt: skip
