@@ -16,13 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_properties import as_movements, as_snapshots, histories, ledger_of, month_day
 
-from retention_cli.config import Policies
+from retention_cli.config import Config, Policies
+from retention_cli.inputs import load_frame
 from retention_cli.metrics import BRIDGE_KEYS, bridge, reporting_periods
 from retention_cli.metrics.bridge import account_steps
 from retention_cli.metrics.explain import explain
 from retention_cli.metrics.retention import retention
 from retention_cli.metrics.transfers import was
 from retention_cli.options import BridgeMode, Grain
+from retention_cli.service import RunOptions, grace_ledger, prepare
 
 MOVES = [k for k in BRIDGE_KEYS if k not in ("start_arr", "end_arr", "start_logos", "end_logos")]
 HUGE = Policies(reactivation_window=100_000)
@@ -286,3 +288,26 @@ def test_subscription_ledger_matches_month_by_month_expansion(subs: list) -> Non
             segment = started[-1][2] if started else segment
             want.append((acc, p, arr, segment))
     assert got.rows() == want
+
+
+@SETTINGS
+@given(histories(), st.integers(1, 3))
+def test_variants_grace_ledger_from_the_built_one_matches_a_fresh_build(
+    h: dict, grace: int
+) -> None:
+    """``nrr --variants``' churn_grace ledger, bridged on the ledger already built,
+    equals building it afresh under that grace (frame, segments and span)."""
+    for shape, make in SHAPES.items():
+        loaded = load_frame(make(h), shape=shape)
+        config = Config()
+        alt = config.model_copy(
+            update={"policies": config.policies.model_copy(update={"churn_grace": grace})}
+        )
+        for opts in (RunOptions(), RunOptions(by=("segment",))):
+            led = prepare(loaded, config, opts)
+            fast = grace_ledger(led, loaded, alt, opts)
+            slow = prepare(loaded, alt, opts)
+            assert fast.collect().equals(slow.collect()), (shape, opts.by)
+            assert (fast.first_period, fast.last_period, fast.dimensions, fast.policies) == (
+                slow.first_period, slow.last_period, slow.dimensions, slow.policies
+            )  # fmt: skip

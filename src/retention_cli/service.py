@@ -22,6 +22,7 @@ from retention_cli.inputs.checks import check_segment_values
 from retention_cli.inputs.columns import AUTO_COLUMNS
 from retention_cli.keys import AGE_PATTERN, KEYS
 from retention_cli.ledger import Ledger, build_ledger
+from retention_cli.ledger import _bridge_gaps as bridge_gaps
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
 from retention_cli.metrics.bands import COMPUTED_DIMENSIONS, order_bands, with_bands
 from retention_cli.metrics.books import books
@@ -31,7 +32,7 @@ from retention_cli.metrics.explain import explain, find_period
 from retention_cli.metrics.transfers import TRANSFER_KEYS
 from retention_cli.options import MAX_WINDOW, BridgeMode, Grain, Method, Shape
 from retention_cli.result import Report, Result
-from retention_cli.rollup import read_parents
+from retention_cli.rollup import frame_parents, read_parents
 from retention_cli.spend import Spend
 
 if TYPE_CHECKING:
@@ -682,6 +683,30 @@ def _reconcile(frame: pl.DataFrame, headline: pl.DataFrame, metric: str, label: 
     return [f"{text}, exactly the headline figure"]
 
 
+def grace_ledger(led: Ledger, loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
+    """The ledger of ``loaded`` under ``config`` (another ``churn_grace``), from ``led``.
+
+    ``led`` was built without grace: when its ARR is the input's own (no dated FX
+    restatement, no roll-up to parents, no ARR band among the dimensions), bridging
+    its gaps is what a fresh build under ``config`` does, at a fraction of the cost
+    (the gaps are bridged on the same dense frame); otherwise it is a fresh build.
+    """
+    grace = config.policies.churn_grace
+    bands = [d for d in opts.by if d in COMPUTED_DIMENSIONS and d not in loaded.dimensions]
+    if (
+        grace
+        and not led.policies.churn_grace
+        and led.fx is None
+        and not bands
+        and not opts.accounts
+        and frame_parents(loaded, None) is None
+    ):
+        frame, _ = bridge_gaps(led.frame.rename({"arr": "value"}), grace)
+        bridged = frame.rename({"value": "arr"}).collect()
+        return replace(led, frame=bridged.lazy(), policies=config.policies)
+    return prepare(loaded, config, opts)
+
+
 def variants_result(loaded: Loaded, config: Config, opts: RunOptions) -> Result:
     """``nrr --variants``: NRR and GRR under each documented definition, side by side.
 
@@ -698,7 +723,7 @@ def variants_result(loaded: Loaded, config: Config, opts: RunOptions) -> Result:
     alt_config = config.model_copy(
         update={"policies": config.policies.model_copy(update={"churn_grace": alt_grace})}
     )
-    alt_ledger = prepare(loaded, alt_config, opts)
+    alt_ledger = grace_ledger(led, loaded, alt_config, opts)
     base: dict[str, Any] = {"grain": o.grain, "window": o.window, "by": by}
     how = {
         Method.cohort: "compares each cohort account's end ARR with its start: a cut won back "
