@@ -78,6 +78,10 @@ SLOW: frozenset[str] = frozenset(
         "tests/test_paths.py::test_steps_without_joins_match_the_join_path",
         "tests/test_paths.py::test_quarter_and_year_steps_without_joins_match_the_join_path",
         "tests/test_paths.py::test_explain_rows_sum_to_the_bridge",
+        "tests/test_paths.py::test_returns_excluded_without_per_account_windows_matches_the_join_path",
+        # test_paths: test_the_ledgers_agree_on_hand_made_cases runs these two
+        "tests/test_paths.py::test_subscription_ledger_matches_month_by_month_expansion",
+        "tests/test_paths.py::test_variants_grace_ledger_from_the_built_one_matches_a_fresh_build",
         "tests/test_bounds.py::test_sums_near_the_limit_are_exact_or_refused",  # hand-made sibling
         "tests/test_fast_reader.py::test_random_plain_snapshots_agree",
         "tests/test_reads.py::test_exact_cents_matches_decimal_half_up",

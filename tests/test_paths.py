@@ -232,6 +232,7 @@ def test_the_paths_agree_on_hand_made_histories() -> None:
         test_steps_without_joins_match_the_join_path,
         test_quarter_and_year_steps_without_joins_match_the_join_path,
         test_explain_rows_sum_to_the_bridge,
+        test_returns_excluded_without_per_account_windows_matches_the_join_path,
     )
     for h in HAND_MADE:
         for prop in properties:
@@ -311,3 +312,22 @@ def test_variants_grace_ledger_from_the_built_one_matches_a_fresh_build(
             assert (fast.first_period, fast.last_period, fast.dimensions, fast.policies) == (
                 slow.first_period, slow.last_period, slow.dimensions, slow.policies
             )  # fmt: skip
+
+
+def test_the_ledgers_agree_on_hand_made_cases() -> None:
+    """The quick suite's run of the two properties above (random cases in the full suite)."""
+    day = dt.date
+    subs = [  # overlaps, an end inside its start month, an open end, a segment change
+        ("a", day(2024, 1, 5), day(2024, 4, 2), 100, "SMB"),
+        ("a", day(2024, 2, 9), None, 250, "ENT"),
+        ("a", day(2024, 2, 20), day(2024, 2, 25), 7, "SMB"),
+        ("b", day(2024, 3, 1), day(2024, 3, 30), 9, "=cmd"),
+        ("c", day(2024, 1, 31), day(2024, 6, 1), 1_000, "ENT"),
+        ("c", day(2024, 7, 15), None, 500, "SMB"),
+    ]
+    test_subscription_ledger_matches_month_by_month_expansion.hypothesis.inner_test(subs)  # type: ignore[attr-defined]
+    for h in HAND_MADE:
+        for grace in (1, 2):
+            test_variants_grace_ledger_from_the_built_one_matches_a_fresh_build.hypothesis.inner_test(
+                h, grace
+            )  # type: ignore[attr-defined]
