@@ -224,16 +224,16 @@ def _dense(
         taken = int(pl.zeros(size, dtype=pl.UInt8, eager=True).scatter(at, 1).sum())
     if taken < points.height:
         return None  # two points landed on one row: an account-period repeats
-    grid = firsts.select(
-        "account_id", period=pl.int_ranges("period", last + 1, dtype=pl.Int32)
-    ).explode("period")
     if source is not None and fill == "forward":
         # the row itself where it has a point, else the account's latest point before
         # it (an account's first row always has one, so this never reaches another)
         value = points["value"].rechunk().gather(source.forward_fill())
     else:  # straight into place: no null mask, no second copy
         value = pl.zeros(size, dtype=pl.Int64, eager=True).scatter(at, points["value"])
-    del at
+    del at  # before the grid: its explode is the peak (at 100M rows, 0.4 GB less)
+    grid = firsts.select(
+        "account_id", period=pl.int_ranges("period", last + 1, dtype=pl.Int32)
+    ).explode("period")
     out = grid.with_columns(value=value)
     del value
     if fill == "cumulative":
