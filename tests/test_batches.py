@@ -13,6 +13,7 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -175,7 +176,8 @@ def test_batched_nrr_json_is_byte_identical(
     opts = RunOptions(grain=grain, method=method, window=window, by=by)
     with rows_per_batch(None):
         whole = nrr_json(frame, shape, config, opts)
-        rows = ledger_rows(frame, shape, config, opts)
+        rows = min(ledger_rows(frame, shape, config, opts), frame.height)
+    # k parts of the input rows (snapshots, movements), k batches of the ledger rows
     with rows_per_batch(max(1, math.ceil(rows / k))):
         batched = nrr_json(frame, shape, config, opts)
     assert batched == whole
@@ -248,6 +250,66 @@ def test_hand_example_two_batches_add_up() -> None:
     assert (row["nrr"], row["grr"], row["logo_retention"]) == (3_800 / 4_500, 3_300 / 4_500, 0.75)
     # E and F (not in the cohort) add nothing: the two batches are the whole figure
     assert out.equals(retention(ledger, window=12), null_equal=True)
+
+
+SEVERAL = """date,account_id,arr,segment
+2025-01-31,A,100.00,SMB
+2025-01-10,B,50.00,ENT
+2025-01-20,B,60.00,ENT
+2025-02-28,A,110.00,SMB
+2025-02-28,B,60.00,MM
+2025-02-05,C,70.00,SMB
+2025-02-25,C,75.00,SMB
+2025-04-30,A,120.00,SMB
+2025-04-30,C,75.00,SMB
+2025-04-30,D,10.00,ENT
+2025-05-31,A,120.00,SMB
+2025-05-31,B,80.00,ENT
+2025-05-31,D,10.00,ENT
+"""
+
+
+@pytest.mark.parametrize("grace", [0, 1])
+def test_parts_add_up_the_whole_file_warnings(
+    grace: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several snapshots in a month (B, C), a month with none (2025-03) and a bridged
+    gap (churn_grace 1: B's March) are counted over the whole file, not per part."""
+    path = tmp_path / "several.csv"
+    path.write_text(SEVERAL)
+    config = Config(policies=Policies(churn_grace=grace))
+    opts = RunOptions(window=1, by=("segment",))
+    monkeypatch.delenv(ENV_BATCH_ROWS, raising=False)
+    whole = to_json(compute("nrr", rc.load(str(path)), config, opts))
+    assert "2 account-period(s) have several snapshots" in whole
+    assert "no snapshots are dated in 1 period(s): 2025-03" in whole
+    for rows in (1, 2, 3, 5):
+        monkeypatch.setenv(ENV_BATCH_ROWS, str(rows))
+        assert to_json(compute("nrr", rc.load(str(path)), config, opts)) == whole
+
+
+def test_a_part_error_is_the_whole_file_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Negative ARR found in one part: the run says what the whole-file run says."""
+    path = tmp_path / "negative.csv"
+    path.write_text(
+        "date,account_id,type,amount\n2025-01-05,A,new,100.00\n2025-01-06,B,new,50.00\n"
+        "2025-02-06,B,contraction,-20.00\n2025-03-06,C,new,10.00\n"
+    )
+    said = []
+    for rows in (None, 1, 2):
+        loaded = rc.load(str(path))
+        # B's cut made larger than its ARR after the load's checks: -150.00 at 2025-02
+        cut = (pl.col("account_id").cast(pl.String) == "B") & (pl.col("type") == "contraction")
+        loaded.frame = loaded.frame.with_columns(
+            amount=pl.when(cut).then(pl.lit(-20_000, pl.Int64)).otherwise("amount")
+        )
+        with rows_per_batch(rows), pytest.raises(rc.InputError) as err:
+            compute("nrr", loaded, Config(), RunOptions())
+        said.append([str(err.value), *err.value.lines()])
+    assert any("negative ARR" in line for line in said[0]), said[0]
+    assert said[0] == said[1] == said[2]
 
 
 def test_batches_cut_between_accounts() -> None:

@@ -19,7 +19,11 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 if TYPE_CHECKING:
+    from retention_cli.calendar import FiscalCalendar
+    from retention_cli.config import Config
+    from retention_cli.inputs import Loaded
     from retention_cli.ledger import Ledger
+    from retention_cli.options import Grain, Method
 
 BATCH_ROWS = 8_000_000
 """The most ledger rows in one batch (about 1 GB of a batch's temporaries)."""
@@ -82,6 +86,76 @@ def add_batches(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     return both.group_by(keys, maintain_order=True).agg(pl.exclude(keys).sum())
 
 
+def retention_in_parts(
+    loaded: Loaded,
+    calendar: FiscalCalendar,
+    *,
+    config: Config,
+    dimensions: list[str],
+    grain: Grain,
+    window: int,
+    method: Method,
+    by: list[str],
+    parts: int,
+) -> tuple[Ledger, pl.DataFrame]:
+    """:func:`~retention_cli.metrics.retention` with the ledger built a part at a time.
+
+    For a snapshot file or movement log: each part of the accounts gets its ledger,
+    counted and then freed, so the whole ledger is never in memory beside the loaded
+    rows. Returns the whole ledger's header (span, warnings; no rows) and the
+    retention frame. The checks over the whole file (the amounts' total, the date
+    bounds) run first, as :func:`~retention_cli.ledger.build_ledger` runs them; the
+    warnings about the whole file add up the parts' counts. An account's rows all
+    fall in one part (its id's category code, or hash, modulo ``parts``). Not for
+    ``as_of``, a roll-up, dated FX or computed bands (the caller checks). Raises
+    whatever a part raises (the caller then runs the whole-file path, which says it
+    as ever).
+    """
+    from dataclasses import replace
+
+    from retention_cli.ledger import Ledger, build_ledger_part, ledger_span, part_warnings
+    from retention_cli.metrics.bridge import reporting_periods
+    from retention_cli.metrics.retention import retention_finish, retention_sums
+    from retention_cli.options import Shape
+
+    span = ledger_span(loaded, calendar, config)
+    schema = {"account_id": pl.UInt32, "period": pl.Int32, "arr": pl.Int64}
+    whole = Ledger(
+        frame=pl.LazyFrame(schema={**schema, **dict.fromkeys(dimensions, pl.String)}),
+        calendar=calendar,
+        first_period=span[0],
+        last_period=span[1],
+        opening_balance=loaded.shape is Shape.snapshots,
+        dimensions=tuple(dimensions),
+        policies=config.policies,
+    )
+    periods = reporting_periods(whole, grain)
+    ids = loaded.frame.get_column("account_id")
+    code = ids.to_physical() if ids.dtype == pl.Categorical else ids.hash()
+    key = (code % parts).cast(pl.UInt32)
+    del ids, code
+    sums, segments, counts = [], [], []
+    for i in range(parts):
+        rows = loaded.frame.filter(key == i)
+        if rows.height == 0:
+            continue
+        part, found = build_ledger_part(
+            replace(loaded, frame=rows), calendar, config=config, dimensions=dimensions, span=span
+        )
+        del rows
+        sums.append(retention_sums(part.frame, periods, window=window, method=method, by=by))
+        if by:
+            segments.append(part.frame.select(by).unique().collect())
+        counts.append(found)
+        del part
+    whole = replace(whole, warnings=tuple(part_warnings(counts, span, calendar, config)))
+    listed = pl.concat(segments).unique() if by else None
+    frame = retention_finish(
+        add_batches(sums, ["period", *by]), whole, periods, window=window, by=by, segments=listed
+    )
+    return whole, frame
+
+
 __all__ = [
     "BATCH_ROWS",
     "ENV_BATCH_ROWS",
@@ -89,4 +163,5 @@ __all__ = [
     "add_batches",
     "batch_count",
     "batch_rows",
+    "retention_in_parts",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from retention_cli.batches import account_batches, add_batches
@@ -194,13 +196,20 @@ def retention_sums(
 
 
 def retention_finish(
-    sums: pl.DataFrame, ledger: Ledger, periods: pl.DataFrame, *, window: int, by: list[str]
+    sums: pl.DataFrame,
+    ledger: Ledger,
+    periods: pl.DataFrame,
+    *,
+    window: int,
+    by: list[str],
+    segments: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The finishing step of :func:`retention`: the ratios from the summed counts.
 
     ``sums`` is :func:`retention_sums` over every account (one batch, or the
     batches added); ``ledger`` supplies the first period, the calendar and the
-    segment list (all global).
+    segment list (all of the whole ledger). ``segments``: the ``by`` values the
+    ledger has (default: read from ``ledger.frame``), for a ledger built in parts.
     """
     cal = ledger.calendar
     agg = sums
@@ -218,7 +227,8 @@ def retention_finish(
     )
     if by:
         segs = base.join(agg.filter(~is_total(by)), on="period")
-        result = with_every_segment(pl.concat([totals.select(segs.columns), segs]), ledger, by)
+        listed = ledger if segments is None else replace(ledger, frame=segments.lazy())
+        result = with_every_segment(pl.concat([totals.select(segs.columns), segs]), listed, by)
     else:
         result = totals
     counts = list(RETENTION_SUMS)
