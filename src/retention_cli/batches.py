@@ -132,7 +132,7 @@ def retention_in_parts(
     periods = reporting_periods(whole, grain)
     ids = loaded.frame.get_column("account_id")
     code = ids.to_physical() if ids.dtype == pl.Categorical else ids.hash()
-    key = (code % parts).cast(pl.UInt32)
+    key = (code % parts).cast(pl.UInt16 if parts < 2**16 else pl.UInt32)
     del ids, code
     sums, segments, counts = [], [], []
     for i in range(parts):

@@ -387,9 +387,11 @@ def ledger_span(loaded: Loaded, calendar: FiscalCalendar, config: Config) -> tup
     """
     source = loaded.frame
     check_exact_sums(source, [money_column(loaded.shape.value)], loaded.source.path)
-    period = _periods(source.get_column("date"), calendar)
-    first, last = int(period.min()), int(period.max())  # type: ignore[arg-type]
-    del period
+    # a date's period never decreases with the date: the span is the periods of the
+    # earliest and the latest date (no period column for every row)
+    dates = source.select(pl.col("date").min().append(pl.col("date").max())).to_series()
+    ends = _periods(dates, calendar)
+    first, last = int(ends.min()), int(ends.max())  # type: ignore[arg-type]
     _check_bounds(source, ["date"], loaded.source.path, first, last, config, None, calendar)
     return first, last
 
