@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from retention_cli.batches import batch_count, batch_rows, retention_in_parts
 from retention_cli.calendar import FiscalCalendar, fiscal_year_table
 from retention_cli.commands import (
     COMMANDS,
@@ -16,7 +17,7 @@ from retention_cli.commands import (
     section_command,
 )
 from retention_cli.defaults import CANONICAL_COLUMNS
-from retention_cli.errors import InputError, Problem, UsageError
+from retention_cli.errors import InputError, Problem, RetentionError, UsageError
 from retention_cli.inputs import LINE, Loaded, ReadLimits, Rules, load, load_frame
 from retention_cli.inputs.checks import check_segment_values
 from retention_cli.inputs.columns import AUTO_COLUMNS
@@ -36,6 +37,8 @@ from retention_cli.rollup import frame_parents, read_parents
 from retention_cli.spend import Spend
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from retention_cli.config import Config
 
 
@@ -253,6 +256,35 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
 
 def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     """Check the options against the data and build the ledger."""
+    cal, as_of, computed, from_file = check_options(loaded, config, opts)
+    parents = read_parents(opts.accounts) if opts.accounts else None
+    led = build_ledger(
+        loaded, cal, config=config, dimensions=from_file, as_of=as_of, parents=parents
+    )
+    led = with_bands(led, computed, config.bands, list(opts.by))
+    shadowed = [d for d in opts.by if d in COMPUTED_DIMENSIONS and d not in computed]
+    if shadowed:  # the file's own column wins: the user's data, and what --by meant before
+        said = (f"the file has a column {d!r}: the split uses its values, not the computed "
+                "band (rename the column to get the computed one)" for d in shadowed)  # fmt: skip
+        led = replace(led, warnings=(*led.warnings, *said))
+    if opts.credit and opts.credits:
+        msg = "give a credit column or a credits file, not both"
+        raise UsageError(msg, param="credits")
+    # mix and report: who is credited with the gains (a flag, or a mapped credit column)
+    if opts.credit or opts.credits or MAPPED in loaded.frame.columns:
+        rows = credit_rows(loaded, cal, column=opts.credit, path=opts.credits, parents=parents)
+        led = replace(led, credits=rows, warnings=(*led.warnings, *credit_warnings(rows, led)))
+    return led
+
+
+def check_options(
+    loaded: Loaded, config: Config, opts: RunOptions
+) -> tuple[FiscalCalendar, dt.date | None, list[str], list[str]]:
+    """The checks of the options against the data that come before the ledger.
+
+    Returns the calendar, the ``as_of`` day, the computed dimensions of ``by`` and
+    those read from the file.
+    """
     if opts.window < 1:
         msg = f"must be at least 1 fiscal month, not {opts.window}"
         raise UsageError(msg, param="window")
@@ -282,24 +314,48 @@ def prepare(loaded: Loaded, config: Config, opts: RunOptions) -> Ledger:
     as_of = cal.resolve(opts.as_of, param="as_of")[1] if opts.as_of else None
     from_file = [d for d in opts.by if d not in computed]
     check_segment_values(loaded.frame, _with_reserved(loaded, from_file), loaded.source.path)
-    parents = read_parents(opts.accounts) if opts.accounts else None
-    led = build_ledger(
-        loaded, cal, config=config, dimensions=from_file, as_of=as_of, parents=parents
+    return cal, as_of, computed, from_file
+
+
+def _in_parts(loaded: Loaded, config: Config, opts: RunOptions) -> bool:
+    """Whether ``nrr`` builds its ledger a part of the accounts at a time.
+
+    Only where that is the same computation: a snapshot file or movement log of more
+    than :func:`~retention_cli.batches.batch_rows` rows, with no option that needs
+    the whole ledger (``as_of``, a roll-up, dated FX, credits, computed bands, peers).
+    """
+    cols = loaded.frame.columns
+    return (
+        loaded.shape in (Shape.snapshots, Shape.movements)
+        and loaded.frame.height > batch_rows()
+        and not (opts.as_of or opts.accounts or opts.credit or opts.credits or opts.benchmark)
+        and config.fx is None
+        and not any(c in cols for c in (MAPPED, "_parent_id", "_currency"))
+        and not any(d in COMPUTED_DIMENSIONS for d in opts.by)
     )
-    led = with_bands(led, computed, config.bands, list(opts.by))
-    shadowed = [d for d in opts.by if d in COMPUTED_DIMENSIONS and d not in computed]
-    if shadowed:  # the file's own column wins: the user's data, and what --by meant before
-        said = (f"the file has a column {d!r}: the split uses its values, not the computed "
-                "band (rename the column to get the computed one)" for d in shadowed)  # fmt: skip
-        led = replace(led, warnings=(*led.warnings, *said))
-    if opts.credit and opts.credits:
-        msg = "give a credit column or a credits file, not both"
-        raise UsageError(msg, param="credits")
-    # mix and report: who is credited with the gains (a flag, or a mapped credit column)
-    if opts.credit or opts.credits or MAPPED in loaded.frame.columns:
-        rows = credit_rows(loaded, cal, column=opts.credit, path=opts.credits, parents=parents)
-        led = replace(led, credits=rows, warnings=(*led.warnings, *credit_warnings(rows, led)))
-    return led
+
+
+def _nrr_in_parts(
+    loaded: Loaded, config: Config, opts: RunOptions, *, release_input: bool
+) -> MetricRun | None:
+    """The ``nrr`` run with its ledger built in parts (see :func:`_in_parts`).
+
+    None when a part stops with an error: the whole-file run then says it as ever.
+    """
+    if release_input:  # as MetricRun: the dimensions not split by go first
+        loaded.frame = loaded.frame.drop(_unused_dimensions(loaded, opts))
+    cal, _, _, from_file = check_options(loaded, config, opts)
+    try:
+        ledger, frame = retention_in_parts(
+            loaded, cal, config=config, dimensions=from_file, grain=opts.grain,
+            window=opts.window, method=opts.method, by=list(opts.by),
+            parts=batch_count(loaded.frame.height),
+        )  # fmt: skip
+    except RetentionError:
+        return None
+    job = MetricRun(loaded, config, opts, release_input=release_input, ledger=ledger)
+    job.computed("nrr", frame)
+    return job
 
 
 def _with_reserved(loaded: Loaded, dims: list[str]) -> list[str]:
@@ -339,12 +395,19 @@ class MetricRun:
     lower edge. A subclass that builds no ledger (the SQL path) has none."""
 
     def __init__(
-        self, loaded: Loaded, config: Config, opts: RunOptions, *, release_input: bool = False
+        self,
+        loaded: Loaded,
+        config: Config,
+        opts: RunOptions,
+        *,
+        release_input: bool = False,
+        ledger: Ledger | None = None,
     ) -> None:
+        """``ledger``: built already (then the metric frames come through :meth:`computed`)."""
         self.loaded, self.config, self.opts = loaded, config, opts
         if release_input:  # the dimensions not split by go before the ledger is built
             loaded.frame = loaded.frame.drop(_unused_dimensions(loaded, opts))
-        self.ledger = prepare(loaded, config, opts)
+        self.ledger = prepare(loaded, config, opts) if ledger is None else ledger
         if release_input:  # every metric reads the ledger: the parsed rows can go
             loaded.frame = loaded.frame.clear()
         self.by = list(opts.by)
@@ -353,6 +416,10 @@ class MetricRun:
         )
         self.report = False
         self._cache: dict[str, pl.DataFrame] = {}
+
+    def computed(self, name: str, frame: pl.DataFrame) -> None:
+        """Take ``frame`` as command ``name``'s (computed elsewhere, e.g. in parts)."""
+        self._cache[name] = order_bands(frame, self.by, list(self.bands), self.config.bands)
 
     def frame(self, name: str) -> pl.DataFrame:
         """The frame of metric command ``name``, computed on first use."""
@@ -491,6 +558,10 @@ def compute(
     if command_spec(command).compute is None:
         msg = f"unknown command {command!r}"
         raise UsageError(msg, param="command")
+    if command == "nrr" and _in_parts(loaded, config, opts):
+        job = _nrr_in_parts(loaded, config, opts, release_input=release_input)
+        if job is not None:
+            return job.result(command)
     return MetricRun(loaded, config, opts, release_input=release_input).result(command)
 
 

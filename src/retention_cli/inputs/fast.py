@@ -210,13 +210,18 @@ def _distinct_values(frame: pl.DataFrame, header: str, plan: Plan) -> pl.Series 
     return lookup.gather(col.to_physical()).alias(name)
 
 
-def _aligned(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    """The columns ``names`` of ``frame`` in one chunk each, copied one at a time.
+def _aligned(box: list[pl.DataFrame], names: list[str]) -> pl.DataFrame:
+    """The columns ``names`` of the frame in ``box`` in one chunk each, copied one at a time.
+
+    ``box`` holds the only reference to the frame and is emptied, so each column's
+    chunks are freed once copied (a frame passed as an argument stays referenced by
+    the caller until the call returns: at 100M rows, 1.9 GB more at the peak).
 
     The streamed columns come in many chunks and a looked-up date in one: a query on
     such a frame first copies every column of it into one chunk at once (on 4.5M rows
     of a five-dimension file, 240 MiB more at the peak).
     """
+    frame = box.pop()
     columns = [frame.get_column(n) for n in dict.fromkeys(names)]
     del frame  # the caller's frame goes too: each column's chunks are freed once copied
     for i, col in enumerate(columns):
@@ -319,6 +324,8 @@ def read_plain(
     out["account_id"] = out["account_id"].cast(pl.Categorical)
     for d in layout.dimensions:
         out[d] = pl.col(_temp(d, header=True))
-    frame = _aligned(frame, [*(c for e in out.values() for c in e.meta.root_names()), LINE])
+    box = [frame]
+    del frame
+    frame = _aligned(box, [*(c for e in out.values() for c in e.meta.root_names()), LINE])
     frame = frame.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
     return PlainRead(frame, layout, Source(path, digest[0], frame.height))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
+from retention_cli.batches import account_batches, add_batches
 from retention_cli.bounds import check_window
 from retention_cli.ledger import Ledger, previous_arr, running_sum
 from retention_cli.metrics.bridge import reporting_periods
@@ -102,13 +105,50 @@ def retention(
     check_window(window)
     by = list(by or [])
     periods = reporting_periods(ledger, grain)
-    cal = ledger.calendar
+    sums = add_batches(
+        [
+            retention_sums(part, periods, window=window, method=method, by=by,
+                           count_returns=count_returns)
+            for part in account_batches(ledger, ["account_id", "period", "arr", *by])
+        ],
+        ["period", *by],
+    )  # fmt: skip
+    return retention_finish(sums, ledger, periods, window=window, by=by)
+
+
+RETENTION_SUMS = (
+    "cohort_logos",
+    "cohort_start_arr",
+    "_cohort_end_arr",
+    "_cohort_min_arr",
+    "_retained_logos",
+)
+"""The integer sums behind the ratios: additive over accounts, so a run in account
+batches adds its batches' sums (see :func:`retention_cli.batches.add_batches`)."""
+
+
+def retention_sums(
+    frame: pl.LazyFrame,
+    periods: pl.DataFrame,
+    *,
+    window: int,
+    method: Method,
+    by: list[str],
+    count_returns: bool = True,
+) -> pl.DataFrame:
+    """The additive step of :func:`retention`: :data:`RETENTION_SUMS` per reported period.
+
+    ``frame`` is ledger rows (``account_id, period, arr, [by...]``) of whole accounts,
+    sorted by account and period (all of them, or one batch of accounts);
+    ``periods`` is :func:`~retention_cli.metrics.bridge.reporting_periods` of the
+    whole ledger. Columns ``period`` (label), the ``by`` columns (null on the total
+    row), the sums; only periods and segments with a cohort account have a row.
+    """
     pairs = periods.select(
         pl.col("period").alias("_key"),
         (pl.col("_last") - window).alias("_s"),
-        pl.col("_last").alias("_e"),
     )
-    lf = ledger.frame
+    lf = frame
     if method is Method.bridge:
         lf = lf.with_columns(
             _cum_loss=running_sum((previous_arr() - pl.col("arr")).clip(lower_bound=0))
@@ -153,7 +193,27 @@ def retention(
         kept.sum().alias("_cohort_min_arr"),
         (pl.col("_arr_e") > 0).sum().cast(pl.Int64).alias("_retained_logos"),
     ]
-    agg = per_month(cohort, starts, by, aggs).rename({"_key": "period"})
+    return per_month(cohort, starts, by, aggs).rename({"_key": "period"})
+
+
+def retention_finish(
+    sums: pl.DataFrame,
+    ledger: Ledger,
+    periods: pl.DataFrame,
+    *,
+    window: int,
+    by: list[str],
+    segments: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The finishing step of :func:`retention`: the ratios from the summed counts.
+
+    ``sums`` is :func:`retention_sums` over every account (one batch, or the
+    batches added); ``ledger`` supplies the first period, the calendar and the
+    segment list (all of the whole ledger). ``segments``: the ``by`` values the
+    ledger has (default: read from ``ledger.frame``), for a ledger built in parts.
+    """
+    cal = ledger.calendar
+    agg = sums
     base = periods.select(
         "period",
         "start",
@@ -168,16 +228,11 @@ def retention(
     )
     if by:
         segs = base.join(agg.filter(~is_total(by)), on="period")
-        result = with_every_segment(pl.concat([totals.select(segs.columns), segs]), ledger, by)
+        listed = ledger if segments is None else replace(ledger, frame=segments.lazy())
+        result = with_every_segment(pl.concat([totals.select(segs.columns), segs]), listed, by)
     else:
         result = totals
-    counts = [
-        "cohort_logos",
-        "cohort_start_arr",
-        "_cohort_end_arr",
-        "_cohort_min_arr",
-        "_retained_logos",
-    ]
+    counts = list(RETENTION_SUMS)
     # a window that starts before the data has no cohort, for every shape, so
     # the shapes of one history agree (a snapshot file cannot know it)
     unknown = pl.col("_s") < ledger.first_period
