@@ -184,10 +184,9 @@ def _plan(layout: Layout, headers: list[str]) -> Plan:
     return Plan(distinct, values, staged, per_row)
 
 
-def _distinct_values(frame: pl.DataFrame, header: str, plan: Plan) -> pl.Series | None:
-    """The value of a categorical column for every row (its checks run on each distinct
-    text), or ``None`` when a check flags one."""
-    col = frame.get_column(header)
+def _distinct_values(col: pl.Series, header: str, plan: Plan) -> pl.Series | None:
+    """The value of the categorical column ``col`` (read from ``header``) for every row
+    (its checks run on each distinct text), or ``None`` when a check flags one."""
     keys = col.unique(maintain_order=True)  # faster than unordered on categories
     texts = keys.cast(pl.String).to_frame(header)
     conds = plan.distinct[header]
@@ -199,7 +198,7 @@ def _distinct_values(frame: pl.DataFrame, header: str, plan: Plan) -> pl.Series 
     if value.dtype == pl.String:  # an id or a dimension: a category of its stripped text
         if value.eq_missing(texts.get_column(header)).all():
             return col.alias(name)
-        strings = frame.select(pl.col(header).cast(pl.String))
+        strings = col.cast(pl.String).to_frame(header)
         return strings.select(expr.cast(pl.Categorical)).to_series().alias(name)
     # a date: each row's value looked up by its category's code
     codes = keys.to_physical()
@@ -210,23 +209,22 @@ def _distinct_values(frame: pl.DataFrame, header: str, plan: Plan) -> pl.Series 
     return lookup.gather(col.to_physical()).alias(name)
 
 
-def _aligned(box: list[pl.DataFrame], names: list[str]) -> pl.DataFrame:
-    """The columns ``names`` of the frame in ``box`` in one chunk each, copied one at a time.
+def _aligned(columns: dict[str, pl.Series], names: list[str]) -> pl.DataFrame:
+    """The ``columns`` named ``names`` in one chunk each, copied one at a time.
 
-    ``box`` holds the only reference to the frame and is emptied, so each column's
-    chunks are freed once copied (a frame passed as an argument stays referenced by
-    the caller until the call returns: at 100M rows, 1.9 GB more at the peak).
+    ``columns`` holds the only reference to each column and is emptied, so each
+    column's chunks are freed once copied (a frame holding them would keep them all
+    until it goes: at 100M rows, 1.9 GB more at the peak).
 
     The streamed columns come in many chunks and a looked-up date in one: a query on
     such a frame first copies every column of it into one chunk at once (on 4.5M rows
     of a five-dimension file, 240 MiB more at the peak).
     """
-    frame = box.pop()
-    columns = [frame.get_column(n) for n in dict.fromkeys(names)]
-    del frame  # the caller's frame goes too: each column's chunks are freed once copied
-    for i, col in enumerate(columns):
-        columns[i] = col.rechunk()
-    return pl.DataFrame(columns)
+    out = []
+    for name in dict.fromkeys(names):
+        out.append(columns.pop(name).rechunk())  # the old chunks go with the dict's reference
+    columns.clear()
+    return pl.DataFrame(out)
 
 
 @dataclass(frozen=True)
@@ -288,15 +286,12 @@ def read_plain(
     else:  # read as categories: no string per row, and the checks run on each distinct text
         lf = pl.scan_csv(p, separator=separator, infer_schema=False, has_header=True,
                          schema_overrides=dict.fromkeys(plan.distinct, pl.Categorical))  # fmt: skip
-    query = (
-        lf.with_row_index(LINE, offset=2)
-        .with_columns(**plan.staged)  # each value parsed once; the checks read it
-        .select(
-            *plan.distinct,
-            *plan.staged,
-            pl.col(LINE).cast(pl.Int64),
-            pl.any_horizontal(plan.per_row or [pl.lit(False)]).alias("_suspect"),
-        )
+    # each value parsed once (the checks read it); no line column: row i is line i + 2,
+    # numbered at the end rather than held through the scan
+    query = lf.with_columns(**plan.staged).select(
+        *plan.distinct,
+        *plan.staged,
+        pl.any_horizontal(plan.per_row or [pl.lit(False)]).alias("_suspect"),
     )
     digest: list[str] = []
     hasher = threading.Thread(target=lambda: digest.append(sha256_file(p)))
@@ -309,11 +304,16 @@ def read_plain(
         hasher.join()
     if frame.height == 0 or frame["_suspect"].any():
         return None
+    # the columns held as series, not a frame: a frame query on columns chunked unlike
+    # (streamed ones, a looked-up date) first copies them all into one chunk each
+    columns = {c.name: c for c in frame.iter_columns() if c.name != "_suspect"}
+    del frame
     for header in plan.distinct:
-        mapped = _distinct_values(frame, header, plan)
+        mapped = _distinct_values(columns.pop(header), header, plan)
         if mapped is None:
             return None
-        frame = frame.with_columns(mapped)
+        columns[mapped.name] = mapped  # the category column goes once its value is in
+        del mapped
     values = {
         f.canonical: pl.col(
             _temp(f.header, header=True) if f.header in plan.distinct else _temp(f.canonical)
@@ -324,8 +324,8 @@ def read_plain(
     out["account_id"] = out["account_id"].cast(pl.Categorical)
     for d in layout.dimensions:
         out[d] = pl.col(_temp(d, header=True))
-    box = [frame]
-    del frame
-    frame = _aligned(box, [*(c for e in out.values() for c in e.meta.root_names()), LINE])
-    frame = frame.select(*(e.alias(k) for k, e in out.items()), pl.col(LINE))
+    frame = _aligned(columns, [c for e in out.values() for c in e.meta.root_names()])
+    frame = frame.select(*(e.alias(k) for k, e in out.items()))
+    # the full parser's line numbers (``Int64``): the file has no row problem, so row i is line i + 2
+    frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE))
     return PlainRead(frame, layout, Source(path, digest[0], frame.height))
