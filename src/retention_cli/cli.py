@@ -1463,10 +1463,12 @@ def verify_cmd(
         raise typer.Exit(ExitCode.REGRESSION)
 
 
-ALLOCATOR = "dirty_decay_ms:100,muzzy_decay_ms:0"
+ALLOCATOR = "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0"
 """Polars' jemalloc settings for a CLI run: hand freed memory back to the system
 after 0.1 s instead of 10 s. On 11M rows, `report` peaks at 1.10 GB instead of
-1.40 GB for about 4% more time. Set ``_RJEM_MALLOC_CONF`` yourself to override."""
+1.40 GB for about 4% more time. The background thread purges on time, not only
+when the process next allocates (100M-row ``nrr``: 0.2 GB less at the peak).
+Set ``_RJEM_MALLOC_CONF`` yourself to override."""
 
 
 def command_app(argv: list[str]) -> typer.Typer:
