@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import inspect
 import os
 import sys
@@ -65,11 +66,22 @@ class _Plain:
                 param.metavar = ""
             elif param.param_type_name == "argument" and param.metavar:
                 param.display_type_rich = lambda ctx: None
-            if getattr(param, "_runtime_param", False) is None and hasattr(
-                param, "type_descriptor"
+            if (
+                getattr(param, "_runtime_param", False) is None
+                and hasattr(param, "type_descriptor")
+                and _coercion_available()
             ):
                 param._runtime_param = _Coercion()
         return params
+
+
+@functools.cache
+def _coercion_available() -> bool:
+    """True when this Typer has the private conversion modules :class:`_Coercion` calls
+    (Typer 0.29); any other Typer converts every value its own way."""
+    from importlib.util import find_spec
+
+    return all(find_spec(m) is not None for m in ("typer._coercion", "typer._param_types"))
 
 
 _SLOW = object()
