@@ -227,7 +227,8 @@ above run on random ones in the full suite)."""
 
 
 def test_the_paths_agree_on_hand_made_histories() -> None:
-    properties = (  # test_a_huge_reactivation_window_is_no_window was slow already
+    properties = (
+        test_a_huge_reactivation_window_is_no_window,
         test_monthly_path_sums_to_the_join_path,
         test_steps_without_joins_match_the_join_path,
         test_quarter_and_year_steps_without_joins_match_the_join_path,
