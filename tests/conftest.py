@@ -72,6 +72,8 @@ SLOW: frozenset[str] = frozenset(
         "tests/test_fx.py::test_roll_up_never_creates_churn_when_only_the_child_changes",
         "tests/test_fx.py::test_credit_split_sums_exactly_to_the_bridge",
         "tests/test_fuzz_load.py::test_random_csv",  # test_random_bytes, test_known stay
+        # test_render_json: ..._on_hand_made_documents is its quick sibling
+        "tests/test_render_json.py::test_layout_is_json_dumps_indent_2",
         # test_paths: test_the_paths_agree_on_hand_made_histories runs each of these
         "tests/test_paths.py::test_a_huge_reactivation_window_is_no_window",
         "tests/test_paths.py::test_monthly_path_sums_to_the_join_path",

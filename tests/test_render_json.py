@@ -26,3 +26,22 @@ ANY = st.recursive(SCALARS, lambda inner: st.lists(inner) | st.dictionaries(st.t
 def test_layout_is_json_dumps_indent_2(doc: dict) -> None:
     want = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
     assert layout(doc) == want
+
+
+HAND_MADE = (
+    {},
+    {"rows": []},
+    {"rows": [{}]},
+    {"schema_version": 1, "rows": [{"a": 1, "b": None, "c": True}, {"a": -2.5, "b": "x"}]},
+    {"rows": [{"text": "},\n      {"}, {"text": "}, {", "nested": [1, {"k": "\u2028"}]}]},
+    {"deep": {"rows": [{"é": "\x7f"}], "empty": {}, "list": [[], [[]], [1, [2, [3]]]]}},
+    {"mixed": [{"a": 1}, 2, "three", [4]], "floats": [0.1, 1e300, -0.0]},
+)
+"""Documents the quick suite checks (the property above runs on random ones in the
+full suite): flat rows, empty rows and lists, separator look-alikes in text, nesting."""
+
+
+def test_layout_is_json_dumps_indent_2_on_hand_made_documents() -> None:
+    for doc in HAND_MADE:
+        want = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+        assert layout(doc) == want, doc
