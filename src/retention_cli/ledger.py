@@ -109,19 +109,6 @@ def had_arr_before() -> pl.Expr:
     return positive_months() - (pl.col("arr") > 0).cast(pl.Int64) > 0
 
 
-def account_period_key(
-    account: str | pl.Expr = "account_id", period: str | pl.Expr = "period"
-) -> pl.Expr:
-    """One Int64 standing for (account code, period index).
-
-    Joins on it are far cheaper than on the two columns. Period indexes are
-    below 2**20 (year 87,000).
-    """
-    a = pl.col(account) if isinstance(account, str) else account
-    p = pl.col(period) if isinstance(period, str) else period
-    return a.cast(pl.Int64) * (1 << 20) + p.cast(pl.Int64)
-
-
 def account_codes(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """Integer account codes, ranked by name: the ``account_id → account`` table and each row's code.
 
@@ -567,7 +554,7 @@ def _build(
         last = min(last, calendar.period_of(as_of))
         dense = dense.filter(pl.col("period") <= last)
     if config.policies.churn_grace:
-        dense, n_gaps = _bridge_gaps(dense, config.policies.churn_grace)
+        dense, n_gaps = bridge_gaps(dense, config.policies.churn_grace)
         counts.gaps = n_gaps
         if n_gaps and part_span is None:
             warnings.append(_gaps_warning(config.policies.churn_grace, n_gaps))
@@ -633,7 +620,7 @@ def _check_bounds(
     check_dates(frame, dated, path, calendar)
 
 
-def _bridge_gaps(dense: pl.LazyFrame, grace: int) -> tuple[pl.LazyFrame, int]:
+def bridge_gaps(dense: pl.LazyFrame, grace: int) -> tuple[pl.LazyFrame, int]:
     """Carry an account's ARR through short gaps at zero ARR (``churn_grace``).
 
     A gap is a run of at most ``grace`` zero months that ends with the account

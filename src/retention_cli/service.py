@@ -22,8 +22,7 @@ from retention_cli.inputs import LINE, Loaded, ReadLimits, Rules, load, load_fra
 from retention_cli.inputs.checks import check_segment_values
 from retention_cli.inputs.columns import AUTO_COLUMNS
 from retention_cli.keys import AGE_PATTERN, KEYS
-from retention_cli.ledger import Ledger, build_ledger
-from retention_cli.ledger import _bridge_gaps as bridge_gaps
+from retention_cli.ledger import Ledger, bridge_gaps, build_ledger
 from retention_cli.metrics import BRIDGE_KEYS, bridge, retention
 from retention_cli.metrics.bands import COMPUTED_DIMENSIONS, order_bands, with_bands
 from retention_cli.metrics.books import books
