@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -87,6 +88,58 @@ def add_batches(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     return both.group_by(keys, maintain_order=True).agg(pl.exclude(keys).sum())
 
 
+def account_runs(ids: pl.Series) -> pl.Series | None:
+    """The first row of each run of equal ``ids``, when every account's rows are one run.
+
+    That is, when each account's rows are together (a file written account by
+    account, as most exports are); None when some account's rows are apart. Compares
+    category codes (or hashes: equal names hash equal, so a hash shared by two names
+    only joins runs, never splits an account).
+    """
+    code = ids.to_physical() if ids.dtype == pl.Categorical else ids.hash()
+    n = code.len()
+    # zero-copy halves: only the comparison's bits are new
+    changed = (code.slice(1) != code.slice(0, n - 1)).fill_null(value=True)
+    starts = pl.concat([pl.Series([0], dtype=pl.UInt32), (changed.arg_true() + 1).cast(pl.UInt32)])
+    del changed
+    heads = code.gather(starts)
+    return starts if heads.n_unique() == heads.len() else None
+
+
+def account_parts(frame: pl.DataFrame, parts: int) -> Iterator[pl.DataFrame]:
+    """The rows of ``frame`` in about ``parts`` parts of whole accounts, one at a time.
+
+    When every account's rows are together (:func:`account_runs`), each part is a
+    slice (no copy) of about ``height / parts`` rows, cut at an account's first row.
+    Otherwise part ``i`` holds the accounts whose id's category code (or hash) is ``i``
+    modulo ``parts``: one filter of the whole frame each (a part may be empty). Every
+    row is in exactly one part.
+    """
+    rows = frame.height
+    ids = frame.get_column("account_id")
+    starts = account_runs(ids) if rows > 1 and parts > 1 else None
+    if starts is not None or rows <= 1 or parts <= 1:
+        if starts is None:
+            cuts = [0, rows]
+        else:
+            # the first run that starts at or after each k-th of the rows
+            at = starts.search_sorted(
+                pl.Series([rows * i // parts for i in range(1, parts)], dtype=pl.UInt32),
+                side="left",
+            )
+            inner = [int(starts[i]) for i in at.to_list() if i < starts.len()]
+            cuts = sorted({0, *inner, rows})
+        del starts, ids
+        for lo, hi in itertools.pairwise(cuts):
+            yield frame.slice(lo, hi - lo)
+        return
+    code = ids.to_physical() if ids.dtype == pl.Categorical else ids.hash()
+    key = (code % parts).cast(pl.UInt16 if parts < 2**16 else pl.UInt32)
+    del ids, code
+    for i in range(parts):
+        yield frame.filter(key == i)  # held by the caller alone: freed when it lets go
+
+
 def retention_in_parts(
     loaded: Loaded,
     calendar: FiscalCalendar,
@@ -107,7 +160,7 @@ def retention_in_parts(
     retention frame. The checks over the whole file (the amounts' total, the date
     bounds) run first, as :func:`~retention_cli.ledger.build_ledger` runs them; the
     warnings about the whole file add up the parts' counts. An account's rows all
-    fall in one part (its id's category code, or hash, modulo ``parts``). Not for
+    fall in one part (:func:`account_parts`). Not for
     ``as_of``, a roll-up, dated FX or computed bands (the caller checks). Raises
     whatever a part raises (the caller then runs the whole-file path, which says it
     as ever).
@@ -131,13 +184,8 @@ def retention_in_parts(
         policies=config.policies,
     )
     periods = reporting_periods(whole, grain)
-    ids = loaded.frame.get_column("account_id")
-    code = ids.to_physical() if ids.dtype == pl.Categorical else ids.hash()
-    key = (code % parts).cast(pl.UInt16 if parts < 2**16 else pl.UInt32)
-    del ids, code
     sums, segments, counts = [], [], []
-    for i in range(parts):
-        rows = loaded.frame.filter(key == i)
+    for rows in account_parts(loaded.frame, parts):
         if rows.height == 0:
             continue
         part, found = build_ledger_part(
@@ -161,6 +209,8 @@ __all__ = [
     "BATCH_ROWS",
     "ENV_BATCH_ROWS",
     "account_batches",
+    "account_parts",
+    "account_runs",
     "add_batches",
     "batch_count",
     "batch_rows",

@@ -136,6 +136,23 @@ def account_codes(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     return accounts, codes
 
 
+def _part_codes(frame: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Series, int]:
+    """A part's account codes: ``accounts`` (None: see below), each row's code, the code bound.
+
+    The fast reader's categorical ids keep their category codes (no ranking of the
+    names: a part's figures are sums over accounts, whatever their order), and the
+    accounts table is left out (:func:`_check_non_negative` names an account from
+    the rows); other ids get :func:`account_codes`.
+    """
+    names = frame.get_column("account_id")
+    if names.dtype != pl.Categorical or names.len() == 0:
+        accounts, codes = account_codes(frame)
+        return accounts, codes, accounts.height
+    codes = names.to_physical().alias("account_id")
+    top = codes.max()
+    return None, codes, int(top) + 1 if isinstance(top, int) else 0
+
+
 def _dense(
     points: pl.DataFrame, n_accounts: int, last: int, *, fill: str, dims: list[str]
 ) -> pl.LazyFrame | None:
@@ -316,7 +333,8 @@ def build_ledger_part(
     has checked (:func:`ledger_span`). The ledger's warnings leave out those about
     the whole file (several snapshots in a month, months without snapshots,
     ``churn_grace`` gaps): the counts behind them are returned, to add up over the
-    parts (:func:`part_warnings`). Account codes rank the part's own accounts.
+    parts (:func:`part_warnings`). Account codes are the ids' category codes (no
+    accounts table; see :func:`_part_codes`), or rank the part's own accounts.
     Snapshots and movements only, without ``as_of``, a roll-up or dated FX.
     """
     return _build(loaded, calendar, config=config, dimensions=dimensions, part_span=span)
@@ -405,9 +423,14 @@ def _build(
     if loaded.shape is Shape.subscriptions:
         source, note = open_ended(source, config.subscriptions.open_end_dates)
         warnings += [note] if note else []
-    check_exact_sums(source, [money_column(loaded.shape.value)], path)
-    # integer account codes (rank by name: the same for every shape of one history)
-    accounts, codes = account_codes(source)
+    accounts: pl.DataFrame | None
+    if part_span is None:
+        check_exact_sums(source, [money_column(loaded.shape.value)], path)
+        # integer account codes (rank by name: the same for every shape of one history)
+        accounts, codes = account_codes(source)
+        n_accounts = accounts.height
+    else:  # a part: the whole file's sums were checked (ledger_span); codes need no names
+        accounts, codes, n_accounts = _part_codes(source)
     fx = config.fx if config.fx is not None and config.fx.restates else None
     currency = (
         account_currency(source, codes, path) if fx and "_currency" in source.columns else None
@@ -494,7 +517,7 @@ def _build(
             .agg(pl.col("value").sum(), *latest_dims)
             .collect()
         )
-        found = _dense(points, accounts.height, last, fill="cumulative", dims=dims)
+        found = _dense(points, n_accounts, last, fill="cumulative", dims=dims)
         assert found is not None  # grouped: one point per account-period
         dense = found
         opening = False
@@ -518,7 +541,7 @@ def _build(
                 .agg(pl.col("amount").sum().alias("value"), *latest_dims)
                 .collect()
             )
-            found = _dense(summed, accounts.height, last, fill="cumulative", dims=dims)
+            found = _dense(summed, n_accounts, last, fill="cumulative", dims=dims)
             assert found is not None  # grouped: one point per account-period
             dense = found
             opening = False
@@ -528,7 +551,7 @@ def _build(
             # one snapshot per account and month (the usual case) has nothing to pick
             found = _dense(
                 keyed.select("account_id", "period", pl.col("arr").alias("value"), *dims),
-                accounts.height, last, fill=fill, dims=dims,
+                n_accounts, last, fill=fill, dims=dims,
             )  # fmt: skip
             if found is None:
                 latest_df = keyed.group_by("account_id", "period").agg(
@@ -540,7 +563,7 @@ def _build(
                 counts.several = n_multi
                 if part_span is None:
                     warnings.append(_several_warning(n_multi))
-                found = _dense(latest_df.drop("_n"), accounts.height, last, fill=fill, dims=dims)
+                found = _dense(latest_df.drop("_n"), n_accounts, last, fill=fill, dims=dims)
             assert found is not None  # one point per account-period now
             dense = found
             present = set(keyed.get_column("period").unique().to_list())
@@ -575,6 +598,7 @@ def _build(
         data, fx_state = restate_ledger(data, currency, fx, ends, path=path)
     parents = frame_parents(loaded, parents)
     if parents is not None:  # roll-up: each parent's ARR is the sum of its children's
+        assert accounts is not None  # a part (no accounts table) has no roll-up
         unknown = parents.join(accounts, on="account", how="anti")["account"].sort()
         if unknown.len():  # a child spelt differently from the data would split a customer
             shown = ", ".join(map(repr, unknown.head(3).to_list()))
@@ -674,9 +698,16 @@ def _empty_labels(present: set[int], first: int, last: int, calendar: FiscalCale
     return [calendar.label(p, Grain.month) for p in range(first, last + 1) if p not in present]
 
 
-def _check_non_negative(data: pl.DataFrame, loaded: Loaded, accounts: pl.DataFrame) -> None:
+def _check_non_negative(data: pl.DataFrame, loaded: Loaded, accounts: pl.DataFrame | None) -> None:
     bad = data.filter(pl.col("arr") < 0)
     if bad.height:
+        if accounts is None:  # a part's category codes (_part_codes): the names from the rows
+            ids = pl.col("account_id")
+            accounts = (
+                loaded.frame.select(ids.to_physical(), ids.cast(pl.String).alias("account"))
+                .filter(ids.is_in(bad.get_column("account_id").unique().implode()))
+                .unique("account_id")
+            )
         bad = bad.join(accounts, on="account_id").drop("account_id")
         r = bad.rename({"account": "account_id"}).row(0, named=True)
         msg = f"account {r['account_id']!r} has negative ARR ({r['arr'] / 100:.2f}) at the end of a period"
