@@ -26,6 +26,8 @@ from retention_cli.batches import (
     BATCH_ROWS,
     ENV_BATCH_ROWS,
     account_batches,
+    account_parts,
+    account_runs,
     add_batches,
     batch_count,
     batch_rows,
@@ -356,3 +358,121 @@ def test_cli_output_is_the_same_in_batches(args: str, monkeypatch: pytest.Monkey
     batched = CliRunner().invoke(app, args.split())
     assert batched.exit_code == 0, batched.stderr
     assert batched.stdout == whole.stdout
+
+
+def _categorical(loaded: rc.Loaded) -> rc.Loaded:
+    """``loaded`` with the fast reader's kind of ids (category codes)."""
+    loaded.frame = loaded.frame.with_columns(pl.col("account_id").cast(pl.Categorical))
+    return loaded
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    h=histories(),
+    shape=st.sampled_from(["snapshots", "movements"]),
+    order=st.sampled_from(["accounts", "dates", "shuffled"]),
+    categorical=st.booleans(),
+    by=st.sampled_from([(), ("segment",)]),
+    grace=st.integers(0, 1),
+    k=st.integers(2, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_parts_in_any_row_order_are_byte_identical(
+    h: dict,
+    shape: str,
+    order: str,
+    categorical: bool,
+    by: tuple[str, ...],
+    grace: int,
+    k: int,
+    seed: int,
+) -> None:
+    """Rows account by account (slices), by date or shuffled (filters), ids as text or
+    category codes: the parts give the bytes of one run."""
+    frame = SHAPES[shape](h)
+    if order == "dates":
+        frame = frame.sort("date", maintain_order=True)
+    elif order == "shuffled":
+        frame = frame.sample(fraction=1.0, shuffle=True, seed=seed)
+    config = Config(policies=Policies(churn_grace=grace))
+    opts = RunOptions(window=3, by=by)
+
+    def run() -> str:
+        loaded = load_frame(frame, shape=shape)
+        return to_json(
+            compute("nrr", _categorical(loaded) if categorical else loaded, config, opts)
+        )
+
+    with rows_per_batch(None):
+        whole = run()
+    with rows_per_batch(max(1, math.ceil(frame.height / k))):
+        assert run() == whole
+
+
+def _parts_of(ids: list[str], parts: int, *, categorical: bool = False) -> list[list[str]]:
+    frame = pl.DataFrame({"account_id": ids, "_line": range(2, len(ids) + 2)})
+    if categorical:
+        frame = frame.with_columns(pl.col("account_id").cast(pl.Categorical))
+    return [p.get_column("account_id").cast(pl.String).to_list()
+            for p in account_parts(frame, parts)]  # fmt: skip
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_account_parts_cut_runs_into_slices(categorical: bool) -> None:
+    """Rows account by account: slices cut at an account's first row, in file order."""
+    ids = ["b"] * 3 + ["a"] * 2 + ["d"] + ["c"] * 4
+    assert account_runs(pl.Series(ids)) is not None
+    assert account_runs(pl.Series(ids)).to_list() == [0, 3, 5, 6]  # type: ignore[union-attr]
+    assert _parts_of(ids, 2, categorical=categorical) == [ids[:5], ids[5:]]
+    # a cut inside a run moves to the next account's first row (2 -> 3)
+    assert _parts_of(ids, 3, categorical=categorical) == [ids[:3], ids[3:6], ids[6:]]
+    # targets rows 2, 5 and 7: 7 is inside c's run, the last (no cut after it)
+    assert _parts_of(ids, 4, categorical=categorical) == [ids[:3], ids[3:5], ids[5:]]
+    assert _parts_of(ids, 50, categorical=categorical) == [ids[:3], ids[3:5], ids[5:6], ids[6:]]
+    assert _parts_of(ids, 1, categorical=categorical) == [ids]
+    assert _parts_of(["a"], 4, categorical=categorical) == [["a"]]
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_account_parts_of_scattered_rows_keep_accounts_whole(categorical: bool) -> None:
+    """An account whose rows are apart (here a and b): no slices; each account in one part."""
+    ids = ["a", "b", "a", "c", "b", "d", "d", "a"]
+    assert account_runs(pl.Series(ids)) is None
+    parts = _parts_of(ids, 3, categorical=categorical)
+    assert sorted(i for p in parts for i in p) == sorted(ids)  # every row once
+    for name in set(ids):
+        holding = [p for p in parts if name in p]
+        assert len(holding) == 1
+        assert holding[0].count(name) == ids.count(name)
+
+
+def test_a_part_with_category_codes_names_its_negative_account(tmp_path: Path) -> None:
+    """A part keeps the ids' category codes (no accounts table): an error still names the account."""
+    from dataclasses import replace
+
+    from retention_cli.calendar import FiscalCalendar
+    from retention_cli.ledger import build_ledger_part, ledger_span
+
+    path = tmp_path / "negative.csv"
+    path.write_text(
+        "date,account_id,type,amount\n2025-01-05,A,new,100.00\n2025-01-06,B,new,50.00\n"
+        "2025-02-06,B,contraction,-20.00\n2025-03-06,C,new,10.00\n"
+    )
+    loaded = _categorical(rc.load(str(path)))
+    cut = (pl.col("account_id").cast(pl.String) == "B") & (pl.col("type") == "contraction")
+    loaded.frame = loaded.frame.with_columns(  # after the load's checks
+        amount=pl.when(cut).then(pl.lit(-20_000, pl.Int64)).otherwise("amount")
+    )
+    calendar, config = FiscalCalendar(), Config()
+    span = ledger_span(loaded, calendar, config)
+    part = replace(loaded, frame=loaded.frame.slice(1, 2))  # B alone
+    with pytest.raises(rc.InputError) as err:
+        build_ledger_part(part, calendar, config=config, dimensions=[], span=span)
+    assert "account 'B' has negative ARR (-150.00)" in str(err.value.lines())
+    ledger, _ = build_ledger_part(
+        replace(loaded, frame=loaded.frame.slice(0, 1)), calendar, config=config, dimensions=[],
+        span=span,
+    )  # fmt: skip
+    assert ledger.accounts is None
+    assert ledger.collect().get_column("arr").to_list() == [10_000, 10_000, 10_000]

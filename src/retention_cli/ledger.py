@@ -145,12 +145,15 @@ def _part_codes(frame: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Series, in
     the rows); other ids get :func:`account_codes`.
     """
     names = frame.get_column("account_id")
-    if names.dtype != pl.Categorical or names.len() == 0:
-        accounts, codes = account_codes(frame)
-        return accounts, codes, accounts.height
-    codes = names.to_physical().alias("account_id")
-    top = codes.max()
-    return None, codes, int(top) + 1 if isinstance(top, int) else 0
+    if names.dtype == pl.Categorical and names.len():
+        codes = names.to_physical()
+        lo, hi = codes.min(), codes.max()
+        # category codes are the process's (every categorical so far): used as they are
+        # (less the lowest) while they are not much sparser than the rows
+        if isinstance(lo, int) and isinstance(hi, int) and hi - lo < max(4 * codes.len(), 2**20):
+            return None, (codes - lo).cast(pl.UInt32).alias("account_id"), hi - lo + 1
+    accounts, ranked = account_codes(frame)
+    return accounts, ranked, accounts.height
 
 
 def _dense(
@@ -703,8 +706,9 @@ def _check_non_negative(data: pl.DataFrame, loaded: Loaded, accounts: pl.DataFra
     if bad.height:
         if accounts is None:  # a part's category codes (_part_codes): the names from the rows
             ids = pl.col("account_id")
+            code = ids.to_physical() - ids.to_physical().min()
             accounts = (
-                loaded.frame.select(ids.to_physical(), ids.cast(pl.String).alias("account"))
+                loaded.frame.select(code.cast(pl.UInt32), ids.cast(pl.String).alias("account"))
                 .filter(ids.is_in(bad.get_column("account_id").unique().implode()))
                 .unique("account_id")
             )
