@@ -185,13 +185,16 @@ def retention_in_parts(
     )
     periods = reporting_periods(whole, grain)
     sums, segments, counts = [], [], []
+    known: set[int] = set()  # the months a snapshot is dated in, found so far
     for rows in account_parts(loaded.frame, parts):
         if rows.height == 0:
             continue
         part, found = build_ledger_part(
-            replace(loaded, frame=rows), calendar, config=config, dimensions=dimensions, span=span
-        )
+            replace(loaded, frame=rows), calendar, config=config, dimensions=dimensions,
+            span=span, known=known,
+        )  # fmt: skip
         del rows
+        known |= found.present or set()
         sums.append(retention_sums(part.frame, periods, window=window, method=method, by=by))
         if by:
             segments.append(part.frame.select(by).unique().collect())

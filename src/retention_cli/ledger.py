@@ -22,6 +22,8 @@ from retention_cli.options import Grain, Shape
 from retention_cli.rollup import frame_parents, roll_up
 
 if TYPE_CHECKING:
+    from collections.abc import Set
+
     from retention_cli.config import Config, Policies
 
 
@@ -319,7 +321,8 @@ class PartCounts:
     gaps: int = 0
     """``churn_grace`` gaps bridged."""
     present: set[int] | None = None
-    """The months some snapshot is dated in (None: not a snapshot file)."""
+    """The months some snapshot is dated in (None: not a snapshot file); of a part,
+    those among the months it was asked to look for."""
 
 
 def build_ledger_part(
@@ -329,6 +332,7 @@ def build_ledger_part(
     config: Config,
     dimensions: list[str],
     span: tuple[int, int],
+    known: Set[int] = frozenset(),
 ) -> tuple[Ledger, PartCounts]:
     """The ledger of the accounts in ``loaded`` (some of a file's accounts), over ``span``.
 
@@ -338,9 +342,13 @@ def build_ledger_part(
     ``churn_grace`` gaps): the counts behind them are returned, to add up over the
     parts (:func:`part_warnings`). Account codes are the ids' category codes (no
     accounts table; see :func:`_part_codes`), or rank the part's own accounts.
-    Snapshots and movements only, without ``as_of``, a roll-up or dated FX.
+    ``known``: months an earlier part found a snapshot in (not looked for again; once
+    every month is found, a part looks for none). Snapshots and movements only,
+    without ``as_of``, a roll-up or dated FX.
     """
-    return _build(loaded, calendar, config=config, dimensions=dimensions, part_span=span)
+    return _build(
+        loaded, calendar, config=config, dimensions=dimensions, part_span=span, part_known=known
+    )
 
 
 def ledger_span(loaded: Loaded, calendar: FiscalCalendar, config: Config) -> tuple[int, int]:
@@ -411,6 +419,7 @@ def _build(
     as_of: dt.date | None = None,
     parents: pl.DataFrame | None = None,
     part_span: tuple[int, int] | None = None,
+    part_known: Set[int] = frozenset(),
 ) -> tuple[Ledger, PartCounts]:
     """:func:`build_ledger`, or with ``part_span`` :func:`build_ledger_part`."""
     counts = PartCounts()
@@ -569,7 +578,12 @@ def _build(
                 found = _dense(latest_df.drop("_n"), n_accounts, last, fill=fill, dims=dims)
             assert found is not None  # one point per account-period now
             dense = found
-            present = set(keyed.get_column("period").unique().to_list())
+            dated_in = keyed.get_column("period")
+            if part_span is not None:  # a part: only the months no part before found
+                sought = [p for p in range(first, last + 1) if p not in part_known]
+                dated_in = dated_in.filter(dated_in.is_in(sought)) if sought else dated_in.clear()
+            present = set(dated_in.unique().to_list())
+            del dated_in
             del keyed
             counts.present = present
             empty = _empty_labels(present, first, last, calendar)
