@@ -158,6 +158,36 @@ def _part_codes(frame: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Series, in
     return accounts, ranked, accounts.height
 
 
+def _firsts(points: pl.DataFrame, n_accounts: int) -> pl.DataFrame:
+    """Each account's first period: ``account_id, period`` by account, accounts with a point only.
+
+    The periods scattered by account in reverse row order (an account's first row
+    wins: its first period when the rows run forward in time, as files do), kept when
+    no point is earlier than its account's (so each is its account's least, whichever
+    row the scatter kept); else a group-by.
+    """
+    ids, period = points.get_column("account_id"), points.get_column("period")
+    least = pl.repeat(None, n_accounts, dtype=period.dtype, eager=True).scatter(
+        ids.reverse(), period.reverse()
+    )
+    if (period >= least.gather(ids)).all():
+        return (
+            least.alias("period")
+            .to_frame()
+            .with_row_index("account_id")
+            .filter(pl.col("period").is_not_null())
+            .with_columns(pl.col("account_id").cast(ids.dtype))
+        )
+    del least
+    return (
+        points.lazy()
+        .group_by("account_id")
+        .agg(pl.col("period").min())
+        .sort("account_id")
+        .collect(engine="streaming")
+    )
+
+
 def _dense(
     points: pl.DataFrame, n_accounts: int, last: int, *, fill: str, dims: list[str]
 ) -> pl.LazyFrame | None:
@@ -172,13 +202,7 @@ def _dense(
     (values are deltas: the running sum). Dimension values carry forward. None
     when an account-period has more than one point.
     """
-    firsts = (
-        points.lazy()
-        .group_by("account_id")
-        .agg(pl.col("period").min())
-        .sort("account_id")
-        .collect(engine="streaming")
-    )
+    firsts = _firsts(points, n_accounts)
     length = (last + 1 - firsts["period"]).cast(pl.Int64)
     size = int(length.sum())
     # row of (a, p) = start[a] + p, where start[a] = offset[a] - first[a]; Int32 arithmetic
