@@ -1,7 +1,16 @@
-"""Shared fixtures: a pinned terminal, example paths, and a CLI runner."""
+"""Shared fixtures: a pinned terminal, example paths, a CLI runner, a PostgreSQL server.
+
+Every test is safe under pytest-xdist (``-n 2``: each worker its own process, tests
+in any order): tests write only under ``tmp_path``, and a server or a browser gets
+its own port, data and profile directories, so two may run at once. (Not
+``--dist loadgroup`` to start the server once: with pytest 9.2 and xdist 3.8 it
+silently groups nothing, pytest-dev/pytest-xdist#1386.)
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +40,79 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in an empty directory (no stray retention.yaml)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL server on loopback (tests/test_sql*.py): its URI.
+
+    One per test process: once in a serial run, once per xdist worker that runs a
+    test using it; tests replace the tables they use."""
+    yield from postgres_server()
+
+
+def postgres_server(attempts: int = 3) -> Iterator[str]:
+    """Start a throwaway PostgreSQL server on loopback (Debian's binaries; skipped with
+    the reason where there are none, or no ADBC driver), yield its URI, stop it.
+
+    Its data and socket directory is a fresh temporary one; its port is a free one,
+    picked again when another process took it between the pick and the start."""
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    pytest.importorskip("adbc_driver_postgresql", reason="the warehouse extra's ADBC driver")
+    found = shutil.which("initdb") or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
+    )
+    if found is None or shutil.which("psql") is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, psql); .ci/run installs them when root")
+    bindir = Path(found).resolve().parent
+    base = Path(tempfile.mkdtemp(prefix="retention-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run the server")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    port = 0
+    try:
+        subprocess.run(
+            [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "retention", "--auth=trust"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        for attempt in range(attempts):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            try:
+                subprocess.run(
+                    [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"),
+                     "-w", "-o", f"-k {base} -p {port} -c listen_addresses=127.0.0.1", "start"],
+                    check=True, capture_output=True, timeout=120,
+                )  # fmt: skip
+                break
+            except subprocess.CalledProcessError:
+                if attempt == attempts - 1:
+                    raise
+    except (subprocess.SubprocessError, OSError) as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.skip(f"PostgreSQL did not start: {exc}")
+    try:
+        yield f"postgresql://retention@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        shutil.rmtree(base, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- the quick suite
