@@ -21,13 +21,18 @@ EXAMPLES = ROOT / "examples"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-@pytest.fixture(autouse=True)
-def _pinned_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+def pin_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same bytes on every machine: fixed width, no colour, no ambient config."""
     for var in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TERM", "dumb")
+
+
+@pytest.fixture(autouse=True)
+def _pinned_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`pin_terminal` for every test (a module-scoped fixture calls it itself)."""
+    pin_terminal(monkeypatch)
 
 
 @pytest.fixture
