@@ -14,11 +14,35 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# Typer's CliRunner.invoke(app, ...) turns the whole Typer app into its Click command on
+# every call (every command, every option: about half of an in-process CLI test's time).
+# Built once per app object here, as a real process builds it once and runs it; each
+# invocation still gets its own context, streams and environment. Command building
+# itself stays tested where it is the point (typer.main.get_command in test_cli.py,
+# test_startup.py, test_terminal.py).
+_build_command = getattr(typer.testing, "_get_command", None)
+_BUILT: dict[int, tuple[object, object]] = {}  # id(app) -> (app, its Click command)
+
+
+def _command_once(app: object) -> object:
+    """``app``'s Click command, built on first use (the app is kept, so its id stays its own)."""
+    hit = _BUILT.get(id(app))
+    if hit is None or hit[0] is not app:
+        hit = _BUILT[id(app)] = (app, _build_command(app))  # type: ignore[misc]
+    return hit[1]
+
+
+# (conftest runs twice, as pytest's ``conftest`` and as ``tests.conftest``: patch once)
+if _build_command is not None and not hasattr(_build_command, "built_once"):
+    _command_once.built_once = True  # type: ignore[attr-defined]
+    typer.testing._get_command = _command_once  # type: ignore[attr-defined]
 
 
 def pin_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
