@@ -1,24 +1,62 @@
-"""Shared fixtures: a pinned terminal, example paths, and a CLI runner."""
+"""Shared fixtures: a pinned terminal, example paths, a CLI runner, a PostgreSQL server.
+
+Every test is safe under pytest-xdist (``-n 2``: each worker its own process, tests
+in any order): tests write only under ``tmp_path``, and a server or a browser gets
+its own port, data and profile directories, so two may run at once. (Not
+``--dist loadgroup`` to start the server once: with pytest 9.2 and xdist 3.8 it
+silently groups nothing, pytest-dev/pytest-xdist#1386.)
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
+# Typer's CliRunner.invoke(app, ...) turns the whole Typer app into its Click command on
+# every call (every command, every option: about half of an in-process CLI test's time).
+# Built once per app object here, as a real process builds it once and runs it; each
+# invocation still gets its own context, streams and environment. Command building
+# itself stays tested where it is the point (typer.main.get_command in test_cli.py,
+# test_startup.py, test_terminal.py).
+_build_command = getattr(typer.testing, "_get_command", None)
+_BUILT: dict[int, tuple[object, object]] = {}  # id(app) -> (app, its Click command)
 
-@pytest.fixture(autouse=True)
-def _pinned_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+
+def _command_once(app: object) -> object:
+    """``app``'s Click command, built on first use (the app is kept, so its id stays its own)."""
+    hit = _BUILT.get(id(app))
+    if hit is None or hit[0] is not app:
+        hit = _BUILT[id(app)] = (app, _build_command(app))  # type: ignore[misc]
+    return hit[1]
+
+
+# (conftest runs twice, as pytest's ``conftest`` and as ``tests.conftest``: patch once)
+if _build_command is not None and not hasattr(_build_command, "built_once"):
+    _command_once.built_once = True  # type: ignore[attr-defined]
+    typer.testing._get_command = _command_once  # type: ignore[attr-defined]
+
+
+def pin_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same bytes on every machine: fixed width, no colour, no ambient config."""
     for var in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TERM", "dumb")
+
+
+@pytest.fixture(autouse=True)
+def _pinned_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`pin_terminal` for every test (a module-scoped fixture calls it itself)."""
+    pin_terminal(monkeypatch)
 
 
 @pytest.fixture
@@ -31,6 +69,79 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in an empty directory (no stray retention.yaml)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL server on loopback (tests/test_sql*.py): its URI.
+
+    One per test process: once in a serial run, once per xdist worker that runs a
+    test using it; tests replace the tables they use."""
+    yield from postgres_server()
+
+
+def postgres_server(attempts: int = 3) -> Iterator[str]:
+    """Start a throwaway PostgreSQL server on loopback (Debian's binaries; skipped with
+    the reason where there are none, or no ADBC driver), yield its URI, stop it.
+
+    Its data and socket directory is a fresh temporary one; its port is a free one,
+    picked again when another process took it between the pick and the start."""
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    pytest.importorskip("adbc_driver_postgresql", reason="the warehouse extra's ADBC driver")
+    found = shutil.which("initdb") or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
+    )
+    if found is None or shutil.which("psql") is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, psql); .ci/run installs them when root")
+    bindir = Path(found).resolve().parent
+    base = Path(tempfile.mkdtemp(prefix="retention-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run the server")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    port = 0
+    try:
+        subprocess.run(
+            [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "retention", "--auth=trust"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        for attempt in range(attempts):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            try:
+                subprocess.run(
+                    [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"),
+                     "-w", "-o", f"-k {base} -p {port} -c listen_addresses=127.0.0.1", "start"],
+                    check=True, capture_output=True, timeout=120,
+                )  # fmt: skip
+                break
+            except subprocess.CalledProcessError:
+                if attempt == attempts - 1:
+                    raise
+    except (subprocess.SubprocessError, OSError) as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.skip(f"PostgreSQL did not start: {exc}")
+    try:
+        yield f"postgresql://retention@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        shutil.rmtree(base, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- the quick suite

@@ -83,17 +83,21 @@ def test_nrf_2024_months_day_for_day() -> None:
     assert NRF.resolve("2024-03") == (D(2024, 3, 3), D(2024, 4, 6))
 
 
-def test_vector_and_scalar_agree_on_every_day() -> None:
-    days = pl.date_range(D(2015, 1, 1), D(2031, 12, 31), eager=True)
-    for cal in (
+@pytest.mark.parametrize(
+    "cal",
+    [
         NRF,
         FiscalCalendar(FiscalYear(calendar="4-4-5", week_ends_on="sunday", year_end="last")),
         FiscalCalendar(FiscalYear(start_month=7, calendar="5-4-4", week_ends_on="friday")),
-    ):
-        got = pl.DataFrame({"d": days}).select(cal.period_expr(pl.col("d")))["d"].to_list()
-        assert got == [cal.period_of(d) for d in days.to_list()]
-        for d, p in zip(days.to_list()[::37], got[::37], strict=True):
-            assert cal.month_start(p) <= d <= cal.month_end(p)
+    ],
+    ids=["nrf-454", "445-sunday-last", "544-july-friday"],
+)  # one case per calendar (about 1-3 s each): pytest-xdist spreads them over its workers
+def test_vector_and_scalar_agree_on_every_day(cal: FiscalCalendar) -> None:
+    days = pl.date_range(D(2015, 1, 1), D(2031, 12, 31), eager=True)
+    got = pl.DataFrame({"d": days}).select(cal.period_expr(pl.col("d")))["d"].to_list()
+    assert got == [cal.period_of(d) for d in days.to_list()]
+    for d, p in zip(days.to_list()[::37], got[::37], strict=True):
+        assert cal.month_start(p) <= d <= cal.month_end(p)
 
 
 @pytest.mark.parametrize("pattern", ["4-4-5", "4-5-4", "5-4-4"])

@@ -15,15 +15,35 @@ from typer.testing import CliRunner
 
 from retention_cli.check import parse_tolerance
 from retention_cli.cli import app
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, pin_terminal
 
 TINY = EXAMPLES / "tiny_movements.csv"
 # A churns its 1500 on 2026-01-20: NRR at 2026-01 becomes (0 + 1500 + 800 + 0) / 4500 = 51.1%
 CHURN_A = "2026-01-20,A,churn,1500.00,SMB\n"
 
 
+@pytest.fixture(scope="module")
+def baselines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """baseline.json and by_segment.json of the tiny data (as same.csv): made once per
+    module, each test gets fresh copies (:func:`files`)."""
+    where = tmp_path_factory.mktemp("baselines")
+    (where / "same.csv").write_text(TINY.read_text())
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as mp:
+        pin_terminal(mp)
+        mp.chdir(where)
+        out = runner.invoke(app, ["report", "same.csv", "-f", "json", "-o", "baseline.json", "-q"])
+        assert out.exit_code == 0, out.stderr
+        seg = runner.invoke(
+            app,
+            ["report", "same.csv", "--by", "segment", "-f", "json", "-o", "by_segment.json", "-q"],
+        )
+        assert seg.exit_code == 0, seg.stderr
+    return {name: (where / name).read_bytes() for name in ("baseline.json", "by_segment.json")}
+
+
 @pytest.fixture
-def files(in_tmp: Path, runner: CliRunner) -> Path:
+def files(in_tmp: Path, baselines: dict[str, bytes]) -> Path:
     """baseline.json from the tiny data; churned.csv with one more churn; no_ent.csv without
     the Enterprise accounts (B, E)."""
     text = TINY.read_text()
@@ -31,12 +51,8 @@ def files(in_tmp: Path, runner: CliRunner) -> Path:
     (in_tmp / "churned.csv").write_text(text + CHURN_A)
     lines = text.splitlines(keepends=True)
     (in_tmp / "no_ent.csv").write_text("".join(x for x in lines if ",Enterprise" not in x))
-    out = runner.invoke(app, ["report", "same.csv", "-f", "json", "-o", "baseline.json", "-q"])
-    assert out.exit_code == 0, out.stderr
-    seg = runner.invoke(
-        app, ["report", "same.csv", "--by", "segment", "-f", "json", "-o", "by_segment.json", "-q"]
-    )
-    assert seg.exit_code == 0, seg.stderr
+    for name, content in baselines.items():
+        (in_tmp / name).write_bytes(content)
     return in_tmp
 
 

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from retention_cli.cli import app
 from retention_cli.render.values import VISIBLE, markdown_text, visible, visible_expr
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, pin_terminal
 
 # one hostile suffix per account of the tiny file; the segment carries the same suffix
 HOSTILE = {
@@ -48,12 +48,26 @@ def _hostile_csv(path: Path) -> None:
     frame.write_csv(path)
 
 
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The hostile file and its by-segment baseline ``base.json``: made once per module,
+    each test gets fresh copies (:func:`hostile`)."""
+    where = tmp_path_factory.mktemp("hostile")
+    _hostile_csv(where / NAME)
+    with pytest.MonkeyPatch.context() as mp:
+        pin_terminal(mp)
+        mp.chdir(where)
+        args = ["report", NAME, "--by", "segment", "-f", "json", "-o", "base.json"]
+        out = CliRunner().invoke(app, args)
+        assert out.exit_code == 0, out.stderr
+    return {name: (where / name).read_bytes() for name in (NAME, "base.json")}
+
+
 @pytest.fixture
-def hostile(in_tmp: Path, runner: CliRunner) -> Path:
+def hostile(in_tmp: Path, hostile_files: dict[str, bytes]) -> Path:
     """The hostile file, and ``base.json``: a by-segment baseline of the same data."""
-    _hostile_csv(in_tmp / NAME)
-    out = runner.invoke(app, ["report", NAME, "--by", "segment", "-f", "json", "-o", "base.json"])
-    assert out.exit_code == 0, out.stderr
+    for name, content in hostile_files.items():
+        (in_tmp / name).write_bytes(content)
     return in_tmp
 
 

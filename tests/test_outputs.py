@@ -124,6 +124,7 @@ def test_html_renders_in_headless_chromium(runner: CliRunner, in_tmp: Path) -> N
     shot = in_tmp / "report.png"
     subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+         f"--user-data-dir={in_tmp / 'profile'}",  # its own: another test process may run one
          "--window-size=1280,2000", (in_tmp / "r.html").as_uri()],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip

@@ -10,8 +10,10 @@ tests pit them against each other on random histories.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_properties import as_movements, as_snapshots, histories, ledger_of, month_day
@@ -226,18 +228,21 @@ HAND_MADE = (
 above run on random ones in the full suite)."""
 
 
-def test_the_paths_agree_on_hand_made_histories() -> None:
-    properties = (
+@pytest.mark.parametrize(
+    "prop",
+    [
         test_a_huge_reactivation_window_is_no_window,
         test_monthly_path_sums_to_the_join_path,
         test_steps_without_joins_match_the_join_path,
         test_quarter_and_year_steps_without_joins_match_the_join_path,
         test_explain_rows_sum_to_the_bridge,
         test_returns_excluded_without_per_account_windows_matches_the_join_path,
-    )
+    ],
+    ids=lambda prop: prop.__name__.removeprefix("test_"),
+)  # one case per property: about 3 s each, so pytest-xdist spreads them over its workers
+def test_the_paths_agree_on_hand_made_histories(prop: Any) -> None:
     for h in HAND_MADE:
-        for prop in properties:
-            prop.hypothesis.inner_test(h)  # type: ignore[attr-defined]
+        prop.hypothesis.inner_test(h)
 
 
 @st.composite

@@ -131,7 +131,8 @@ def test_printed_report_shows_every_column_header(runner: CliRunner, in_tmp: Pat
     pdf = in_tmp / "r.pdf"
     subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-         f"--print-to-pdf={pdf}", (in_tmp / "r.html").as_uri()],
+         f"--print-to-pdf={pdf}", f"--user-data-dir={in_tmp / 'profile'}",  # its own profile
+         (in_tmp / "r.html").as_uri()],
         check=True, capture_output=True, timeout=180,
     )  # fmt: skip
     words = subprocess.run(

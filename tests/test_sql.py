@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -406,65 +405,6 @@ def test_sample_is_a_stable_hash_share() -> None:
 
 
 # ----------------------------------------------------------------------------- PostgreSQL
-@pytest.fixture(scope="module")
-def postgres() -> object:
-    """A throwaway PostgreSQL server on loopback: its URI."""
-    yield from postgres_server()
-
-
-def postgres_server() -> Iterator[str]:
-    """Start a throwaway PostgreSQL server on loopback (Debian's binaries; skipped with
-    the reason where there are none, or no ADBC driver), yield its URI, stop it."""
-    import shutil
-    import socket
-    import subprocess
-    import tempfile
-
-    pytest.importorskip("adbc_driver_postgresql", reason="the warehouse extra's ADBC driver")
-    found = shutil.which("initdb") or next(
-        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
-    )
-    if found is None or shutil.which("psql") is None:
-        pytest.skip("no PostgreSQL server binaries (initdb, psql); .ci/run installs them when root")
-    bindir = Path(found).resolve().parent
-    base = Path(tempfile.mkdtemp(prefix="retention-pg-"))
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        import pwd
-
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no postgres user to run the server")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = base / "data"
-    try:
-        subprocess.run(
-            [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "retention", "--auth=trust"],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w",
-             "-o", f"-k {base} -p {port} -c listen_addresses=127.0.0.1", "start"],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-    except (subprocess.SubprocessError, OSError) as exc:
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.skip(f"PostgreSQL did not start: {exc}")
-    try:
-        yield f"postgresql://retention@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True, timeout=60, check=False,
-        )  # fmt: skip
-        shutil.rmtree(base, ignore_errors=True)
-
-
 def pg_table(uri: str, rows: list[tuple[object, ...]], shape: Shape, name: str = "t") -> None:
     """``rows`` as table ``name`` on the server (through psql)."""
     import subprocess

@@ -11,7 +11,6 @@ table, and on PostgreSQL where a server runs) and compares the frames exactly.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -284,14 +283,6 @@ def test_generated_segment_histories_equal_the_core(
 
 
 # ----------------------------------------------------------------------------- PostgreSQL
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL server on loopback (test_sql.py): its URI."""
-    from test_sql import postgres_server
-
-    yield from postgres_server()
-
-
 def pg_table(uri: str, rows: list[tuple[object, ...]], cols: dict[str, str]) -> None:
     """``rows`` as table ``t`` on the server (through psql)."""
     import subprocess
