@@ -87,14 +87,20 @@ def cohorts(
     # the ledger is dense and sorted by account and period: keep each account's rows
     # from its first month with ARR on, then the months that close an age (and the
     # data's last month, which closes an incomplete last period)
-    at_first = pl.when(first_row()).then(pl.int_range(pl.len())).forward_fill()
     closes = cal.grain_last_expr(pl.col("period"), grain)
     # an account has started once a month so far (this one included) ends with ARR > 0:
     # the latest such row, on rows sorted by account, is then the account's own
     account = pl.col("account_id")
     started = pl.when(pl.col("arr") > 0).then(account).forward_fill() == account
-    cells = ledger.frame.filter(started).with_columns(
-        _p0=cal.grain_last_expr(pl.col("period").gather(at_first), grain)
+
+    def at_first(expr: pl.Expr) -> pl.Expr:
+        """``expr`` on the account's first row, carried down its rows (a forward fill)."""
+        return pl.when(first_row()).then(expr).forward_fill()
+
+    cells = (
+        ledger.frame.select("account_id", "period", "arr", *by)
+        .filter(started)
+        .with_columns(_p0=cal.grain_last_expr(at_first(pl.col("period")), grain))
     )
     if step > 1:  # at month grain every month closes an age
         cells = cells.filter(
@@ -102,25 +108,31 @@ def cohorts(
             | (pl.col("period") == span)
         )
     # an account's first cell is age 0: its ARR (and segment) at acquisition
-    cells = cells.with_columns(pl.col(d).gather(at_first).fill_null(NONE_SEGMENT) for d in by)
-    cells = cells.with_columns(
-        _age=((closes - pl.col("_p0")) // step).cast(pl.Int32),
-        _arr=pl.col("arr"),
-        _arr0=pl.col("arr").gather(at_first),
-    )
-    aggs = [
-        pl.len().cast(pl.Int64).alias("_n"),
-        pl.col("_arr0").sum().alias("_s"),
-        pl.col("_arr").sum().alias("_e"),
-        kept_arr("_arr", "_arr0").sum().alias("_m"),
-        (pl.col("_arr") > 0).sum().cast(pl.Int64).alias("_alive"),
-    ]
-    groups = [cells.group_by("_p0", "_age").agg(aggs)]
+    cells = cells.with_columns(at_first(pl.col(d).fill_null(NONE_SEGMENT)).alias(d) for d in by)
+    aggs = [pl.len().cast(pl.Int64).alias("_n"), pl.col("arr").sum().alias("_e")]
+    if metric is CohortMetric.grr:  # the cap needs each account's first ARR on every row
+        cells = cells.with_columns(_arr0=at_first(pl.col("arr")))
+        aggs.append(kept_arr("arr", "_arr0").sum().alias("_m"))
+    if metric is CohortMetric.logos:
+        aggs.append((pl.col("arr") > 0).sum().cast(pl.Int64).alias("_alive"))
+    # grouped by the cell's month (one age of the cohort: an account has one cell an age)
+    groups = [cells.group_by("_p0", "period").agg(aggs)]
     if by:
         groups[0] = groups[0].with_columns(pl.lit(None, pl.String).alias(d) for d in by)
-        groups.append(cells.group_by("_p0", "_age", *by).agg(aggs))
-    long = pl.concat([g.select("_p0", *by, "_age", *(a.meta.output_name() for a in aggs))
-                      for g in groups]).collect()  # fmt: skip
+        groups.append(cells.group_by("_p0", "period", *by).agg(aggs))
+    names = [a.meta.output_name() for a in aggs]
+    long = pl.concat([g.select("_p0", *by, "period", *names) for g in groups]).collect()
+    long = long.with_columns(_age=((closes - pl.col("_p0")) // step).cast(pl.Int32)).drop("period")
+    # every account of a cohort runs to the data's end, so has a cell at each age the
+    # cohort reached: the sums at acquisition are the cohort's size at every age
+    size = long.filter(pl.col("_age") == 0).select(
+        "_p0", *by, pl.col("_n").alias("cohort_logos"), pl.col("_e").alias("cohort_start_arr")
+    )
+    long = long.join(size, on=["_p0", *by], how="left", nulls_equal=True)
+    if long.filter(pl.col("_n") != pl.col("cohort_logos")).height:
+        msg = "cohorts: a cohort's account is missing a month (the ledger is not dense)"
+        raise RuntimeError(msg)
+    long = long.with_columns(_s=pl.col("cohort_start_arr"))
     value = {
         CohortMetric.nrr: ratio("_e", "_s"),
         CohortMetric.grr: ratio("_m", "_s"),
@@ -129,9 +141,6 @@ def cohorts(
     long = long.with_columns(_value=value)
     n_ages = int(long.select(pl.col("_age").max()).item()) + 1 if long.height else 0
     keys = [age_key(grain, k) for k in range(n_ages)]
-    size = long.filter(pl.col("_age") == 0).select(
-        "_p0", *by, pl.col("_n").alias("cohort_logos"), pl.col("_s").alias("cohort_start_arr")
-    )
     wide = size
     if n_ages:
         matrix = long.select(
