@@ -31,7 +31,7 @@ from retention_cli.metrics.credit import CREDIT_KEYS, credit_split
 from retention_cli.metrics.distribution import DISTRIBUTION_KEYS, distribution
 from retention_cli.metrics.economics import CONTEXT_KEYS, available, economics_from
 from retention_cli.metrics.frames import order_rows
-from retention_cli.metrics.mix import MIX_KEYS, acquired, concentration, mix_from
+from retention_cli.metrics.mix import MIX_KEYS, acquired, acquired_from, concentration, mix_from
 from retention_cli.metrics.transfers import TRANSFER_KEYS
 from retention_cli.spend import SPEND_COLUMNS, spend_by_period
 
@@ -337,7 +337,10 @@ def _mix(run: Run) -> pl.DataFrame:
 
 def _growth_mix(run: Run) -> pl.DataFrame:
     o, led, by = run.opts, run.ledger, run.by
-    acq = acquired(led, grain=o.grain, window=o.window, by=by)
+    if by:
+        acq = acquired(led, grain=o.grain, window=o.window, by=by)
+    else:  # the totals follow from the bridge and retention already computed
+        acq = acquired_from(run.frame("bridge"), run.frame("nrr"))
     conc = concentration(led, grain=o.grain, by=by)
     frame = mix_from(run.frame("bridge"), run.frame("nrr"), acq, by=by, concentration_frame=conc)
     return order_rows(frame, reporting_periods(led, o.grain), by)
