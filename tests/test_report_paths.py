@@ -81,9 +81,13 @@ def test_month_bridge_codes_sum_as_the_classifier(ledger: Ledger, policies: Poli
     assert moved.sort("period").equals(want.sort("period"))
 
 
-def test_largest_accounts_as_a_full_sort(ledger: Ledger) -> None:
-    got = concentration(ledger).sort("period")
-    labels = reporting_periods(ledger, rc.Grain.month).select("_last", "period")
+@pytest.mark.parametrize("grain", [rc.Grain.month, rc.Grain.quarter])
+def test_largest_accounts_as_a_full_sort(ledger: Ledger, grain: rc.Grain) -> None:
+    got = concentration(ledger, grain=grain).sort("period")
+    # the totals read from the bridge (as the report does) are the same
+    from_bridge = concentration(ledger, grain=grain, totals=rc.bridge(ledger, grain=grain))
+    assert from_bridge.sort("period").equals(got)
+    labels = reporting_periods(ledger, grain).select("_last", "period")
     ranked = (
         ledger.collect()
         .filter(pl.col("arr") > 0)

@@ -341,7 +341,8 @@ def _growth_mix(run: Run) -> pl.DataFrame:
         acq = acquired(led, grain=o.grain, window=o.window, by=by)
     else:  # the totals follow from the bridge and retention already computed
         acq = acquired_from(run.frame("bridge"), run.frame("nrr"))
-    conc = concentration(led, grain=o.grain, by=by)
+    totals = None if by else run.frame("bridge")  # its end ARR: the shares' denominators
+    conc = concentration(led, grain=o.grain, by=by, totals=totals)
     frame = mix_from(run.frame("bridge"), run.frame("nrr"), acq, by=by, concentration_frame=conc)
     return order_rows(frame, reporting_periods(led, o.grain), by)
 

@@ -87,12 +87,18 @@ def acquired(
 
 
 def concentration(
-    ledger: Ledger, *, grain: Grain = Grain.month, by: list[str] | None = None
+    ledger: Ledger,
+    *,
+    grain: Grain = Grain.month,
+    by: list[str] | None = None,
+    totals: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Share of end ARR held by the largest 1, 10 and 20 accounts, per period (and segment).
 
     Columns ``period, [by...], top1_share, top10_share, top20_share``; null when
     there is no ARR at the period end. Segments use the values at the period end.
+    ``totals``: the bridge of this ledger and grain without ``by`` (``period``,
+    ``end_arr``), whose end ARR is each share's denominator (not summed again).
     """
     by = list(by or [])
     periods = reporting_periods(ledger, grain)
@@ -104,7 +110,7 @@ def concentration(
         rows = ledger.frame.filter(pl.col("arr") > 0).select("period", "arr", *by)
         agg = per_month(rows, ends, by, [total, top])
     else:
-        agg = _largest(ledger.frame, ends, total, top)
+        agg = _largest(ledger.frame, ends, total, top, totals)
     agg = agg.rename({"_key": "period"}).with_columns(
         pl.col("_top").list.head(n).list.sum().alias(f"_top{n}") for n in TOP_N
     )
@@ -114,7 +120,11 @@ def concentration(
 
 
 def _largest(
-    frame: pl.LazyFrame, ends: dict[int, str], total: pl.Expr, top: pl.Expr
+    frame: pl.LazyFrame,
+    ends: dict[int, str],
+    total: pl.Expr,
+    top: pl.Expr,
+    totals: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """``total`` and ``top`` over the rows with ARR of each month in ``ends`` (``_key``: its label).
 
@@ -122,6 +132,7 @@ def _largest(
     bound that at least :data:`TOP_N`'s largest number of them reach in every month
     (read off a sixteenth of the accounts), not among all its rows: a tenth of the
     time on 13M rows. Without such a bound (a month with fewer accounts) it is 1.
+    ``totals`` (a bridge's ``period``, ``end_arr``) gives the totals.
     """
     months = list(ends)
     n = max(TOP_N)
@@ -135,16 +146,17 @@ def _largest(
     )
     full = sample.height == len(months) and bool((sample["_n"] >= n).all())
     bound = max(int(sample["_low"].min()), 1) if full else 1  # type: ignore[arg-type]
-    # positive ARR sums to the month's total (the ledger has no negative ARR)
-    sums = lf.group_by("period").agg(total).filter(pl.col("_total") > 0)
+    label = pl.col("period").replace_strict(ends, return_dtype=pl.String).alias("_key")
     tops = lf.filter(pl.col("arr") >= bound).group_by("period").agg(top)
-    out = pl.collect_all([sums, tops])
-    return (
-        out[0]
-        .join(out[1], on="period", how="left")
-        .select(pl.col("period").replace_strict(ends, return_dtype=pl.String).alias("_key"),
-                "_total", "_top")
-    )  # fmt: skip
+    if totals is None:
+        # positive ARR sums to the month's total (the ledger has no negative ARR)
+        found = pl.collect_all([lf.group_by("period").agg(total), tops])
+        sums, largest = found[0].select(label, "_total"), found[1]
+    else:
+        sums = totals.select(pl.col("period").alias("_key"), pl.col("end_arr").alias("_total"))
+        largest = tops.collect()
+    largest = largest.select(label, "_top")
+    return sums.filter(pl.col("_total") > 0).join(largest, on="_key", how="left")
 
 
 def acquired_from(bridge_frame: pl.DataFrame, retention_frame: pl.DataFrame) -> pl.DataFrame:
