@@ -1504,6 +1504,7 @@ def verify_cmd(
         raise _usage(msg, param="engine")
     share = parse_share(sample)
     opts = run.options(shape=shape, columns=_columns(column, run))
+    _resume_gc()
     with busy(f"retention verify: querying {mask(engine)}", enabled=not run.quiet):
         found = verify(engine, table, run.config, opts, share)
     out = [
