@@ -799,6 +799,7 @@ def command(
         body = guarded(fn)
 
         def run_command(**kwargs: Any) -> None:
+            _sign(run_command)  # `taken` is known once signed (Typer signed it to call it)
             ctx = kwargs.pop("_ctx")
             given = frozenset(
                 n
