@@ -24,7 +24,20 @@ with contextlib.redirect_stdout(io.StringIO()):
         main()
     except SystemExit as exc:
         assert exc.code in (0, None), exc.code
+import gc  # main() paused the collector while modules loaded, and resumed it to read
+assert gc.isenabled() and gc.get_freeze_count() > 0
 print(json.dumps(sorted(sys.modules)))
+"""
+
+SIGNED = """
+import gc, json, sys
+gc_at_start = gc.isenabled()
+from retention_cli import cli
+imported = len(cli._UNSIGNED)
+cli.command_app(["retention", "nrr", "data.csv"]).registered_commands
+after_nrr = len(cli._UNSIGNED)
+cli.flag_for("date_from")
+print(json.dumps([gc_at_start, imported, after_nrr, len(cli._UNSIGNED), len(cli.app._commands)]))
 """
 
 NOT_FOR_A_TABLE = (
@@ -35,6 +48,8 @@ NOT_FOR_A_TABLE = (
     "xml.etree.ElementTree", "yaml", "retention_cli.safeyaml",
     "typer._adapters",  # option values are converted by cli._Coercion, not Pydantic adapters
     "pydantic", "retention_cli.config",  # no config file: defaults.default_config()
+    "typer.rich_utils", "rich.traceback", "rich.pretty", "rich.markdown", "rich.syntax",
+    "rich.progress",  # help and tracebacks only
 )  # fmt: skip
 
 
@@ -56,6 +71,19 @@ def test_importing_the_cli_loads_no_data_library() -> None:
         "import json, sys, retention_cli.cli; print(json.dumps(sorted(sys.modules)))"
     )
     assert not loaded & {"polars", "rich", "yaml", "retention_cli.config", "retention_cli.service"}
+
+
+def test_a_run_signs_only_its_command() -> None:
+    """Importing the CLI puts no command's parameters together; picking ``nrr`` signs
+    ``nrr`` alone; the flags of error messages sign them all."""
+    out = subprocess.run(
+        [sys.executable, "-c", SIGNED], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    gc_on, imported, after_nrr, after_flags, commands = json.loads(out.stdout.splitlines()[-1])
+    assert gc_on  # the module changes nothing about the collector; main() does
+    assert imported == commands > 1
+    assert after_nrr == commands - 1
+    assert after_flags == 0
 
 
 def test_only_the_named_command_is_built() -> None:
