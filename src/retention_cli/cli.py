@@ -639,16 +639,23 @@ class Run:
         return RunOptions(**{**fields, **overrides})
 
     def load(
-        self, opts: RunOptions, *, label: str = "retention", say_skipped: bool = True
+        self,
+        opts: RunOptions,
+        *,
+        label: str = "retention",
+        say_skipped: bool = True,
+        command: str | None = None,
     ) -> Loaded:
         """Read the input file under ``opts``; say what was skipped (unless
-        ``say_skipped`` is false); write ``--rejects``."""
+        ``say_skipped`` is false); write ``--rejects``. ``command``: the one run on
+        it (with ``release_input``), for the dimensions it reads."""
         from retention_cli.render.table import busy
-        from retention_cli.service import load_input
+        from retention_cli.service import load_input, needed_dimensions
 
         _resume_gc()
+        dims = needed_dimensions(command, opts) if command is not None else None
         with busy(f"{label}: reading {self.file}", enabled=not self.quiet):
-            loaded = load_input(self.file, self.config, opts)
+            loaded = load_input(self.file, self.config, opts, dimensions=dims)
         quiet = self.quiet or not say_skipped
         _report_skipped(loaded, self.values.get("rejects"), quiet=quiet, run=self)
         return loaded
@@ -665,7 +672,7 @@ class Run:
         opts = self.options()
         if self.engine_run(command, opts):
             return
-        loaded = self.load(opts, label=f"retention {self.command}")
+        loaded = self.load(opts, label=f"retention {self.command}", command=command)
         with busy(f"retention {self.command}: computing", enabled=not self.quiet):
             result = run_loaded(command, loaded, self.config, opts, release_input=True)
         self.emit(result)
@@ -1115,7 +1122,7 @@ def books_cmd(
     from retention_cli.service import run_loaded
 
     opts = run.options(by=(owner,))
-    loaded = run.load(opts, label="retention books")
+    loaded = run.load(opts, label="retention books", command="books")
     if owner not in loaded.dimensions:
         dims = ", ".join(map(repr, loaded.dimensions)) or "none"
         msg = f"no column {owner!r} in the file to take owners from (its dimensions: {dims})"

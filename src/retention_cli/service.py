@@ -37,6 +37,7 @@ from retention_cli.spend import Spend
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Collection
 
     from retention_cli.config import Config
 
@@ -206,7 +207,9 @@ def delimiter_char(text: str | None) -> str | None:
     return char
 
 
-def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
+def load_input(
+    path: str, config: Config, opts: RunOptions, *, dimensions: Collection[str] | None = None
+) -> Loaded:
     """Load a file with the config's column mapping overridden by ``opts.columns``.
 
     The input options come from ``opts``, else the config (``shape``,
@@ -214,6 +217,8 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
     the config's ``preset:``) supplies every key the config does not set.
     A header the tool cannot use as it is (a ``_line`` column, or two headers
     read as the same canonical column) is an :class:`InputError`.
+    ``dimensions``: the dimension columns the run reads (:func:`needed_dimensions`;
+    None: all), as :func:`~retention_cli.inputs.load` takes it.
     """
     from retention_cli.inputs.presets import with_preset
 
@@ -238,6 +243,7 @@ def load_input(path: str, config: Config, opts: RunOptions) -> Loaded:
             max_bytes=config.limits.max_input_mb * 2**20,
             max_ratio=config.limits.max_expansion,
         ),
+        dimensions=dimensions,
     )
     clash = [d for d in loaded.dimensions if d in AUTO_COLUMNS]
     if clash:
@@ -372,6 +378,19 @@ def _with_reserved(loaded: Loaded, dims: list[str]) -> list[str]:
         except InputError:
             found.append(d)
     return found
+
+
+def needed_dimensions(command: str, opts: RunOptions) -> list[str] | None:
+    """The dimension columns a run of ``command`` reads: ``by``'s, or None (all).
+
+    None for a view and with a credit column or file. :func:`run_loaded` with
+    ``release_input`` drops the others before the ledger (:func:`_unused_dimensions`),
+    and no metric reads them without it either, so the load need not build them. A
+    credit column mapped in the config is text, which the one-pass reader declines.
+    """
+    if command_spec(command).view is not None or opts.credit or opts.credits:
+        return None
+    return list(opts.by)
 
 
 def _unused_dimensions(loaded: Loaded, opts: RunOptions) -> list[str]:
@@ -910,7 +929,8 @@ def run(command: str, path: str, config: Config, opts: RunOptions) -> Result | R
     >>> result.frame.select("period", "nrr", "grr").rows()
     [('2026-01', 0.8444444444444444, 0.7333333333333333)]
     """
-    return run_loaded(command, load_input(path, config, opts), config, opts)
+    loaded = load_input(path, config, opts, dimensions=needed_dimensions(command, opts))
+    return run_loaded(command, loaded, config, opts)
 
 
 def run_loaded(
@@ -943,6 +963,7 @@ __all__ = [
     "explain_result",
     "ledger_from_frame",
     "load_input",
+    "needed_dimensions",
     "run",
     "run_loaded",
     "variants_result",

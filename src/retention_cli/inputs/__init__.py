@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -140,7 +140,8 @@ class Loaded:
 
     plus one ``String`` column per dimension and ``_line`` (file line). From the
     one-pass reader for plain files, ``account_id`` and the dimensions are
-    ``Categorical`` instead (same values).
+    ``Categorical`` instead (same values), and only the dimensions asked for
+    (:func:`load`'s ``dimensions``); ``dimensions`` lists them all.
     """
 
     frame: pl.DataFrame
@@ -225,6 +226,7 @@ def load(
     rules: Rules | None = None,
     limits: ReadLimits | None = None,
     decimal_comma: bool = False,
+    dimensions: Collection[str] | None = None,
 ) -> Loaded:
     """Read, map, parse and check an input file.
 
@@ -257,6 +259,10 @@ def load(
         How far a ``.gz`` file or standard input may expand (:class:`ReadLimits`).
     decimal_comma
         Read amounts written with a decimal comma (``1.234,56``; config ``decimal: comma``).
+    dimensions
+        The dimension columns the caller reads (default: all). The frame may leave
+        out the others (the one-pass reader does not build them); ``Loaded.dimensions``
+        still lists every one, and the same rows are checked.
 
     Raises
     ------
@@ -284,7 +290,8 @@ def load(
             and rules.plain
             and not decimal_comma
         ):
-            fast = fast_load(path, columns=columns, shape=shape, separator=separator, rules=rules)
+            fast = fast_load(path, columns=columns, shape=shape, separator=separator,
+                             rules=rules, dimensions=dimensions)  # fmt: skip
             if fast is not None:
                 return fast
         raw, source = read_table(path, separator=separator, sheet=sheet, limits=limits)
@@ -301,16 +308,19 @@ def fast_load(
     shape: Shape | None,
     separator: str | None,
     rules: Rules | None = None,
+    dimensions: Collection[str] | None = None,
 ) -> Loaded | None:
     """The common case in one streaming pass (:func:`retention_cli.inputs.fast.read_plain`).
 
     It returns exactly what :func:`parse_table` would (account ids and dimensions
-    as ``Categorical``), or None when anything needs the full parser: a value that
-    is not plain, a row problem, a ``currency`` column, or a file Polars cannot
-    scan. The full parser then reads the file again and reports each problem.
+    as ``Categorical``; only the ``dimensions`` asked for, None: all), or None when
+    anything needs the full parser: a value that is not plain, a row problem, a
+    ``currency`` column, or a file Polars cannot scan. The full parser then reads
+    the file again and reports each problem.
     """
     rules = rules or Rules()
-    plain = read_plain(path, columns=columns, shape=shape, separator=separator, rules=rules)
+    plain = read_plain(path, columns=columns, shape=shape, separator=separator, rules=rules,
+                       dimensions=dimensions)  # fmt: skip
     if plain is None:
         return None
     layout = plain.layout

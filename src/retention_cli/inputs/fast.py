@@ -14,7 +14,7 @@ column kind in :data:`FALLBACK_KINDS`, or a file Polars cannot scan.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,7 +126,7 @@ def _temp(name: str, *, header: bool = False) -> str:
     return f"{_TEMP}{'#' if header else ''}{name}"
 
 
-def _plan(layout: Layout, headers: list[str]) -> Plan:
+def _plan(layout: Layout, headers: list[str], unused: Collection[str] = ()) -> Plan:
     """Split the plain parse of ``layout`` into per-distinct-text and per-row work.
 
     Every condition is built once from the same declarations (:func:`row_checks`,
@@ -134,6 +134,10 @@ def _plan(layout: Layout, headers: list[str]) -> Plan:
     :data:`DISTINCT_KINDS` field or a dimension alone runs on its distinct texts,
     any other on every row (so a column a condition reads with another is not a
     category).
+
+    ``unused``: dimensions left out of the frame. They are read as text, never as
+    categories: a condition that reads one runs on every row, and each is read by
+    the scan all the same (:func:`_read_all`), so the same files decline.
     """
     parsed = {
         f.canonical: PLAIN_PARSERS[f.kind](pl.col(f.header), multiplier_of(f.canonical))
@@ -155,7 +159,7 @@ def _plan(layout: Layout, headers: list[str]) -> Plan:
     raw = conditions({c: v.value for c, v in parsed.items()})
     roots = [frozenset(c.meta.root_names()) for c in raw]
     candidates = {f.header for f in layout.fields if f.kind in DISTINCT_KINDS}
-    candidates |= set(layout.dimensions)
+    candidates |= {d for d in layout.dimensions if d not in unused}
     for r in roots:
         if len(r) > 1:
             candidates -= r
@@ -169,7 +173,7 @@ def _plan(layout: Layout, headers: list[str]) -> Plan:
     staged |= {
         _temp(d, header=True): pl.col(d).str.strip_chars().cast(pl.Categorical)
         for d in layout.dimensions
-        if d not in candidates
+        if d not in candidates and d not in unused
     }
     staged_row = conditions(
         {c: pl.col(_temp(c)) if _temp(c) in staged else v.value for c, v in parsed.items()}
@@ -181,7 +185,20 @@ def _plan(layout: Layout, headers: list[str]) -> Plan:
             distinct[next(iter(r))].append(cond)
         else:
             per_row.append(row_cond)
+    per_row += _read_all(unused, per_row)
     return Plan(distinct, values, staged, per_row)
+
+
+def _read_all(unused: Collection[str], conds: list[pl.Expr]) -> list[pl.Expr]:
+    """Conditions (never true) that make the scan read each ``unused`` column no
+    condition in ``conds`` reads.
+
+    Polars reports a row with more fields than the header only when the scan reads
+    every column, and bad UTF-8 or a Parquet column that is no text only in a column
+    it reads: the same files must decline with or without ``unused``.
+    """
+    read = {name for cond in conds for name in cond.meta.root_names()}
+    return [pl.col(d).is_null() & pl.lit(False) for d in unused if d not in read]
 
 
 def _distinct_values(col: pl.Series, header: str, plan: Plan) -> pl.Series | None:
@@ -250,11 +267,15 @@ def read_plain(
     shape: Shape | None,
     separator: str | None,
     rules: Rules | None = None,
+    dimensions: Collection[str] | None = None,
 ) -> PlainRead | None:
     """Read a plain file in one streaming pass, or ``None`` for the full parser.
 
     The frame is what :func:`retention_cli.inputs.parse_table` gives before its
     frame-level checks, with account ids and dimensions as ``Categorical``.
+    ``dimensions``: the dimension columns the caller reads (None: all); the frame
+    leaves out the others, which are still read and checked as text, so the same
+    files decline. The layout lists every dimension all the same.
     """
     if path == "-":
         return None
@@ -287,7 +308,8 @@ def read_plain(
         or any(f.kind not in PLAIN_PARSERS or f.canonical in RULE_COLUMNS for f in layout.fields)
     ):
         return None  # a rule column (line items, interval, status, ...): the full parser
-    plan = _plan(layout, headers)
+    unused = [] if dimensions is None else [d for d in layout.dimensions if d not in dimensions]
+    plan = _plan(layout, headers, unused)
     if parquet:
         lf = lf.with_columns(pl.col(h).cast(pl.Categorical) for h in plan.distinct)
     else:  # read as categories: no string per row, and the checks run on each distinct text
@@ -330,7 +352,8 @@ def read_plain(
     out = canonical_exprs(layout.fields, values)
     out["account_id"] = out["account_id"].cast(pl.Categorical)
     for d in layout.dimensions:
-        out[d] = pl.col(_temp(d, header=True))
+        if d not in unused:
+            out[d] = pl.col(_temp(d, header=True))
     frame = _aligned(columns, [c for e in out.values() for c in e.meta.root_names()])
     frame = frame.select(*(e.alias(k) for k, e in out.items()))
     # the full parser's line numbers (``Int64``): the file has no row problem, so row i is line i + 2
