@@ -139,3 +139,14 @@ def test_random_files_load_the_same_with_and_without_the_hint(
     dropped = [d for d in full[1].dimensions if d not in dims] if not declined else []
     assert_frame_equal(some[1].frame, full[1].frame.drop(dropped))
     assert some[1].dimensions == full[1].dimensions
+
+
+def test_parquet_with_the_hint(tmp_path: Path) -> None:
+    path = tmp_path / "s.parquet"
+    pl.read_csv(EXAMPLES / "saas_snapshots.csv", infer_schema=False).write_parquet(path)
+    full = fast_load(str(path), columns=None, shape=None, separator=None)
+    some = fast_load(str(path), columns=None, shape=None, separator=None, dimensions=[])
+    assert full is not None
+    assert some is not None
+    assert_frame_equal(some.frame, full.frame.drop(full.dimensions))
+    assert some.dimensions == full.dimensions
