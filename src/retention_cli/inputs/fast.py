@@ -5,7 +5,8 @@ dates, ``-?digits[.dd]`` amounts, no blanks) is read in one streaming pass,
 with the same :class:`~retention_cli.inputs.columns.Layout` and the same row
 checks (:data:`~retention_cli.inputs.checks.ROW_CHECKS`) as the full parser.
 Ids, dates and dimensions are read as categories: a check that reads one of
-them alone runs once per distinct text (:func:`_plan`).
+them alone runs once per distinct text (:func:`_plan`). A dimension the caller
+does not read is checked all the same and left out of the frame.
 Anything else returns ``None`` and the full parser reads the file again and
 reports each problem: a value that is not plain, a row any check flags, a
 column kind in :data:`FALLBACK_KINDS`, or a file Polars cannot scan.
