@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from retention_cli.errors import UsageError
+from retention_cli.inputs import LINE
 from retention_cli.ledger import Ledger
 from retention_cli.metrics.bridge import (
     BRIDGE_KEYS,
@@ -17,10 +18,14 @@ from retention_cli.metrics.bridge import (
 )
 from retention_cli.metrics.frames import NONE_SEGMENT, kept_arr
 from retention_cli.metrics.transfers import TRANSFER_CLASSES, segment_rows
-from retention_cli.options import BridgeMode, Grain, Method
+from retention_cli.options import BridgeMode, Grain, Method, Shape
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from retention_cli.calendar import FiscalCalendar
     from retention_cli.config import Policies
+    from retention_cli.inputs import Loaded
 
 RETENTION_EXPLAIN_KEYS = (
     "class",
@@ -63,6 +68,41 @@ def find_period(ledger: Ledger, grain: Grain, label: str) -> dict[str, Any]:
         hint = f"use a {grain.value} label such as {last}, or change the grain"
         raise UsageError(msg, param="period", hint=hint)
     return hit.row(0, named=True)
+
+
+def dimensions_at(
+    loaded: Loaded, calendar: FiscalCalendar, period: int, dims: Sequence[str]
+) -> pl.DataFrame:
+    """Each account's dimension values at the end of fiscal month ``period``, from the input.
+
+    ``account_id`` (the account's name, String) and one String column per dimension: its
+    latest non-null value in the rows dated in or before ``period`` (by date, then by
+    line; a subscription is dated by its start), null if none. That is the value a ledger
+    built with the dimension carries at ``period``, without carrying it through every
+    account-month: explain reads the dimensions of its own accounts at one month only.
+    Not for a roll-up to parents (their dimensions are the ledger's own).
+    """
+    dated = "start_date" if loaded.shape is Shape.subscriptions else "date"
+    frame = loaded.frame
+    rows = frame.lazy().filter(pl.col(dated) <= calendar.month_end(period))
+    line = frame.get_column(LINE)
+    if line.len() and (line.min() < 0 or line.max() >= 2**32):  # type: ignore[operator]
+        latest = [pl.col(d).sort_by(dated, LINE).drop_nulls().last() for d in dims]
+    else:  # one Int64 in (date, line) order: the latest row is its maximum (no sorts)
+        key = pl.col("_key")
+        rows = rows.with_columns(_key=pl.col(dated).cast(pl.Int64) * 2**32 + pl.col(LINE))
+        full = [d for d in dims if frame.get_column(d).null_count() == 0]
+        latest = [pl.col(d).get(key.arg_max()) for d in full] + [
+            pl.col(d).filter(key == key.filter(pl.col(d).is_not_null()).max()).first()
+            for d in dims
+            if d not in full
+        ]
+    return (
+        rows.group_by("account_id")
+        .agg(*latest)
+        .select(pl.col("account_id").cast(pl.String), *(pl.col(d).cast(pl.String) for d in dims))
+        .collect()
+    )
 
 
 def _restrict(frame: pl.LazyFrame, where: dict[str, str]) -> pl.LazyFrame:
