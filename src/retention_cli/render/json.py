@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+import polars as pl
+
 import retention_cli
-from retention_cli.render.values import VISIBLE, rows
+from retention_cli.render.values import VISIBLE, is_money, output_frame, rows
 from retention_cli.result import SCHEMA_VERSION, Report, Result
 
 
-def document(result: Result | Report) -> dict:
+def document(result: Result | Report, *, laid: bool = False) -> dict:
     """The JSON document as a Python mapping, keys in their contract order.
 
     A report has one key per section (each a list of rows) where a single
-    command has ``periods``.
+    command has ``periods``. ``laid``: each list of rows already laid out as
+    :func:`layout` would (:func:`laid_rows`; for :func:`to_json` only).
     """
+    rows_of: Callable[[Result], Any] = laid_rows if laid else rows
     if isinstance(result, Report):
-        data = {name: rows(section) for name, section in result.sections.items()}
+        data = {name: rows_of(section) for name, section in result.sections.items()}
         notes = [*result.notes, *(n for s in result.sections.values() for n in s.notes)]
     else:
-        data, notes = {result.rows_key: rows(result)}, list(result.notes)
+        data, notes = {result.rows_key: rows_of(result)}, list(result.notes)
     stamp = {"generated_at": result.stamp} if result.stamp else {}
     return {
         "schema_version": SCHEMA_VERSION,
@@ -47,7 +52,7 @@ def to_json(result: Result | Report) -> str:
     Text keeps the exact data; a control character in it is a ``\\u`` escape, so
     the document shows no raw terminal control when printed.
     """
-    return layout(document(result)).translate(_JSON_ESCAPES) + "\n"
+    return layout(document(result, laid=True)).translate(_JSON_ESCAPES) + "\n"
 
 
 def layout(doc: dict[str, Any]) -> str:
@@ -71,6 +76,8 @@ def _value(value: object) -> str:
     (``indent`` forces the pure-Python one: 3.1 s against 0.9 s CPU for 150,000 rows) with the
     indented layout as its separators; the same text, byte for byte.
     """
+    if isinstance(value, Laid):
+        return str(value)
     if (
         isinstance(value, list)
         and value
@@ -83,3 +90,80 @@ def _value(value: object) -> str:
         return "[\n    {\n      " + rows + "\n    }\n  ]"
     # nested: the indented layout, one level in (JSON text has no raw newline either)
     return _dumps(value, indent=2).replace("\n", "\n  ")
+
+
+class Laid(str):
+    """A list of rows as JSON text, laid out as :func:`_value` lays out a list of flat rows."""
+
+    __slots__ = ()
+
+
+_INT_TYPES = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+_EXACT_CENTS = 10**15
+"""Money below this many cents (15 digits) prints as Python's ``repr`` of its float does:
+the exact decimal, trailing zeros of the cents dropped (``12.5``, ``3.0``)."""
+
+
+def laid_rows(result: Result) -> Laid | list[dict[str, Any]]:
+    """The result's JSON rows as text, written by Polars a column at a time.
+
+    Byte for byte what :func:`_value` makes of :func:`~retention_cli.render.values.rows`:
+    text without a character JSON escapes is quoted as it is, integers and cents are
+    printed exactly, other floats and text with escapes go through ``json`` a column at
+    a time. No rows, or a column of another type: the rows themselves. (352,000 rows of
+    12 columns: 0.5 s of CPU against 5.2 s.)
+    """
+    frame = result.frame
+    if frame.height == 0 or not result.columns:
+        return rows(result)
+    texts: dict[str, pl.Series] = {}
+    python: pl.DataFrame | None = None
+    for col in result.columns:
+        text = _column_text(frame.get_column(col), money=is_money(col))
+        if text is None:  # its output values through json, as the rows would go
+            python = output_frame(result) if python is None else python
+            values = python.get_column(col)
+            if values.dtype not in _PYTHON_TYPES:
+                return rows(result)
+            text = pl.Series([_dumps(v) for v in values.to_list()], dtype=pl.String)
+        texts[col] = text
+    row = pl.concat_str([pl.lit(_dumps(c) + ": ") + pl.col(c) for c in texts], separator=_ROW_SEP)
+    body = pl.DataFrame(texts).select(row.str.join("\n    },\n    {\n      ")).item()
+    return Laid("[\n    {\n      " + body + "\n    }\n  ]")
+
+
+_PYTHON_TYPES = (*_INT_TYPES, pl.Float32, pl.Float64, pl.String, pl.Boolean, pl.Null)
+"""The output types whose values ``json`` writes as plain scalars."""
+
+
+def _column_text(values: pl.Series, *, money: bool) -> pl.Series | None:
+    """One column's JSON values as text computed by Polars; None where Python must."""
+    dtype = values.dtype
+    v = pl.col("v")
+    if money:
+        top = values.abs().max()
+        if dtype not in _INT_TYPES or not isinstance(top, int) or top >= _EXACT_CENTS:
+            return None
+        a = v.abs()
+        cents = a % 100
+        frac = (
+            pl.when(cents == 0)
+            .then(pl.lit("0"))
+            .when(cents % 10 == 0)
+            .then((cents // 10).cast(pl.String))
+            .otherwise(cents.cast(pl.String).str.zfill(2))
+        )
+        sign = pl.when(v < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+        text = pl.concat_str(sign, (a // 100).cast(pl.String), pl.lit("."), frac)
+    elif dtype in _INT_TYPES:
+        text = v.cast(pl.String)
+    elif dtype == pl.Boolean:
+        text = pl.when(v).then(pl.lit("true")).when(~v).then(pl.lit("false"))
+    elif dtype in (pl.String, pl.Categorical) or dtype == pl.Date:
+        plain = v.dt.to_string("%Y-%m-%d") if dtype == pl.Date else v.cast(pl.String)
+        if values.to_frame("v").select(plain.str.contains(r'[\x00-\x1f"\\]').any()).item():
+            return None  # escapes: json writes them
+        text = pl.concat_str(pl.lit('"'), plain, pl.lit('"'))
+    else:
+        return None
+    return values.to_frame("v").select(text.fill_null("null")).to_series()
