@@ -86,23 +86,23 @@ def dimensions_at(
     frame = loaded.frame
     rows = frame.lazy().filter(pl.col(dated) <= calendar.month_end(period))
     line = frame.get_column(LINE)
+    text = [pl.col(d).cast(pl.String) for d in ("account_id", *dims)]
     if line.len() and (line.min() < 0 or line.max() >= 2**32):  # type: ignore[operator]
         latest = [pl.col(d).sort_by(dated, LINE).drop_nulls().last() for d in dims]
-    else:  # one Int64 in (date, line) order: the latest row is its maximum (no sorts)
-        key = pl.col("_key")
-        rows = rows.with_columns(_key=pl.col(dated).cast(pl.Int64) * 2**32 + pl.col(LINE))
-        full = [d for d in dims if frame.get_column(d).null_count() == 0]
-        latest = [pl.col(d).get(key.arg_max()) for d in full] + [
-            pl.col(d).filter(key == key.filter(pl.col(d).is_not_null()).max()).first()
-            for d in dims
-            if d not in full
-        ]
-    return (
-        rows.group_by("account_id")
-        .agg(*latest)
-        .select(pl.col("account_id").cast(pl.String), *(pl.col(d).cast(pl.String) for d in dims))
-        .collect()
+        return rows.group_by("account_id").agg(*latest).select(text).collect()
+    # one Int64 in (date, line) order, unique to the row: an account's latest row is the
+    # one at its maximum (no sort; a dimension with blanks: among its non-blank rows)
+    key = pl.col("_key")
+    rows = rows.with_columns(_key=pl.col(dated).cast(pl.Int64) * 2**32 + pl.col(LINE))
+    blanks = [d for d in dims if frame.get_column(d).null_count()]
+    out = rows.filter(key == key.max().over("account_id")).select(
+        "account_id", *(d for d in dims if d not in blanks)
     )
+    for d in blanks:
+        given = rows.filter(pl.col(d).is_not_null())
+        last = given.filter(key == key.max().over("account_id")).select("account_id", d)
+        out = out.join(last, on="account_id", how="left")
+    return out.select(text).collect()
 
 
 def _restrict(frame: pl.LazyFrame, where: dict[str, str]) -> pl.LazyFrame:
@@ -185,30 +185,25 @@ def explain(
     if metric == "books":
         out, keys = _book_rows(ledger, s, e, where), BOOKS_EXPLAIN_KEYS
     elif metric in ("nrr", "grr"):
-        lf = ledger.frame
-        cohort = _restrict(
-            lf.filter((pl.col("period") == s) & (pl.col("arr") > 0)).select(
-                "account_id", pl.col("arr").alias("arr_at_window_start"), *dims
+        # the ledger is dense and sorted: ``window`` rows after an account's row at s is
+        # the same account at e (every account runs to the end); no group over accounts
+        arr = pl.col("arr")
+        bridged = metric == "grr" and method is not Method.cohort
+        loss = (arr.shift(1) - arr).clip(lower_bound=0).fill_null(0).cum_sum()  # over (s, e]
+        rows = _restrict(
+            ledger.frame.filter((pl.col("period") >= s) & (pl.col("period") <= e))
+            .with_columns(
+                arr_at_end=arr.shift(-window),
+                _min=arr.rolling_min(window_size=window).shift(-window),
+                _losses=(loss.shift(-window) - loss) if bridged else pl.lit(0, pl.Int64),
+            )
+            .filter((pl.col("period") == s) & (arr > 0))
+            .select(
+                "account_id", arr.alias("arr_at_window_start"), *dims, "arr_at_end", "_min",
+                "_losses",
             ),
             where,
-        )
-        inside = lf.filter((pl.col("period") > s) & (pl.col("period") <= e))
-        arr = pl.col("arr").sort_by("period")
-        loss = (arr.shift(1) - arr).clip(lower_bound=0).fill_null(0)
-        path = (
-            lf.filter((pl.col("period") >= s) & (pl.col("period") <= e))
-            .group_by("account_id")
-            .agg(_losses=loss.sum())
-        )
-        at_end = inside.group_by("account_id").agg(
-            arr_at_end=pl.col("arr").filter(pl.col("period") == e).first(),
-            _min=pl.col("arr").min(),
-        )
-        rows = (
-            cohort.join(at_end, on="account_id", how="left")
-            .join(path, on="account_id", how="left")
-            .with_columns(pl.col("arr_at_end", "_min", "_losses").fill_null(0))
-        )
+        )  # fmt: skip
         a, b = pl.col("arr_at_window_start"), pl.col("arr_at_end")
         if metric == "nrr":
             num = b
