@@ -8,7 +8,7 @@ import random
 import polars as pl
 import pytest
 
-from retention_cli.render.json import document, laid_rows, layout, to_json
+from retention_cli.render.json import Laid, document, laid_rows, layout, to_json
 from retention_cli.result import Result
 
 CENTS = [0, 1, -1, 5, 10, 50, 99, 100, -100, 105, 110, 12345, -12340, 10**15 - 1, -(10**15 - 1),
@@ -40,7 +40,7 @@ def test_money_is_the_float_repr_of_the_cents() -> None:
     frame = pl.DataFrame({"start_arr": cents}, schema={"start_arr": pl.Int64})
     fast, slow = _both(_result(frame, ("start_arr",)))
     assert fast == slow
-    assert isinstance(laid_rows(_result(frame, ("start_arr",))), str)
+    assert isinstance(laid_rows(_result(frame, ("start_arr",))), Laid)
 
 
 def test_money_too_large_for_15_digits_goes_through_json() -> None:
@@ -52,7 +52,7 @@ def test_money_too_large_for_15_digits_goes_through_json() -> None:
 @pytest.mark.parametrize("dtype", [pl.String, pl.Categorical])
 def test_text_with_and_without_escapes(dtype: pl.DataType) -> None:
     plain = pl.DataFrame({"segment": ["SMB", "é", None, "Ent"]}, schema={"segment": dtype})
-    assert isinstance(laid_rows(_result(plain, ("segment",))), str)
+    assert isinstance(laid_rows(_result(plain, ("segment",))), Laid)
     assert _both(_result(plain, ("segment",)))[0] == _both(_result(plain, ("segment",)))[1]
     odd = pl.DataFrame({"segment": TEXT}, schema={"segment": dtype})
     fast, slow = _both(_result(odd, ("segment",)))
@@ -82,3 +82,20 @@ def test_no_rows_and_a_nested_column() -> None:
     assert _both(_result(empty, ("start_arr",)))[0] == _both(_result(empty, ("start_arr",)))[1]
     nested = pl.DataFrame({"start_arr": [1], "l": [[1, 2]]})
     assert isinstance(laid_rows(_result(nested, ("start_arr", "l"))), list)
+
+
+def test_columns_with_and_without_blanks_side_by_side() -> None:
+    frame = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c"],
+            "segment": pl.Series(["SMB", None, "Ent"], dtype=pl.Categorical),
+            "start_arr": [100, 250, 5],
+            "end_arr": [None, -250, 10**15],
+            "nrr": [1.0, 0.1, None],
+            "class": ["x", 'q"uote', "z"],
+        }
+    )
+    result = _result(frame, tuple(frame.columns))
+    assert isinstance(laid_rows(result), Laid)
+    fast, slow = _both(result)
+    assert fast == slow
