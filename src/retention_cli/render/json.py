@@ -44,6 +44,8 @@ def document(result: Result | Report, *, laid: bool = False) -> dict:
 
 _JSON_ESCAPES = str.maketrans({c: f"\\u{ord(c):04x}" for c in VISIBLE if ord(c) >= 0x20})
 """DEL, C1, bidi and the other controls ``json.dumps`` leaves raw (it escapes C0 itself)."""
+_ASCII_ESCAPES = [chr(c) for c in _JSON_ESCAPES if c < 0x80]
+"""Of those, the ASCII ones (DEL): text without them that is all ASCII has none."""
 
 
 def to_json(result: Result | Report) -> str:
@@ -52,7 +54,10 @@ def to_json(result: Result | Report) -> str:
     Text keeps the exact data; a control character in it is a ``\\u`` escape, so
     the document shows no raw terminal control when printed.
     """
-    return layout(document(result, laid=True)).translate(_JSON_ESCAPES) + "\n"
+    text = layout(document(result, laid=True))
+    if not text.isascii() or any(c in text for c in _ASCII_ESCAPES):  # else nothing to do
+        text = text.translate(_JSON_ESCAPES)
+    return text + "\n"
 
 
 def layout(doc: dict[str, Any]) -> str:
