@@ -63,7 +63,12 @@ def to_json(result: Result | Report) -> str:
 def layout(doc: dict[str, Any]) -> str:
     """``json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)``, faster on rows."""
     parts = [f"  {_dumps(key)}: {_value(value)}" for key, value in doc.items()]
-    return "{\n" + ",\n".join(parts) + "\n}" if parts else "{}"
+    if not parts:
+        return "{}"
+    # the braces on the first and last parts: the rows (in between) are copied once
+    parts[0] = "{\n" + parts[0]
+    parts[-1] += "\n}"
+    return ",\n".join(parts)
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
