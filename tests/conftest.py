@@ -21,6 +21,30 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
+QUICK_WORKERS = 2
+"""Worker processes of the quick suite (``-m "not slow"``) when no ``-n`` is given."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The quick suite runs on :data:`QUICK_WORKERS` processes unless ``-n`` says otherwise.
+
+    Only for exactly ``-m "not slow"`` with pytest-xdist installed, two or more CPUs,
+    and no ``-n``, ``--pdb`` or ``--collect-only``; ``-n 0`` runs it in one process.
+    The full suite (CI's command) is left as given.
+    """
+    opt = config.option
+    if (
+        (getattr(opt, "markexpr", "") or "").strip() == "not slow"
+        and getattr(opt, "numprocesses", 0) is None
+        and not os.environ.get("PYTEST_XDIST_WORKER")
+        and (os.cpu_count() or 1) >= QUICK_WORKERS
+        and not opt.usepdb
+        and not opt.collectonly
+    ):
+        opt.numprocesses = QUICK_WORKERS
+
+
 # Typer's CliRunner.invoke(app, ...) turns the whole Typer app into its Click command on
 # every call (every command, every option: about half of an in-process CLI test's time).
 # Built once per app object here, as a real process builds it once and runs it; each
@@ -204,6 +228,8 @@ SLOW: frozenset[str] = frozenset(
         "tests/test_owners2.py::test_report_credit_section_sums_to_the_bridge",
         "tests/test_bands.py::test_distribution_lists_every_segment_and_keeps_its_intervals",
         "tests/test_bands.py::test_band_order_holds_for_any_history",
+        # test_fast_dimensions: the hand-made decline cases and the six commands' outputs
+        "tests/test_fast_dimensions.py::test_random_files_load_the_same_with_and_without_the_hint",
     ]
 )  # fmt: skip
 """Tests (``file::function``, or one parametrization) the quick suite leaves to CI."""
@@ -219,10 +245,16 @@ SAMPLED: dict[str, int] = {
     "tests/test_terminal.py::test_no_line_is_wider_than_the_terminal": 3,
     "tests/test_escaping.py::test_human_formats_show_escapes": 4,
     "tests/test_load_paths.py::test_running_arr_in_one_pass_agrees_with_the_detailed_check": 10,
+    # seeded random histories (one parameter, the seed): the first seed stays quick
+    "tests/test_explain_dimensions.py::test_snapshot_dimensions_as_the_ledger_carries_them": 4,
+    "tests/test_explain_dimensions.py::test_movement_dimensions_as_the_ledger_carries_them": 3,
+    "tests/test_explain_dimensions.py::test_without_blank_values": 2,
+    "tests/test_explain_dimensions.py::test_restricted_to_a_segment": 2,
 }
 """Parametrized sweeps the quick suite samples: every n-th case (the first included)
 stays quick, the rest are slow. Each n is coprime with the sweep's parameter counts
-(3 shapes, 2 widths, 3 formats, ...), so the sample still covers every value of each."""
+(3 shapes, 2 widths, 3 formats, ...), so the sample still covers every value of each;
+a sweep over seeds alone keeps its first seed."""
 
 
 @pytest.hookimpl(tryfirst=True)
